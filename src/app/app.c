@@ -1,0 +1,145 @@
+/* app.c — wiring of every module; the only place that knows them all. */
+#include "app/app.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/ops_http.h"
+#include "core/log.h"
+#include "infra/pg.h"
+#include "infra/pg_migrate.h"
+#include "infra/redis.h"
+#include "point/point_http.h"
+#include "point/point_repo_pg.h"
+#include "point/point_service.h"
+#include "product/product_http.h"
+#include "product/product_repo_pg.h"
+#include "product/product_service.h"
+
+enum { APP_MAX_ROUTES = 32 };
+
+struct app {
+    struct config cfg;
+    struct pg_pool *pg;
+    struct redis_pool *redis;
+    struct metrics *metrics;
+    struct ops_ctx ops;
+    struct product_service products;
+    struct point_service points;
+    struct route routes[APP_MAX_ROUTES];
+    const char *route_labels[APP_MAX_ROUTES];
+    char label_text[APP_MAX_ROUTES][96];
+    struct router router;
+};
+
+static void add_route(struct app *a, enum http_method m, const char *pattern, http_handler_fn fn,
+                      void *ctx, bool admin)
+{
+    size_t i = a->router.n_routes++;
+    a->routes[i] = (struct route){m, pattern, fn, ctx, admin};
+    strncpy(a->label_text[i], http_method_name(m), sizeof(a->label_text[i]) - 1);
+    strncat(a->label_text[i], " ", sizeof(a->label_text[i]) - strlen(a->label_text[i]) - 1);
+    strncat(a->label_text[i], pattern, sizeof(a->label_text[i]) - strlen(a->label_text[i]) - 1);
+    a->route_labels[i] = a->label_text[i];
+}
+
+static void build_routes(struct app *a)
+{
+    a->router.routes = a->routes;
+    a->router.n_routes = 0;
+    add_route(a, HTTP_GET, "/healthz", ops_http_healthz, &a->ops, false);
+    add_route(a, HTTP_GET, "/readyz", ops_http_readyz, &a->ops, false);
+    add_route(a, HTTP_GET, "/metrics", ops_http_metrics, &a->ops, false);
+    add_route(a, HTTP_GET, "/api/v1/products", product_http_list, &a->products, false);
+    add_route(a, HTTP_POST, "/api/v1/products", product_http_create, &a->products, true);
+    add_route(a, HTTP_GET, "/api/v1/products/{id}", product_http_get, &a->products, false);
+    add_route(a, HTTP_POST, "/api/v1/users", point_http_create_user, &a->points, false);
+    add_route(a, HTTP_GET, "/api/v1/users/{id}/points", point_http_balance, &a->points, false);
+    add_route(a, HTTP_POST, "/api/v1/users/{id}/points/charge", point_http_charge, &a->points,
+              false);
+    add_route(a, HTTP_GET, "/api/v1/users/{id}/points/history", point_http_history, &a->points,
+              false);
+}
+
+static enum err_code run_migrations(struct app *a, struct err *e)
+{
+    struct pg_conn *c = pg_pool_conn(a->pg, e);
+    if (!c)
+        return e->code;
+    return pg_migrate(c, pg_migrations_embedded, e);
+}
+
+struct app *app_new(const struct config *cfg, struct err *e)
+{
+    struct app *a = calloc(1, sizeof(*a));
+    if (!a) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    a->cfg = *cfg;
+    struct pg_pool_config pg_cfg = {
+        .conninfo = a->cfg.database_url,
+        .connect_timeout_s = a->cfg.db_connect_timeout_s,
+        .statement_timeout_ms = a->cfg.db_statement_timeout_ms,
+    };
+    a->pg = pg_pool_new(&pg_cfg);
+    if (!a->pg) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out_free;
+    }
+    a->redis = redis_pool_new(a->cfg.redis_url, a->cfg.redis_timeout_ms, e);
+    if (!a->redis)
+        goto out_free;
+    if (a->cfg.migrate && run_migrations(a, e) != ERR_OK)
+        goto out_free;
+
+    a->products.repo = product_repo_pg(a->pg);
+    a->points.repo = point_repo_pg(a->pg);
+    a->points.charge_max = a->cfg.charge_max;
+    a->points.balance_max = a->cfg.balance_max;
+    build_routes(a);
+
+    a->metrics = metrics_new(a->route_labels, a->router.n_routes);
+    if (!a->metrics) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out_free;
+    }
+    metrics_add_gauge(a->metrics,
+                      &(struct metrics_gauge){"shopd_pg_connections_open",
+                                              "Open PostgreSQL connections (one per worker thread).",
+                                              pg_pool_open_count, a->pg});
+    metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
+                                                          "Open Redis connections.",
+                                                          redis_pool_open_count, a->redis});
+    a->ops = (struct ops_ctx){.pg = a->pg, .redis = a->redis, .metrics = a->metrics};
+    return a;
+
+out_free:
+    app_free(a);
+    return NULL;
+}
+
+const struct router *app_router(struct app *a)
+{
+    return &a->router;
+}
+
+struct metrics *app_metrics(struct app *a)
+{
+    return a->metrics;
+}
+
+const struct config *app_config(struct app *a)
+{
+    return &a->cfg;
+}
+
+void app_free(struct app *a)
+{
+    if (!a)
+        return;
+    metrics_free(a->metrics);
+    redis_pool_free(a->redis);
+    pg_pool_free(a->pg);
+    free(a);
+}

@@ -1,0 +1,32 @@
+/* app.h — the composition root: config → infra → services → routes. */
+#ifndef SHOPD_APP_APP_H
+#define SHOPD_APP_APP_H
+
+#include "core/config.h"
+#include "core/err.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+struct app;
+
+/*
+ * Builds everything shopd runs on from cfg (copied): database and Redis
+ * pools, migrations (when cfg->migrate), services, the route table and the
+ * metrics. Returns the app or NULL with e set (ERR_UNAVAILABLE when the
+ * database cannot be reached for migrations). Free with app_free.
+ */
+struct app *app_new(const struct config *cfg, struct err *e);
+
+/* The route table (owned by app). */
+const struct router *app_router(struct app *a);
+
+/* The metrics registry (owned by app). */
+struct metrics *app_metrics(struct app *a);
+
+/* The configuration the app was built with (owned by app). */
+const struct config *app_config(struct app *a);
+
+/* Frees everything; call after the HTTP server has stopped. NULL-safe. */
+void app_free(struct app *a);
+
+#endif

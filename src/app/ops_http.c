@@ -1,0 +1,60 @@
+/* ops_http.c — liveness, readiness and metrics. */
+#include "app/ops_http.h"
+
+#include <string.h>
+
+static const struct pg_stmt stmt_ping = {"ops_ping", "SELECT 1", 0};
+
+enum err_code ops_http_healthz(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    (void)req;
+    (void)e;
+    http_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+    return ERR_OK;
+}
+
+static bool pg_ready(struct pg_pool *pool)
+{
+    struct err e;
+    err_clear(&e);
+    struct pg_conn *c = pg_pool_conn(pool, &e);
+    if (!c)
+        return false;
+    PGresult *r = pg_exec(c, &stmt_ping, NULL, &e);
+    PQclear(r);
+    return r != NULL;
+}
+
+static bool redis_ready(struct redis_pool *pool)
+{
+    struct err e;
+    err_clear(&e);
+    redisReply *r = redis_command(pool, &e, "PING");
+    bool ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+    freeReplyObject(r);
+    return ok;
+}
+
+enum err_code ops_http_readyz(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct ops_ctx *ops = req->ctx;
+    bool pg = pg_ready(ops->pg);
+    bool redis = redis_ready(ops->redis);
+    if (!pg || !redis)
+        return err_set(e, ERR_UNAVAILABLE, "not ready: postgres %s, redis %s", pg ? "up" : "down",
+                       redis ? "up" : "down");
+    http_resp_json(resp, 200,
+                   json_pack("{s:s, s:s, s:s}", "status", "ready", "postgres", "up", "redis", "up"));
+    return ERR_OK;
+}
+
+enum err_code ops_http_metrics(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct ops_ctx *ops = req->ctx;
+    size_t len;
+    char *text = metrics_render(ops->metrics, &len);
+    if (!text)
+        return err_set(e, ERR_INTERNAL, "out of memory rendering metrics");
+    http_resp_raw(resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    return ERR_OK;
+}

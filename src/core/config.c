@@ -1,0 +1,168 @@
+/* config.c — parse and validate SHOPD_* settings. */
+#include "core/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *config_lookup_env(const char *name, void *ud)
+{
+    (void)ud;
+    return getenv(name);
+}
+
+/* Parses a whole decimal integer in [min, max]. */
+static enum err_code parse_int(const char *name, const char *text, int64_t min, int64_t max,
+                               int64_t *out, struct err *e)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (text[0] == '\0' || *end != '\0' || errno == ERANGE || v < min || v > max)
+        return err_set_field(e, ERR_INVALID_REQUEST, name,
+                             "%s must be an integer from %lld to %lld, got \"%s\"", name,
+                             (long long)min, (long long)max, text);
+    *out = v;
+    return ERR_OK;
+}
+
+static enum err_code parse_bool(const char *name, const char *text, bool *out, struct err *e)
+{
+    if (!strcmp(text, "1") || !strcmp(text, "on") || !strcmp(text, "true") ||
+        !strcmp(text, "yes")) {
+        *out = true;
+        return ERR_OK;
+    }
+    if (!strcmp(text, "0") || !strcmp(text, "off") || !strcmp(text, "false") ||
+        !strcmp(text, "no")) {
+        *out = false;
+        return ERR_OK;
+    }
+    return err_set_field(e, ERR_INVALID_REQUEST, name, "%s must be on or off, got \"%s\"", name,
+                         text);
+}
+
+static enum err_code copy_text(const char *name, const char *text, char *out, size_t cap,
+                               struct err *e)
+{
+    size_t len = strlen(text);
+    if (len == 0 || len >= cap)
+        return err_set_field(e, ERR_INVALID_REQUEST, name,
+                             "%s must be 1 to %zu characters long", name, cap - 1);
+    memcpy(out, text, len + 1);
+    return ERR_OK;
+}
+
+/* "host:port" with an IPv4 literal host and port 0..65535. */
+static enum err_code parse_listen(const char *text, struct config *cfg, struct err *e)
+{
+    const char *colon = strrchr(text, ':');
+    size_t host_len = colon ? (size_t)(colon - text) : 0;
+    struct in_addr addr;
+    int64_t port;
+    if (!colon || host_len == 0 || host_len >= sizeof(cfg->listen_host))
+        goto bad;
+    memcpy(cfg->listen_host, text, host_len);
+    cfg->listen_host[host_len] = '\0';
+    if (inet_pton(AF_INET, cfg->listen_host, &addr) != 1)
+        goto bad;
+    if (parse_int("SHOPD_LISTEN", colon + 1, 0, 65535, &port, e) != ERR_OK)
+        goto bad;
+    cfg->listen_port = (uint16_t)port;
+    return ERR_OK;
+bad:
+    return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_LISTEN",
+                         "SHOPD_LISTEN must be IPv4-address:port, got \"%s\"", text);
+}
+
+static void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    strcpy(cfg->listen_host, "127.0.0.1");
+    cfg->listen_port = 8080;
+    strcpy(cfg->database_url, "postgresql://shopd@127.0.0.1:55432/shopd");
+    strcpy(cfg->redis_url, "redis://127.0.0.1:56379/0");
+    strcpy(cfg->admin_token, "dev-admin-token");
+    cfg->admin_token_is_default = true;
+    cfg->threads = 8;
+    cfg->charge_max = 1000000;
+    cfg->balance_max = 100000000;
+    cfg->access_log = true;
+    cfg->log_level = LOG_INFO;
+    cfg->shutdown_timeout_ms = 10000;
+    cfg->db_statement_timeout_ms = 5000;
+    cfg->db_connect_timeout_s = 3;
+    cfg->redis_timeout_ms = 500;
+    cfg->migrate = true;
+}
+
+enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud, struct err *e)
+{
+    const char *v;
+    int64_t n;
+    config_defaults(cfg);
+
+    if ((v = lookup("SHOPD_LISTEN", ud)) && parse_listen(v, cfg, e))
+        return e->code;
+    if ((v = lookup("SHOPD_DATABASE_URL", ud)) &&
+        copy_text("SHOPD_DATABASE_URL", v, cfg->database_url, sizeof(cfg->database_url), e))
+        return e->code;
+    if ((v = lookup("SHOPD_REDIS_URL", ud))) {
+        if (copy_text("SHOPD_REDIS_URL", v, cfg->redis_url, sizeof(cfg->redis_url), e))
+            return e->code;
+        if (strncmp(v, "redis://", 8) != 0)
+            return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_REDIS_URL",
+                                 "SHOPD_REDIS_URL must start with redis://, got \"%s\"", v);
+    }
+    if ((v = lookup("SHOPD_ADMIN_TOKEN", ud))) {
+        if (copy_text("SHOPD_ADMIN_TOKEN", v, cfg->admin_token, sizeof(cfg->admin_token), e))
+            return e->code;
+        cfg->admin_token_is_default = false;
+    }
+    if ((v = lookup("SHOPD_THREADS", ud))) {
+        if (parse_int("SHOPD_THREADS", v, 1, 256, &n, e))
+            return e->code;
+        cfg->threads = (unsigned)n;
+    }
+    if ((v = lookup("SHOPD_CHARGE_MAX", ud)) &&
+        parse_int("SHOPD_CHARGE_MAX", v, 1, INT64_MAX / 4, &cfg->charge_max, e))
+        return e->code;
+    if ((v = lookup("SHOPD_BALANCE_MAX", ud)) &&
+        parse_int("SHOPD_BALANCE_MAX", v, 1, INT64_MAX / 4, &cfg->balance_max, e))
+        return e->code;
+    if ((v = lookup("SHOPD_ACCESS_LOG", ud)) &&
+        parse_bool("SHOPD_ACCESS_LOG", v, &cfg->access_log, e))
+        return e->code;
+    if ((v = lookup("SHOPD_LOG_LEVEL", ud)) && !log_level_parse(v, &cfg->log_level))
+        return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_LOG_LEVEL",
+                             "SHOPD_LOG_LEVEL must be debug, info, warn or error, got \"%s\"", v);
+    if ((v = lookup("SHOPD_SHUTDOWN_TIMEOUT_MS", ud))) {
+        if (parse_int("SHOPD_SHUTDOWN_TIMEOUT_MS", v, 0, 3600000, &n, e))
+            return e->code;
+        cfg->shutdown_timeout_ms = (unsigned)n;
+    }
+    if ((v = lookup("SHOPD_DB_STATEMENT_TIMEOUT_MS", ud))) {
+        if (parse_int("SHOPD_DB_STATEMENT_TIMEOUT_MS", v, 0, 3600000, &n, e))
+            return e->code;
+        cfg->db_statement_timeout_ms = (unsigned)n;
+    }
+    if ((v = lookup("SHOPD_DB_CONNECT_TIMEOUT_S", ud))) {
+        if (parse_int("SHOPD_DB_CONNECT_TIMEOUT_S", v, 1, 600, &n, e))
+            return e->code;
+        cfg->db_connect_timeout_s = (unsigned)n;
+    }
+    if ((v = lookup("SHOPD_REDIS_TIMEOUT_MS", ud))) {
+        if (parse_int("SHOPD_REDIS_TIMEOUT_MS", v, 1, 600000, &n, e))
+            return e->code;
+        cfg->redis_timeout_ms = (unsigned)n;
+    }
+    if ((v = lookup("SHOPD_MIGRATE", ud)) && parse_bool("SHOPD_MIGRATE", v, &cfg->migrate, e))
+        return e->code;
+    if (cfg->charge_max > cfg->balance_max)
+        return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_CHARGE_MAX",
+                             "SHOPD_CHARGE_MAX (%lld) must not exceed SHOPD_BALANCE_MAX (%lld)",
+                             (long long)cfg->charge_max, (long long)cfg->balance_max);
+    return ERR_OK;
+}

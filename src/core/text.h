@@ -1,0 +1,14 @@
+/* text.h — small UTF-8 text helpers for validation. */
+#ifndef SHOPD_CORE_TEXT_H
+#define SHOPD_CORE_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Number of characters in valid UTF-8 s (counts non-continuation bytes). Thread-safe. */
+size_t text_utf8_length(const char *s);
+
+/* True when s is empty or only ASCII whitespace. Thread-safe. */
+bool text_is_blank(const char *s);
+
+#endif

@@ -1,0 +1,104 @@
+/* http.h — transport-free request and response seen by handlers. */
+#ifndef SHOPD_HTTP_HTTP_H
+#define SHOPD_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+enum http_method {
+    HTTP_GET,
+    HTTP_POST,
+    HTTP_PUT,
+    HTTP_PATCH,
+    HTTP_DELETE,
+    HTTP_HEAD,
+    HTTP_OPTIONS,
+    HTTP_METHOD_OTHER,
+    HTTP_METHOD_COUNT
+};
+
+enum { HTTP_MAX_HEADERS = 48, HTTP_MAX_QUERY = 16, HTTP_MAX_PATH_IDS = 4, HTTP_MAX_RESP_HEADERS = 8 };
+
+/* A name/value pair; both point into the request's arena or static storage. */
+struct http_kv {
+    const char *name;
+    const char *value;
+};
+
+/*
+ * One request as handlers see it: no libmicrohttpd types, so tests can build
+ * one by hand. Every pointer is borrowed and lives until the request ends.
+ */
+struct http_req {
+    enum http_method method;
+    const char *path;        /* decoded path, without the query string */
+    const char *body;        /* NUL-terminated body ("" when none) */
+    size_t body_len;
+    int64_t path_ids[HTTP_MAX_PATH_IDS]; /* {id} segments in order; 0 = not a valid id */
+    size_t n_path_ids;
+    struct http_kv headers[HTTP_MAX_HEADERS];
+    size_t n_headers;
+    struct http_kv query[HTTP_MAX_QUERY];
+    size_t n_query;
+    void *ctx;               /* the matched route's ctx (borrowed) */
+    struct arena *arena;     /* freed when the request completes */
+};
+
+/* What a handler answers. Owned by the server, which sends then frees it. */
+struct http_resp {
+    int status;
+    json_t *json;            /* owned body, serialised compactly; NULL = none */
+    char *raw;               /* owned (malloc) raw body used when json is NULL */
+    size_t raw_len;
+    const char *content_type; /* static string; defaults to application/json */
+    struct http_kv headers[HTTP_MAX_RESP_HEADERS]; /* extra headers (values borrowed) */
+    size_t n_headers;
+};
+
+/*
+ * A handler: fills resp and returns ERR_OK, or returns an error code with e
+ * filled, which the server turns into problem+json. Runs on a worker thread;
+ * must be safe to run concurrently with itself.
+ */
+typedef enum err_code (*http_handler_fn)(struct http_req *req, struct http_resp *resp,
+                                         struct err *e);
+
+/* Case-insensitive header lookup. Returns the value (borrowed) or NULL. */
+const char *http_req_header(const struct http_req *req, const char *name);
+
+/* Query parameter lookup (first occurrence). Returns the value or NULL. */
+const char *http_req_query(const struct http_req *req, const char *name);
+
+/*
+ * Reads query parameter `name` as an integer in [min, max]; *out = def when
+ * absent. Returns ERR_OK or ERR_INVALID_REQUEST naming the parameter.
+ */
+enum err_code http_req_query_int(const struct http_req *req, const char *name, int64_t def,
+                                 int64_t min, int64_t max, int64_t *out, struct err *e);
+
+/* Sets status and JSON body; takes ownership of body (NULL-safe on OOM). */
+void http_resp_json(struct http_resp *resp, int status, json_t *body);
+
+/* Sets status and a raw body; takes ownership of body (malloc'd). */
+void http_resp_raw(struct http_resp *resp, int status, const char *content_type, char *body,
+                   size_t len);
+
+/* Adds a response header; name and value must outlive the response. Returns false if full. */
+bool http_resp_header(struct http_resp *resp, const char *name, const char *value);
+
+/* Frees what resp owns and resets it. */
+void http_resp_cleanup(struct http_resp *resp);
+
+/* "GET" etc. → method; unknown → HTTP_METHOD_OTHER. */
+enum http_method http_method_parse(const char *name);
+
+/* Method name ("GET"); static storage. */
+const char *http_method_name(enum http_method m);
+
+#endif

@@ -1,0 +1,107 @@
+/* json_body.c — strict JSON object decoding with jansson. */
+#include "http/json_body.h"
+
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/text.h"
+
+static enum err_code decode_member(const struct json_field *f, json_t *v, struct arena *a,
+                                   struct err *e)
+{
+    switch (f->type) {
+    case JSON_FIELD_STRING: {
+        if (!json_is_string(v))
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be a string",
+                                 f->name);
+        const char *s = json_string_value(v);
+        size_t bytes = json_string_length(v);
+        if (memchr(s, '\0', bytes))
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name,
+                                 "%s must not contain NUL characters", f->name);
+        size_t chars = text_utf8_length(s); /* jansson has validated the UTF-8 */
+        if ((int64_t)chars < f->min || (int64_t)chars > f->max)
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name,
+                                 "%s must be %lld to %lld characters long", f->name,
+                                 (long long)f->min, (long long)f->max);
+        const char *copy = arena_strndup(a, s, bytes);
+        if (!copy)
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        *(const char **)f->out = copy;
+        return ERR_OK;
+    }
+    case JSON_FIELD_INT: {
+        if (!json_is_integer(v))
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be an integer",
+                                 f->name);
+        json_int_t n = json_integer_value(v);
+        if (n < f->min || n > f->max)
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name,
+                                 "%s must be from %lld to %lld, got %lld", f->name,
+                                 (long long)f->min, (long long)f->max, (long long)n);
+        *(int64_t *)f->out = n;
+        return ERR_OK;
+    }
+    case JSON_FIELD_BOOL:
+        if (!json_is_boolean(v))
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be true or false",
+                                 f->name);
+        *(bool *)f->out = json_is_true(v);
+        return ERR_OK;
+    }
+    return err_set(e, ERR_INTERNAL, "unknown field type");
+}
+
+enum err_code json_body_decode(const char *body, size_t len, const struct json_field *fields,
+                               size_t n_fields, struct arena *a, struct err *e)
+{
+    json_error_t jerr;
+    enum err_code rc = ERR_OK;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        if (json_error_code(&jerr) == json_error_numeric_overflow)
+            return err_set(e, ERR_INVALID_REQUEST, "a number is outside the 64-bit integer range");
+        return err_set(e, ERR_INVALID_JSON, "body is not valid JSON: %s at line %d column %d",
+                       jerr.text, jerr.line, jerr.column);
+    }
+    if (!json_is_object(root)) {
+        rc = err_set(e, ERR_INVALID_REQUEST, "body must be a JSON object");
+        goto out_free_root;
+    }
+
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value)
+    {
+        size_t i = 0;
+        while (i < n_fields && strcmp(fields[i].name, key) != 0)
+            i++;
+        if (i == n_fields) {
+            rc = err_set_field(e, ERR_INVALID_REQUEST, key, "unknown field \"%.64s\"", key);
+            goto out_free_root;
+        }
+    }
+
+    for (size_t i = 0; i < n_fields; i++) {
+        const struct json_field *f = &fields[i];
+        json_t *v = json_object_get(root, f->name);
+        bool given = v && !(json_is_null(v) && !f->required);
+        if (f->present)
+            *f->present = given;
+        if (!given) {
+            if (f->required) {
+                rc = err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s is required", f->name);
+                goto out_free_root;
+            }
+            continue;
+        }
+        rc = decode_member(f, v, a, e);
+        if (rc != ERR_OK)
+            goto out_free_root;
+    }
+
+out_free_root:
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* json_body.h — strict decoding of a JSON object body against a field table. */
+#ifndef SHOPD_HTTP_JSON_BODY_H
+#define SHOPD_HTTP_JSON_BODY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+enum json_field_type { JSON_FIELD_STRING, JSON_FIELD_INT, JSON_FIELD_BOOL };
+
+/*
+ * One expected member of the body object.
+ *   JSON_FIELD_STRING: out is `const char **`, set to a NUL-free UTF-8 copy in
+ *                      the arena; min/max bound its length in characters.
+ *   JSON_FIELD_INT:    out is `int64_t *`; min/max bound the value. JSON reals
+ *                      (1.0, 1e3) are not integers.
+ *   JSON_FIELD_BOOL:   out is `bool *`.
+ * present (may be NULL) is set to whether the member was given; an optional
+ * member given as null counts as absent.
+ */
+struct json_field {
+    const char *name;
+    enum json_field_type type;
+    bool required;
+    int64_t min, max;
+    void *out;
+    bool *present;
+};
+
+/*
+ * Decodes body (len bytes) as one JSON object whose members are exactly a
+ * subset of fields (required ones present). Returns ERR_OK;
+ * ERR_INVALID_JSON when the text is not JSON (or has duplicate keys); or
+ * ERR_INVALID_REQUEST with e->field naming the member that is unknown,
+ * missing, mistyped or out of range. Outputs are untouched on error except
+ * possibly partially. Thread-safe; allocates only in a.
+ */
+enum err_code json_body_decode(const char *body, size_t len, const struct json_field *fields,
+                               size_t n_fields, struct arena *a, struct err *e);
+
+#endif

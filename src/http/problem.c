@@ -1,0 +1,26 @@
+/* problem.c — problem+json rendering. */
+#include "http/problem.h"
+
+json_t *problem_new(const struct err *e)
+{
+    json_t *doc = json_object();
+    if (!doc)
+        return NULL;
+    json_object_set_new(doc, "type", json_string("about:blank"));
+    json_object_set_new(doc, "title", json_string(err_title(e->code)));
+    json_object_set_new(doc, "status", json_integer(err_http_status(e->code)));
+    json_object_set_new(doc, "detail",
+                        json_string(e->detail[0] ? e->detail : err_title(e->code)));
+    json_object_set_new(doc, "code", json_string(err_code_str(e->code)));
+    if (e->field[0])
+        json_object_set_new(doc, "field", json_string(e->field));
+    if (e->product_id > 0)
+        json_object_set_new(doc, "product_id", json_integer(e->product_id));
+    return doc;
+}
+
+void problem_respond(struct http_resp *resp, const struct err *e)
+{
+    http_resp_json(resp, err_http_status(e->code), problem_new(e));
+    resp->content_type = "application/problem+json";
+}

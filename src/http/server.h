@@ -1,0 +1,43 @@
+/* server.h — the HTTP server: libmicrohttpd thread pool + epoll. */
+#ifndef SHOPD_HTTP_SERVER_H
+#define SHOPD_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+struct http_server_config {
+    const char *host;          /* IPv4 literal to bind */
+    uint16_t port;             /* 0 = any free port (see http_server_port) */
+    unsigned threads;          /* worker threads; handlers run on them */
+    size_t max_body;           /* larger bodies get 413 */
+    const char *admin_token;   /* bearer token for admin routes (borrowed) */
+    bool access_log;           /* one log line per request */
+    unsigned idle_timeout_s;   /* idle keep-alive connections are closed after this */
+};
+
+struct http_server;
+
+/*
+ * Binds and starts serving router's routes. Borrows cfg strings, router and
+ * metrics (NULL = no metrics) until http_server_stop. Returns the server or
+ * NULL with e set (ERR_UNAVAILABLE when the address cannot be bound).
+ */
+struct http_server *http_server_start(const struct http_server_config *cfg,
+                                      const struct router *router, struct metrics *metrics,
+                                      struct err *e);
+
+/* The bound TCP port (useful after port 0). Thread-safe. */
+uint16_t http_server_port(const struct http_server *s);
+
+/*
+ * Graceful stop: stops accepting, lets in-flight requests finish (at most
+ * drain_timeout_ms), then stops the threads and frees s. NULL-safe.
+ */
+void http_server_stop(struct http_server *s, unsigned drain_timeout_ms);
+
+#endif

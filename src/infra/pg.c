@@ -1,0 +1,283 @@
+/* pg.c — per-thread libpq connections with lazy prepare and reconnect. */
+#include "infra/pg.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+enum { PG_MAX_PREPARED = 128 };
+
+struct pg_conn {
+    PGconn *conn;
+    struct pg_pool *pool;
+    const struct pg_stmt *prepared[PG_MAX_PREPARED];
+    int n_prepared;
+    bool broken;
+    char sqlstate[6];
+    struct pg_conn *next; /* in pool->all */
+};
+
+struct pg_pool {
+    char *conninfo;
+    char connect_timeout[16];
+    char options[64];
+    pthread_key_t key;
+    pthread_mutex_t lock; /* guards all */
+    struct pg_conn *all;
+    atomic_int_fast64_t open;
+    atomic_bool down; /* last connect failed: log only transitions */
+};
+
+static void conn_close(struct pg_conn *c)
+{
+    if (c->conn) {
+        PQfinish(c->conn);
+        c->conn = NULL;
+        atomic_fetch_sub(&c->pool->open, 1);
+    }
+    c->n_prepared = 0;
+    c->broken = false;
+}
+
+static void conn_unlink_free(struct pg_conn *c)
+{
+    struct pg_pool *p = c->pool;
+    pthread_mutex_lock(&p->lock);
+    for (struct pg_conn **pp = &p->all; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    conn_close(c);
+    free(c);
+}
+
+/* Thread-exit destructor of the key. */
+static void conn_thread_exit(void *arg)
+{
+    conn_unlink_free(arg);
+}
+
+struct pg_pool *pg_pool_new(const struct pg_pool_config *cfg)
+{
+    struct pg_pool *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->conninfo = strdup(cfg->conninfo);
+    if (!p->conninfo || pthread_key_create(&p->key, conn_thread_exit) != 0) {
+        free(p->conninfo);
+        free(p);
+        return NULL;
+    }
+    snprintf(p->connect_timeout, sizeof(p->connect_timeout), "%u",
+             cfg->connect_timeout_s ? cfg->connect_timeout_s : 3);
+    snprintf(p->options, sizeof(p->options), "-c statement_timeout=%u",
+             cfg->statement_timeout_ms);
+    pthread_mutex_init(&p->lock, NULL);
+    atomic_init(&p->open, 0);
+    atomic_init(&p->down, false);
+    return p;
+}
+
+void pg_pool_free(struct pg_pool *p)
+{
+    if (!p)
+        return;
+    struct pg_conn *c = pthread_getspecific(p->key);
+    if (c)
+        pthread_setspecific(p->key, NULL);
+    pthread_mutex_lock(&p->lock);
+    struct pg_conn *all = p->all;
+    p->all = NULL;
+    pthread_mutex_unlock(&p->lock);
+    while (all) {
+        struct pg_conn *next = all->next;
+        conn_close(all);
+        free(all);
+        all = next;
+    }
+    pthread_key_delete(p->key);
+    pthread_mutex_destroy(&p->lock);
+    free(p->conninfo);
+    free(p);
+}
+
+int64_t pg_pool_open_count(void *pool)
+{
+    return atomic_load(&((struct pg_pool *)pool)->open);
+}
+
+/* An idle connection should have nothing to read; if it does, the server closed it. */
+static bool idle_conn_is_dead(PGconn *conn)
+{
+    if (PQstatus(conn) != CONNECTION_OK)
+        return true;
+    struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+    if (pfd.fd < 0)
+        return true;
+    if (poll(&pfd, 1, 0) == 0)
+        return false;
+    return true;
+}
+
+/* Server notices (e.g. "relation already exists, skipping") go to the debug log. */
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("pg notice: %s", message);
+}
+
+static enum err_code conn_open(struct pg_conn *c, struct err *e)
+{
+    struct pg_pool *p = c->pool;
+    const char *keys[] = {"connect_timeout", "application_name", "options", "dbname", NULL};
+    const char *vals[] = {p->connect_timeout, "shopd", p->options, p->conninfo, NULL};
+    c->conn = PQconnectdbParams(keys, vals, 1);
+    if (!c->conn)
+        return err_set(e, ERR_UNAVAILABLE, "database is unavailable");
+    atomic_fetch_add(&p->open, 1);
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        if (!atomic_exchange(&p->down, true))
+            log_warn("pg: cannot connect: %s", PQerrorMessage(c->conn));
+        conn_close(c);
+        return err_set(e, ERR_UNAVAILABLE, "database is unavailable");
+    }
+    PQsetNoticeProcessor(c->conn, notice_to_log, NULL);
+    if (atomic_exchange(&p->down, false))
+        log_info("pg: connected again");
+    return ERR_OK;
+}
+
+struct pg_conn *pg_pool_conn(struct pg_pool *p, struct err *e)
+{
+    struct pg_conn *c = pthread_getspecific(p->key);
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+            err_set(e, ERR_INTERNAL, "out of memory");
+            return NULL;
+        }
+        c->pool = p;
+        pthread_mutex_lock(&p->lock);
+        c->next = p->all;
+        p->all = c;
+        pthread_mutex_unlock(&p->lock);
+        pthread_setspecific(p->key, c);
+    }
+    if (c->conn && (c->broken || idle_conn_is_dead(c->conn))) {
+        log_info("pg: replacing a broken connection");
+        conn_close(c);
+    }
+    if (!c->conn && conn_open(c, e) != ERR_OK)
+        return NULL;
+    c->sqlstate[0] = '\0';
+    return c;
+}
+
+/* Maps a failed result to an error; marks the connection broken when it is gone. */
+static enum err_code conn_fail(struct pg_conn *c, PGresult *r, const char *what, struct err *e)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
+    bool lost = PQstatus(c->conn) != CONNECTION_OK || !state;
+    /* 57P0x: the server is shutting down or killed us; 08xxx: connection exception */
+    if (lost || strncmp(c->sqlstate, "57P", 3) == 0 || strncmp(c->sqlstate, "08", 2) == 0) {
+        c->broken = true;
+        log_warn("pg: %s: connection lost: %s", what, PQerrorMessage(c->conn));
+        return err_set(e, ERR_UNAVAILABLE, "database is unavailable");
+    }
+    if (strcmp(c->sqlstate, "57014") == 0) {
+        log_warn("pg: %s: statement timed out", what);
+        return err_set(e, ERR_UNAVAILABLE, "database did not answer in time");
+    }
+    /* constraint violations are often expected by callers: log them at debug level */
+    if (strncmp(c->sqlstate, "23", 2) == 0 || strncmp(c->sqlstate, "40", 2) == 0)
+        log_debug("pg: %s failed (%s): %s", what, c->sqlstate, PQerrorMessage(c->conn));
+    else
+        log_error("pg: %s failed (%s): %s", what, c->sqlstate, PQerrorMessage(c->conn));
+    return err_set(e, ERR_INTERNAL, "database error %s in %s", c->sqlstate, what);
+}
+
+static bool is_prepared(const struct pg_conn *c, const struct pg_stmt *stmt)
+{
+    for (int i = 0; i < c->n_prepared; i++)
+        if (c->prepared[i] == stmt)
+            return true;
+    return false;
+}
+
+static enum err_code ensure_prepared(struct pg_conn *c, const struct pg_stmt *stmt, struct err *e)
+{
+    if (is_prepared(c, stmt))
+        return ERR_OK;
+    if (c->n_prepared >= PG_MAX_PREPARED)
+        return err_set(e, ERR_INTERNAL, "too many prepared statements");
+    PGresult *r = PQprepare(c->conn, stmt->name, stmt->sql, stmt->n_params, NULL);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        enum err_code rc = conn_fail(c, r, stmt->name, e);
+        PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+    c->prepared[c->n_prepared++] = stmt;
+    return ERR_OK;
+}
+
+PGresult *pg_exec(struct pg_conn *c, const struct pg_stmt *stmt, const char *const *params,
+                  struct err *e)
+{
+    if (ensure_prepared(c, stmt, e) != ERR_OK)
+        return NULL;
+    PGresult *r = PQexecPrepared(c->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        c->sqlstate[0] = '\0';
+        return r;
+    }
+    conn_fail(c, r, stmt->name, e);
+    PQclear(r);
+    return NULL;
+}
+
+enum err_code pg_command(struct pg_conn *c, const char *sql, struct err *e)
+{
+    PGresult *r = PQexec(c->conn, sql);
+    if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
+        PQclear(r);
+        c->sqlstate[0] = '\0';
+        return ERR_OK;
+    }
+    enum err_code rc = conn_fail(c, r, sql, e);
+    PQclear(r);
+    return rc;
+}
+
+const char *pg_conn_sqlstate(const struct pg_conn *c)
+{
+    return c->sqlstate;
+}
+
+PGconn *pg_conn_raw(struct pg_conn *c)
+{
+    return c->conn;
+}
+
+int64_t pg_get_i64(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return 0;
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+const char *pg_i64_param(int64_t v, char buf[21])
+{
+    snprintf(buf, 21, "%lld", (long long)v);
+    return buf;
+}

@@ -1,0 +1,78 @@
+/* pg.h — PostgreSQL access: one lazy connection per thread, prepared statements. */
+#ifndef SHOPD_INFRA_PG_H
+#define SHOPD_INFRA_PG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "core/err.h"
+
+struct pg_pool_config {
+    const char *conninfo;          /* libpq conninfo string or URI (copied) */
+    unsigned connect_timeout_s;    /* libpq connect_timeout */
+    unsigned statement_timeout_ms; /* server-side statement_timeout; 0 = none */
+};
+
+/*
+ * A named statement, prepared on each connection the first time it is used.
+ * Declare them `static const` next to the code that runs them; names must be
+ * unique across the program.
+ */
+struct pg_stmt {
+    const char *name;
+    const char *sql;
+    int n_params;
+};
+
+struct pg_pool;
+struct pg_conn;
+
+/* Creates a pool; connects nothing yet. Returns NULL on OOM. Free with pg_pool_free. */
+struct pg_pool *pg_pool_new(const struct pg_pool_config *cfg);
+
+/*
+ * Closes every connection still open and frees the pool. Call after all
+ * threads that used it have stopped. NULL-safe.
+ */
+void pg_pool_free(struct pg_pool *p);
+
+/*
+ * The calling thread's connection, connecting (or reconnecting, when the
+ * previous one broke or the server closed it while idle) as needed. Returns
+ * a connection borrowed for the current request on this thread, or NULL with
+ * ERR_UNAVAILABLE. Thread-safe: each thread gets its own connection.
+ */
+struct pg_conn *pg_pool_conn(struct pg_pool *p, struct err *e);
+
+/* Number of open connections (for /metrics). Thread-safe. */
+int64_t pg_pool_open_count(void *pool);
+
+/*
+ * Runs stmt with text params (n = stmt->n_params; a NULL entry is SQL NULL).
+ * Returns the result (caller PQclear()s it) when the command succeeded, or
+ * NULL with e set: ERR_UNAVAILABLE when the connection is lost or the
+ * statement timed out (the connection is then replaced on next use),
+ * ERR_INTERNAL otherwise. pg_conn_sqlstate tells the SQLSTATE of a failure.
+ * Not thread-safe per connection (a connection belongs to one thread).
+ */
+PGresult *pg_exec(struct pg_conn *c, const struct pg_stmt *stmt, const char *const *params,
+                  struct err *e);
+
+/* Runs a parameterless utility command (BEGIN, COMMIT, ROLLBACK). Returns ERR_OK or e set. */
+enum err_code pg_command(struct pg_conn *c, const char *sql, struct err *e);
+
+/* SQLSTATE of the connection's last failed command ("" if none). Borrowed. */
+const char *pg_conn_sqlstate(const struct pg_conn *c);
+
+/* The libpq handle (borrowed), for migrations and tests. */
+PGconn *pg_conn_raw(struct pg_conn *c);
+
+/* Parses column col of row row as int64 (0 when NULL). */
+int64_t pg_get_i64(const PGresult *r, int row, int col);
+
+/* Formats v in decimal into buf (>= 21 bytes) and returns buf. */
+const char *pg_i64_param(int64_t v, char buf[21]);
+
+#endif

@@ -1,0 +1,240 @@
+/* redis.c — per-thread hiredis contexts with reconnect. */
+#include "infra/redis.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+struct redis_conn {
+    redisContext *ctx;
+    struct redis_pool *pool;
+    struct redis_conn *next;
+};
+
+struct redis_pool {
+    char host[256];
+    int port;
+    int db;
+    char password[256];
+    struct timeval timeout;
+    pthread_key_t key;
+    pthread_mutex_t lock;
+    struct redis_conn *all;
+    atomic_int_fast64_t open;
+    atomic_bool down;
+};
+
+static void conn_close(struct redis_conn *c)
+{
+    if (c->ctx) {
+        redisFree(c->ctx);
+        c->ctx = NULL;
+        atomic_fetch_sub(&c->pool->open, 1);
+    }
+}
+
+static void conn_thread_exit(void *arg)
+{
+    struct redis_conn *c = arg;
+    struct redis_pool *p = c->pool;
+    pthread_mutex_lock(&p->lock);
+    for (struct redis_conn **pp = &p->all; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    conn_close(c);
+    free(c);
+}
+
+/* redis://[:password@]host:port[/db] */
+static enum err_code parse_url(struct redis_pool *p, const char *url, struct err *e)
+{
+    const char *s = url;
+    if (strncmp(s, "redis://", 8) != 0)
+        goto bad;
+    s += 8;
+    const char *at = strchr(s, '@');
+    if (at) {
+        const char *pw = s[0] == ':' ? s + 1 : strchr(s, ':');
+        if (!pw || pw > at || (size_t)(at - pw) >= sizeof(p->password))
+            goto bad;
+        if (pw != s + 1)
+            pw++;
+        memcpy(p->password, pw, (size_t)(at - pw));
+        p->password[at - pw] = '\0';
+        s = at + 1;
+    }
+    const char *colon = strchr(s, ':');
+    size_t host_len = colon ? (size_t)(colon - s) : strcspn(s, "/");
+    if (host_len == 0 || host_len >= sizeof(p->host))
+        goto bad;
+    memcpy(p->host, s, host_len);
+    p->host[host_len] = '\0';
+    p->port = 6379;
+    s += host_len;
+    char *end;
+    if (*s == ':') {
+        errno = 0;
+        long port = strtol(s + 1, &end, 10);
+        if (end == s + 1 || port < 1 || port > 65535)
+            goto bad;
+        p->port = (int)port;
+        s = end;
+    }
+    if (*s == '/' && s[1]) {
+        errno = 0;
+        long db = strtol(s + 1, &end, 10);
+        if (*end || db < 0 || db > 1000)
+            goto bad;
+        p->db = (int)db;
+    } else if (*s && strcmp(s, "/") != 0) {
+        goto bad;
+    }
+    return ERR_OK;
+bad:
+    return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_REDIS_URL",
+                         "redis url must look like redis://host:port/db, got \"%s\"", url);
+}
+
+struct redis_pool *redis_pool_new(const char *url, unsigned timeout_ms, struct err *e)
+{
+    struct redis_pool *p = calloc(1, sizeof(*p));
+    if (!p) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    if (parse_url(p, url, e) != ERR_OK || pthread_key_create(&p->key, conn_thread_exit) != 0) {
+        if (e->code == ERR_OK)
+            err_set(e, ERR_INTERNAL, "cannot create thread key");
+        free(p);
+        return NULL;
+    }
+    p->timeout.tv_sec = timeout_ms / 1000;
+    p->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+    pthread_mutex_init(&p->lock, NULL);
+    atomic_init(&p->open, 0);
+    atomic_init(&p->down, false);
+    return p;
+}
+
+void redis_pool_free(struct redis_pool *p)
+{
+    if (!p)
+        return;
+    if (pthread_getspecific(p->key))
+        pthread_setspecific(p->key, NULL);
+    pthread_mutex_lock(&p->lock);
+    struct redis_conn *all = p->all;
+    p->all = NULL;
+    pthread_mutex_unlock(&p->lock);
+    while (all) {
+        struct redis_conn *next = all->next;
+        conn_close(all);
+        free(all);
+        all = next;
+    }
+    pthread_key_delete(p->key);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+int64_t redis_pool_open_count(void *pool)
+{
+    return atomic_load(&((struct redis_pool *)pool)->open);
+}
+
+/* Runs AUTH / SELECT after connecting; false when either fails. */
+static bool conn_setup(struct redis_conn *c)
+{
+    struct redis_pool *p = c->pool;
+    redisReply *r;
+    if (p->password[0]) {
+        r = redisCommand(c->ctx, "AUTH %s", p->password);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        freeReplyObject(r);
+        if (!ok)
+            return false;
+    }
+    if (p->db) {
+        r = redisCommand(c->ctx, "SELECT %d", p->db);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        freeReplyObject(r);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* An idle context has nothing to read; if it does, the server closed it (restart, timeout). */
+static bool idle_ctx_is_dead(const redisContext *ctx)
+{
+    struct pollfd pfd = {.fd = ctx->fd, .events = POLLIN};
+    return ctx->err || pfd.fd < 0 || poll(&pfd, 1, 0) != 0;
+}
+
+static redisContext *conn_get(struct redis_pool *p, struct redis_conn **out, struct err *e)
+{
+    struct redis_conn *c = pthread_getspecific(p->key);
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+            err_set(e, ERR_INTERNAL, "out of memory");
+            return NULL;
+        }
+        c->pool = p;
+        pthread_mutex_lock(&p->lock);
+        c->next = p->all;
+        p->all = c;
+        pthread_mutex_unlock(&p->lock);
+        pthread_setspecific(p->key, c);
+    }
+    *out = c;
+    if (c->ctx && !idle_ctx_is_dead(c->ctx))
+        return c->ctx;
+    conn_close(c);
+    c->ctx = redisConnectWithTimeout(p->host, p->port, p->timeout);
+    if (!c->ctx) {
+        err_set(e, ERR_UNAVAILABLE, "redis is unavailable");
+        return NULL;
+    }
+    atomic_fetch_add(&p->open, 1);
+    if (c->ctx->err || redisSetTimeout(c->ctx, p->timeout) != REDIS_OK || !conn_setup(c)) {
+        if (!atomic_exchange(&p->down, true))
+            log_warn("redis: cannot connect to %s:%d: %s", p->host, p->port, c->ctx->errstr);
+        conn_close(c);
+        err_set(e, ERR_UNAVAILABLE, "redis is unavailable");
+        return NULL;
+    }
+    if (atomic_exchange(&p->down, false))
+        log_info("redis: connected again");
+    return c->ctx;
+}
+
+redisReply *redis_command(struct redis_pool *p, struct err *e, const char *fmt, ...)
+{
+    struct redis_conn *c;
+    redisContext *ctx = conn_get(p, &c, e);
+    if (!ctx)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(ctx, fmt, ap);
+    va_end(ap);
+    if (!r) {
+        log_warn("redis: command failed: %s", ctx->errstr);
+        conn_close(c);
+        err_set(e, ERR_UNAVAILABLE, "redis is unavailable");
+        return NULL;
+    }
+    return r;
+}

@@ -1,0 +1,35 @@
+/* redis.h — Redis access: one lazy hiredis context per thread. */
+#ifndef SHOPD_INFRA_REDIS_H
+#define SHOPD_INFRA_REDIS_H
+
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "core/err.h"
+
+struct redis_pool;
+
+/*
+ * Parses url ("redis://[:password@]host:port[/db]") and creates a pool that
+ * connects lazily, one context per calling thread, with timeout_ms for
+ * connect and each command. Returns NULL with e set (ERR_INVALID_REQUEST for
+ * a bad URL). Free with redis_pool_free.
+ */
+struct redis_pool *redis_pool_new(const char *url, unsigned timeout_ms, struct err *e);
+
+/* Closes every context and frees the pool; after all users stopped. NULL-safe. */
+void redis_pool_free(struct redis_pool *p);
+
+/*
+ * Runs one command (hiredis printf-style format) on this thread's context,
+ * (re)connecting as needed. Returns the reply (caller freeReplyObject()s it;
+ * it may be a REDIS_REPLY_ERROR) or NULL with ERR_UNAVAILABLE when Redis
+ * cannot be reached; the context is then rebuilt on next use. Thread-safe.
+ */
+redisReply *redis_command(struct redis_pool *p, struct err *e, const char *fmt, ...);
+
+/* Number of open contexts (for /metrics). Thread-safe. */
+int64_t redis_pool_open_count(void *pool);
+
+#endif

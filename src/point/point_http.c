@@ -1,0 +1,87 @@
+/* point_http.c — users/points API: decode, call the service, encode. */
+#include "point/point_http.h"
+
+#include "core/timefmt.h"
+#include "http/json_body.h"
+#include "point/point_service.h"
+
+static json_t *balance_json(int64_t user_id, int64_t balance)
+{
+    return json_pack("{s:I, s:I}", "user_id", (json_int_t)user_id, "balance",
+                     (json_int_t)balance);
+}
+
+enum err_code point_http_create_user(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct point_service *svc = req->ctx;
+    const char *name = NULL;
+    const struct json_field fields[] = {
+        {"name", JSON_FIELD_STRING, true, 1, POINT_USER_NAME_MAX_CHARS, &name, NULL},
+    };
+    if (json_body_decode(req->body, req->body_len, fields, 1, req->arena, e))
+        return e->code;
+    struct point_user u;
+    if (point_service_create_user(svc, name, &u, e))
+        return e->code;
+    http_resp_json(resp, 201,
+                   json_pack("{s:I, s:s, s:I}", "id", (json_int_t)u.id, "name", u.name, "balance",
+                             (json_int_t)u.balance));
+    return ERR_OK;
+}
+
+enum err_code point_http_balance(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct point_service *svc = req->ctx;
+    int64_t user_id = req->path_ids[0], balance;
+    if (point_service_balance(svc, user_id, &balance, e))
+        return e->code;
+    http_resp_json(resp, 200, balance_json(user_id, balance));
+    return ERR_OK;
+}
+
+enum err_code point_http_charge(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct point_service *svc = req->ctx;
+    int64_t user_id = req->path_ids[0], amount = 0, balance;
+    const struct json_field fields[] = {
+        /* the range is the service's to judge (INVALID_AMOUNT), not the decoder's */
+        {"amount", JSON_FIELD_INT, true, INT64_MIN, INT64_MAX, &amount, NULL},
+    };
+    if (json_body_decode(req->body, req->body_len, fields, 1, req->arena, e))
+        return e->code;
+    if (point_service_charge(svc, user_id, amount, &balance, e))
+        return e->code;
+    http_resp_json(resp, 200, balance_json(user_id, balance));
+    return ERR_OK;
+}
+
+static json_t *entry_json(const struct point_entry *p)
+{
+    char created[TIMEFMT_RFC3339_LEN];
+    timefmt_rfc3339(p->created_at, created);
+    return json_pack("{s:I, s:s, s:I, s:I, s:o, s:s}", "id", (json_int_t)p->id, "type",
+                     point_entry_type_name(p->type), "amount", (json_int_t)p->amount,
+                     "balance_after", (json_int_t)p->balance_after, "order_id",
+                     p->order_id ? json_integer(p->order_id) : json_null(), "created_at",
+                     created);
+}
+
+enum err_code point_http_history(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct point_service *svc = req->ctx;
+    int64_t limit, before;
+    if (http_req_query_int(req, "limit", 20, 1, POINT_HISTORY_MAX, &limit, e) ||
+        http_req_query_int(req, "before", 0, 0, INT64_MAX, &before, e))
+        return e->code;
+    struct point_history h;
+    if (point_service_history(svc, req->path_ids[0], before, limit, &h, e))
+        return e->code;
+    json_t *items = json_array();
+    for (size_t i = 0; i < h.n; i++)
+        json_array_append_new(items, entry_json(&h.items[i]));
+    json_t *body = json_pack("{s:o, s:o}", "items", items, "next_before",
+                             h.has_more ? json_integer(h.next_before) : json_null());
+    point_history_cleanup(&h);
+    http_resp_json(resp, 200, body);
+    return ERR_OK;
+}

@@ -1,0 +1,103 @@
+/* point_service.c — users and points use cases. */
+#include "point/point_service.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/text.h"
+
+const char *point_entry_type_name(enum point_entry_type t)
+{
+    switch (t) {
+    case POINT_CHARGE:
+        return "CHARGE";
+    case POINT_USE:
+        return "USE";
+    case POINT_REFUND:
+        return "REFUND";
+    }
+    return "UNKNOWN";
+}
+
+bool point_entry_type_parse(const char *name, enum point_entry_type *out)
+{
+    static const enum point_entry_type all[] = {POINT_CHARGE, POINT_USE, POINT_REFUND};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcmp(name, point_entry_type_name(all[i])) == 0) {
+            *out = all[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+static enum err_code user_not_found(int64_t user_id, struct err *e)
+{
+    return err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)user_id);
+}
+
+enum err_code point_service_create_user(const struct point_service *s, const char *name,
+                                        struct point_user *out, struct err *e)
+{
+    size_t chars = text_utf8_length(name);
+    if (chars < 1 || chars > POINT_USER_NAME_MAX_CHARS || text_is_blank(name) ||
+        strlen(name) > POINT_USER_NAME_MAX_BYTES)
+        return err_set_field(e, ERR_INVALID_REQUEST, "name",
+                             "name must be 1 to %d characters and not blank",
+                             POINT_USER_NAME_MAX_CHARS);
+    return s->repo.ops->create_user(s->repo.self, name, out, e);
+}
+
+enum err_code point_service_balance(const struct point_service *s, int64_t user_id,
+                                    int64_t *balance, struct err *e)
+{
+    if (user_id <= 0)
+        return user_not_found(user_id, e);
+    return s->repo.ops->balance(s->repo.self, user_id, balance, e);
+}
+
+enum err_code point_service_charge(const struct point_service *s, int64_t user_id, int64_t amount,
+                                   int64_t *balance_after, struct err *e)
+{
+    if (amount < 1 || amount > s->charge_max)
+        return err_set_field(e, ERR_INVALID_AMOUNT, "amount",
+                             "amount must be from 1 to %lld, got %lld", (long long)s->charge_max,
+                             (long long)amount);
+    if (user_id <= 0)
+        return user_not_found(user_id, e);
+    return s->repo.ops->charge(s->repo.self, user_id, amount, s->balance_max, balance_after, e);
+}
+
+enum err_code point_service_history(const struct point_service *s, int64_t user_id,
+                                    int64_t before, int64_t limit, struct point_history *out,
+                                    struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    if (limit < 1 || limit > POINT_HISTORY_MAX)
+        return err_set_field(e, ERR_INVALID_REQUEST, "limit", "limit must be from 1 to %d",
+                             POINT_HISTORY_MAX);
+    if (before < 0)
+        return err_set_field(e, ERR_INVALID_REQUEST, "before", "before must not be negative");
+    if (user_id <= 0)
+        return user_not_found(user_id, e);
+    out->items = calloc((size_t)limit + 1, sizeof(*out->items));
+    if (!out->items)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    size_t n = 0;
+    enum err_code rc =
+        s->repo.ops->history(s->repo.self, user_id, before, (size_t)limit + 1, out->items, &n, e);
+    if (rc != ERR_OK) {
+        point_history_cleanup(out);
+        return rc;
+    }
+    out->has_more = n > (size_t)limit;
+    out->n = out->has_more ? (size_t)limit : n;
+    out->next_before = out->has_more ? out->items[out->n - 1].id : 0;
+    return ERR_OK;
+}
+
+void point_history_cleanup(struct point_history *h)
+{
+    free(h->items);
+    memset(h, 0, sizeof(*h));
+}

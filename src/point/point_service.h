@@ -1,0 +1,51 @@
+/* point_service.h — users and points use cases: create, balance, charge, history. */
+#ifndef SHOPD_POINT_POINT_SERVICE_H
+#define SHOPD_POINT_POINT_SERVICE_H
+
+#include <stdbool.h>
+
+#include "point/point.h"
+
+/* Repository (borrowed) and limits. Plain data, safe to share across threads. */
+struct point_service {
+    struct point_repo repo;
+    int64_t charge_max;  /* largest single charge */
+    int64_t balance_max; /* a balance never exceeds this */
+};
+
+/* A page of ledger rows; items malloc'd, free with point_history_cleanup. */
+struct point_history {
+    struct point_entry *items;
+    size_t n;
+    bool has_more;
+    int64_t next_before; /* `before` for the next page; valid when has_more */
+};
+
+/* Creates a user named name (1..100 characters, not blank; else INVALID_REQUEST "name"). */
+enum err_code point_service_create_user(const struct point_service *s, const char *name,
+                                        struct point_user *out, struct err *e);
+
+/* Reads user_id's balance. ERR_USER_NOT_FOUND. */
+enum err_code point_service_balance(const struct point_service *s, int64_t user_id,
+                                    int64_t *balance, struct err *e);
+
+/*
+ * Charges amount points to user_id. ERR_INVALID_AMOUNT unless
+ * 1 <= amount <= charge_max; ERR_USER_NOT_FOUND; ERR_BALANCE_LIMIT_EXCEEDED
+ * when the balance would pass balance_max (nothing is applied then).
+ */
+enum err_code point_service_charge(const struct point_service *s, int64_t user_id, int64_t amount,
+                                   int64_t *balance_after, struct err *e);
+
+/*
+ * Reads up to limit (1..100) ledger rows older than before (0 = newest),
+ * newest first. ERR_INVALID_REQUEST naming limit/before; ERR_USER_NOT_FOUND.
+ */
+enum err_code point_service_history(const struct point_service *s, int64_t user_id,
+                                    int64_t before, int64_t limit, struct point_history *out,
+                                    struct err *e);
+
+/* Frees h->items. */
+void point_history_cleanup(struct point_history *h);
+
+#endif

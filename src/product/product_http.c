@@ -1,0 +1,60 @@
+/* product_http.c — product API: decode, call the service, encode. */
+#include "product/product_http.h"
+
+#include "http/json_body.h"
+#include "product/product_service.h"
+
+json_t *product_to_json(const struct product *p)
+{
+    return json_pack("{s:I, s:s, s:I, s:I}", "id", (json_int_t)p->id, "name", p->name, "price",
+                     (json_int_t)p->price, "stock", (json_int_t)p->stock);
+}
+
+enum err_code product_http_list(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct product_service *svc = req->ctx;
+    int64_t limit, after;
+    if (http_req_query_int(req, "limit", 20, 1, PRODUCT_LIST_MAX, &limit, e) ||
+        http_req_query_int(req, "after", 0, 0, INT64_MAX, &after, e))
+        return e->code;
+    struct product_page page;
+    if (product_service_list(svc, after, limit, &page, e))
+        return e->code;
+    json_t *items = json_array();
+    for (size_t i = 0; i < page.n; i++)
+        json_array_append_new(items, product_to_json(&page.items[i]));
+    json_t *body = json_pack("{s:o, s:o}", "items", items, "next_after",
+                             page.has_more ? json_integer(page.next_after) : json_null());
+    product_page_cleanup(&page);
+    http_resp_json(resp, 200, body);
+    return ERR_OK;
+}
+
+enum err_code product_http_get(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct product_service *svc = req->ctx;
+    struct product p;
+    if (product_service_get(svc, req->path_ids[0], &p, e))
+        return e->code;
+    http_resp_json(resp, 200, product_to_json(&p));
+    return ERR_OK;
+}
+
+enum err_code product_http_create(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct product_service *svc = req->ctx;
+    const char *name = NULL;
+    int64_t price = 0, stock = 0;
+    const struct json_field fields[] = {
+        {"name", JSON_FIELD_STRING, true, 1, PRODUCT_NAME_MAX_CHARS, &name, NULL},
+        {"price", JSON_FIELD_INT, true, 0, PRODUCT_PRICE_MAX, &price, NULL},
+        {"stock", JSON_FIELD_INT, true, 0, PRODUCT_STOCK_MAX, &stock, NULL},
+    };
+    if (json_body_decode(req->body, req->body_len, fields, 3, req->arena, e))
+        return e->code;
+    struct product p;
+    if (product_service_create(svc, name, price, stock, &p, e))
+        return e->code;
+    http_resp_json(resp, 201, product_to_json(&p));
+    return ERR_OK;
+}
