@@ -9,8 +9,6 @@
 #include "core/log.h"
 #include "http/server.h"
 
-enum { SHOPD_MAX_BODY = 64 * 1024 };
-
 int main(void)
 {
     struct config cfg;
@@ -37,15 +35,8 @@ int main(void)
         log_error("start-up failed: %s", e.detail);
         return 1;
     }
-    struct http_server_config http_cfg = {
-        .host = cfg.listen_host,
-        .port = cfg.listen_port,
-        .threads = cfg.threads,
-        .max_body = SHOPD_MAX_BODY,
-        .admin_token = app_config(app)->admin_token,
-        .access_log = cfg.access_log,
-        .idle_timeout_s = 30,
-    };
+    struct http_server_config http_cfg;
+    app_http_config(app, &http_cfg);
     struct http_server *server = http_server_start(&http_cfg, app_router(app), app_metrics(app), &e);
     if (!server) {
         log_error("start-up failed: %s", e.detail);

@@ -6,6 +6,7 @@
 
 #include "app/ops_http.h"
 #include "core/log.h"
+#include "http/server.h"
 #include "infra/pg.h"
 #include "infra/pg_migrate.h"
 #include "infra/redis.h"
@@ -16,7 +17,7 @@
 #include "product/product_repo_pg.h"
 #include "product/product_service.h"
 
-enum { APP_MAX_ROUTES = 32 };
+enum { APP_MAX_ROUTES = 32, APP_MAX_BODY = 64 * 1024 };
 
 struct app {
     struct config cfg;
@@ -132,6 +133,19 @@ struct metrics *app_metrics(struct app *a)
 const struct config *app_config(struct app *a)
 {
     return &a->cfg;
+}
+
+void app_http_config(struct app *a, struct http_server_config *out)
+{
+    *out = (struct http_server_config){
+        .host = a->cfg.listen_host,
+        .port = a->cfg.listen_port,
+        .threads = a->cfg.threads,
+        .max_body = APP_MAX_BODY,
+        .admin_token = a->cfg.admin_token,
+        .access_log = a->cfg.access_log,
+        .idle_timeout_s = 30,
+    };
 }
 
 void app_free(struct app *a)

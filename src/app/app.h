@@ -26,6 +26,14 @@ struct metrics *app_metrics(struct app *a);
 /* The configuration the app was built with (owned by app). */
 const struct config *app_config(struct app *a);
 
+struct http_server_config;
+
+/*
+ * Fills the HTTP server settings from the app's configuration (64 KiB body
+ * limit, threads, admin token borrowed from the app, access log).
+ */
+void app_http_config(struct app *a, struct http_server_config *out);
+
 /* Frees everything; call after the HTTP server has stopped. NULL-safe. */
 void app_free(struct app *a);
 

@@ -1,0 +1,38 @@
+/* test_http.h — a small libcurl client for HTTP-level tests. */
+#ifndef SHOPD_TESTS_TEST_HTTP_H
+#define SHOPD_TESTS_TEST_HTTP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct test_resp {
+    long status;
+    char *body;          /* NUL-terminated (owned) */
+    size_t body_len;
+    char *headers;       /* raw response header block (owned) */
+    json_t *json;        /* parsed body or NULL (owned) */
+};
+
+/*
+ * Sends method to url with optional body (NULL = none) and extra request
+ * headers (NULL-terminated array of "Name: value", may be NULL). Fills *out;
+ * returns 0, or -1 when the transfer failed (connection refused…). Each call
+ * uses its own curl handle: thread-safe once test_http_global_init ran.
+ */
+int test_http(const char *method, const char *url, const char *body, const char *const *headers,
+              struct test_resp *out);
+
+/* Value of response header name (case-insensitive) copied into buf, or NULL when absent. */
+const char *test_resp_header(const struct test_resp *r, const char *name, char *buf, size_t cap);
+
+/* The "code" member of a problem+json body, or "" when absent. Borrowed from r->json. */
+const char *test_resp_code(const struct test_resp *r);
+
+/* Frees what r owns. */
+void test_resp_free(struct test_resp *r);
+
+/* curl_global_init; call once at the start of main, before threads. */
+void test_http_global_init(void);
+
+#endif

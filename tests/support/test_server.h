@@ -1,0 +1,36 @@
+/* test_server.h — the real app and HTTP server in-process, on a free port. */
+#ifndef SHOPD_TESTS_TEST_SERVER_H
+#define SHOPD_TESTS_TEST_SERVER_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct app;
+struct http_server;
+
+struct test_server {
+    struct config cfg;
+    struct app *app;
+    struct http_server *http;
+    char base[64]; /* "http://127.0.0.1:PORT" */
+};
+
+/* Admin token every test server uses. */
+#define TEST_ADMIN_TOKEN "test-admin-token"
+
+/*
+ * Fills cfg with test defaults: database_url (may be NULL: an unreachable
+ * address, for tests that need no database; migrations are then off),
+ * $SHOPD_TEST_REDIS_URL or an unreachable Redis when unset, port 0,
+ * TEST_ADMIN_TOKEN, 4 threads, no access log. Adjust cfg before starting.
+ */
+void test_server_config(struct config *cfg, const char *database_url);
+
+/* Builds the app from cfg and serves it on 127.0.0.1:0; aborts on failure. */
+void test_server_start(struct test_server *s, const struct config *cfg);
+
+/* Stops the server (draining) and frees the app. */
+void test_server_stop(struct test_server *s);
+
+#endif
