@@ -61,7 +61,7 @@ static enum err_code parse_listen(const char *text, struct config *cfg, struct e
     const char *colon = strrchr(text, ':');
     size_t host_len = colon ? (size_t)(colon - text) : 0;
     struct in_addr addr;
-    int64_t port;
+    int64_t port = 0;
     if (!colon || host_len == 0 || host_len >= sizeof(cfg->listen_host))
         goto bad;
     memcpy(cfg->listen_host, text, host_len);
@@ -101,7 +101,7 @@ static void config_defaults(struct config *cfg)
 enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud, struct err *e)
 {
     const char *v;
-    int64_t n;
+    int64_t n = 0;
     config_defaults(cfg);
 
     if ((v = lookup("SHOPD_LISTEN", ud)) && parse_listen(v, cfg, e))
