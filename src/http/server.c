@@ -161,8 +161,14 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *con
     int64_t elapsed = timefmt_monotonic_us() - st->start_us;
     if (s->metrics)
         metrics_record(s->metrics, route_index, resp.status, elapsed);
-    if (s->cfg.access_log)
-        log_info("http %s %s %d %lldus", method, url, resp.status, (long long)elapsed);
+    if (s->cfg.access_log) {
+        char path[256]; /* decoded paths may hold control characters: never log them raw */
+        size_t i = 0;
+        for (; url[i] && i < sizeof(path) - 1; i++)
+            path[i] = (url[i] < 0x20 || url[i] == 0x7f) ? '?' : url[i];
+        path[i] = '\0';
+        log_info("http %s %s %d %lldus", method, path, resp.status, (long long)elapsed);
+    }
     http_resp_cleanup(&resp);
     return ok;
 }
