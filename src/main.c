@@ -37,7 +37,8 @@ int main(void)
     }
     struct http_server_config http_cfg;
     app_http_config(app, &http_cfg);
-    struct http_server *server = http_server_start(&http_cfg, app_router(app), app_metrics(app), &e);
+    struct http_server *server =
+        http_server_start(&http_cfg, app_router(app), app_metrics(app), &e);
     if (!server) {
         log_error("start-up failed: %s", e.detail);
         app_free(app);

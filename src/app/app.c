@@ -105,10 +105,10 @@ struct app *app_new(const struct config *cfg, struct err *e)
         err_set(e, ERR_INTERNAL, "out of memory");
         goto out_free;
     }
-    metrics_add_gauge(a->metrics,
-                      &(struct metrics_gauge){"shopd_pg_connections_open",
-                                              "Open PostgreSQL connections (one per worker thread).",
-                                              pg_pool_open_count, a->pg});
+    metrics_add_gauge(
+        a->metrics, &(struct metrics_gauge){"shopd_pg_connections_open",
+                                            "Open PostgreSQL connections (one per worker thread).",
+                                            pg_pool_open_count, a->pg});
     metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
                                                           "Open Redis connections.",
                                                           redis_pool_open_count, a->redis});

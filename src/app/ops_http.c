@@ -43,8 +43,9 @@ enum err_code ops_http_readyz(struct http_req *req, struct http_resp *resp, stru
     if (!pg || !redis)
         return err_set(e, ERR_UNAVAILABLE, "not ready: postgres %s, redis %s", pg ? "up" : "down",
                        redis ? "up" : "down");
-    http_resp_json(resp, 200,
-                   json_pack("{s:s, s:s, s:s}", "status", "ready", "postgres", "up", "redis", "up"));
+    http_resp_json(
+        resp, 200,
+        json_pack("{s:s, s:s, s:s}", "status", "ready", "postgres", "up", "redis", "up"));
     return ERR_OK;
 }
 

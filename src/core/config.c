@@ -49,8 +49,8 @@ static enum err_code copy_text(const char *name, const char *text, char *out, si
 {
     size_t len = strlen(text);
     if (len == 0 || len >= cap)
-        return err_set_field(e, ERR_INVALID_REQUEST, name,
-                             "%s must be 1 to %zu characters long", name, cap - 1);
+        return err_set_field(e, ERR_INVALID_REQUEST, name, "%s must be 1 to %zu characters long",
+                             name, cap - 1);
     memcpy(out, text, len + 1);
     return ERR_OK;
 }

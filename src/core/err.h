@@ -9,32 +9,32 @@
  * The stable code string is the `code` member of problem+json responses:
  * clients branch on it, so it never changes once released.
  */
-#define ERR_CODES(X)                                                                          \
-    X(ERR_OK, 200, "OK", "OK")                                                               \
-    X(ERR_INVALID_JSON, 400, "INVALID_JSON", "Malformed JSON")                               \
-    X(ERR_INVALID_REQUEST, 400, "INVALID_REQUEST", "Invalid request")                        \
-    X(ERR_INVALID_AMOUNT, 400, "INVALID_AMOUNT", "Invalid amount")                           \
-    X(ERR_IDEMPOTENCY_KEY_REQUIRED, 400, "IDEMPOTENCY_KEY_REQUIRED", "Idempotency key required") \
-    X(ERR_UNAUTHORIZED, 401, "UNAUTHORIZED", "Unauthorized")                                 \
-    X(ERR_FORBIDDEN, 403, "FORBIDDEN", "Forbidden")                                          \
-    X(ERR_NOT_FOUND, 404, "NOT_FOUND", "Not found")                                          \
-    X(ERR_PRODUCT_NOT_FOUND, 404, "PRODUCT_NOT_FOUND", "Product not found")                  \
-    X(ERR_USER_NOT_FOUND, 404, "USER_NOT_FOUND", "User not found")                           \
-    X(ERR_ORDER_NOT_FOUND, 404, "ORDER_NOT_FOUND", "Order not found")                        \
-    X(ERR_COUPON_NOT_FOUND, 404, "COUPON_NOT_FOUND", "Coupon not found")                     \
-    X(ERR_METHOD_NOT_ALLOWED, 405, "METHOD_NOT_ALLOWED", "Method not allowed")               \
-    X(ERR_OUT_OF_STOCK, 409, "OUT_OF_STOCK", "Out of stock")                                 \
-    X(ERR_INSUFFICIENT_BALANCE, 409, "INSUFFICIENT_BALANCE", "Insufficient balance")         \
-    X(ERR_BALANCE_LIMIT_EXCEEDED, 409, "BALANCE_LIMIT_EXCEEDED", "Balance limit exceeded")   \
-    X(ERR_COUPON_NOT_USABLE, 409, "COUPON_NOT_USABLE", "Coupon not usable")                  \
-    X(ERR_COUPON_SOLD_OUT, 409, "COUPON_SOLD_OUT", "Coupon sold out")                        \
-    X(ERR_COUPON_ALREADY_ISSUED, 409, "COUPON_ALREADY_ISSUED", "Coupon already issued")      \
-    X(ERR_COUPON_EXPIRED, 409, "COUPON_EXPIRED", "Coupon expired")                           \
-    X(ERR_ORDER_NOT_CANCELLABLE, 409, "ORDER_NOT_CANCELLABLE", "Order not cancellable")      \
-    X(ERR_REQUEST_IN_PROGRESS, 409, "REQUEST_IN_PROGRESS", "Request in progress")            \
-    X(ERR_PAYLOAD_TOO_LARGE, 413, "PAYLOAD_TOO_LARGE", "Payload too large")                  \
-    X(ERR_IDEMPOTENCY_KEY_REUSED, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency key reused")   \
-    X(ERR_INTERNAL, 500, "INTERNAL_ERROR", "Internal error")                                 \
+#define ERR_CODES(X)                                                                               \
+    X(ERR_OK, 200, "OK", "OK")                                                                     \
+    X(ERR_INVALID_JSON, 400, "INVALID_JSON", "Malformed JSON")                                     \
+    X(ERR_INVALID_REQUEST, 400, "INVALID_REQUEST", "Invalid request")                              \
+    X(ERR_INVALID_AMOUNT, 400, "INVALID_AMOUNT", "Invalid amount")                                 \
+    X(ERR_IDEMPOTENCY_KEY_REQUIRED, 400, "IDEMPOTENCY_KEY_REQUIRED", "Idempotency key required")   \
+    X(ERR_UNAUTHORIZED, 401, "UNAUTHORIZED", "Unauthorized")                                       \
+    X(ERR_FORBIDDEN, 403, "FORBIDDEN", "Forbidden")                                                \
+    X(ERR_NOT_FOUND, 404, "NOT_FOUND", "Not found")                                                \
+    X(ERR_PRODUCT_NOT_FOUND, 404, "PRODUCT_NOT_FOUND", "Product not found")                        \
+    X(ERR_USER_NOT_FOUND, 404, "USER_NOT_FOUND", "User not found")                                 \
+    X(ERR_ORDER_NOT_FOUND, 404, "ORDER_NOT_FOUND", "Order not found")                              \
+    X(ERR_COUPON_NOT_FOUND, 404, "COUPON_NOT_FOUND", "Coupon not found")                           \
+    X(ERR_METHOD_NOT_ALLOWED, 405, "METHOD_NOT_ALLOWED", "Method not allowed")                     \
+    X(ERR_OUT_OF_STOCK, 409, "OUT_OF_STOCK", "Out of stock")                                       \
+    X(ERR_INSUFFICIENT_BALANCE, 409, "INSUFFICIENT_BALANCE", "Insufficient balance")               \
+    X(ERR_BALANCE_LIMIT_EXCEEDED, 409, "BALANCE_LIMIT_EXCEEDED", "Balance limit exceeded")         \
+    X(ERR_COUPON_NOT_USABLE, 409, "COUPON_NOT_USABLE", "Coupon not usable")                        \
+    X(ERR_COUPON_SOLD_OUT, 409, "COUPON_SOLD_OUT", "Coupon sold out")                              \
+    X(ERR_COUPON_ALREADY_ISSUED, 409, "COUPON_ALREADY_ISSUED", "Coupon already issued")            \
+    X(ERR_COUPON_EXPIRED, 409, "COUPON_EXPIRED", "Coupon expired")                                 \
+    X(ERR_ORDER_NOT_CANCELLABLE, 409, "ORDER_NOT_CANCELLABLE", "Order not cancellable")            \
+    X(ERR_REQUEST_IN_PROGRESS, 409, "REQUEST_IN_PROGRESS", "Request in progress")                  \
+    X(ERR_PAYLOAD_TOO_LARGE, 413, "PAYLOAD_TOO_LARGE", "Payload too large")                        \
+    X(ERR_IDEMPOTENCY_KEY_REUSED, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency key reused")         \
+    X(ERR_INTERNAL, 500, "INTERNAL_ERROR", "Internal error")                                       \
     X(ERR_UNAVAILABLE, 503, "SERVICE_UNAVAILABLE", "Service unavailable")
 
 enum err_code {

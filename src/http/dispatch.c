@@ -17,8 +17,7 @@ static bool secret_equal(const char *a, const char *b)
     return diff == 0;
 }
 
-static enum err_code check_admin(const struct http_req *req, const char *admin_token,
-                                 struct err *e)
+static enum err_code check_admin(const struct http_req *req, const char *admin_token, struct err *e)
 {
     const char *auth = http_req_header(req, "Authorization");
     if (!auth || !*auth)
@@ -34,8 +33,7 @@ static enum err_code check_admin(const struct http_req *req, const char *admin_t
 }
 
 void http_dispatch(const struct router *r, const char *admin_token, struct http_req *req,
-                   struct http_resp *resp, size_t *route_index, char *allow_buf,
-                   size_t allow_cap)
+                   struct http_resp *resp, size_t *route_index, char *allow_buf, size_t allow_cap)
 {
     struct err e;
     err_clear(&e);
@@ -78,8 +76,7 @@ void http_dispatch(const struct router *r, const char *admin_token, struct http_
         problem_respond(resp, &e);
     } else if (resp->status == 0) {
         err_set(&e, ERR_INTERNAL, "handler produced no response");
-        log_error("handler %s %s produced no response", http_method_name(req->method),
-                  rt->pattern);
+        log_error("handler %s %s produced no response", http_method_name(req->method), rt->pattern);
         problem_respond(resp, &e);
     }
 }

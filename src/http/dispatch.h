@@ -16,7 +16,6 @@
  * allow_buf (>= 64 bytes) backs the Allow header value. Thread-safe.
  */
 void http_dispatch(const struct router *r, const char *admin_token, struct http_req *req,
-                   struct http_resp *resp, size_t *route_index, char *allow_buf,
-                   size_t allow_cap);
+                   struct http_resp *resp, size_t *route_index, char *allow_buf, size_t allow_cap);
 
 #endif

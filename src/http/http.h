@@ -23,7 +23,12 @@ enum http_method {
     HTTP_METHOD_COUNT
 };
 
-enum { HTTP_MAX_HEADERS = 48, HTTP_MAX_QUERY = 16, HTTP_MAX_PATH_IDS = 4, HTTP_MAX_RESP_HEADERS = 8 };
+enum {
+    HTTP_MAX_HEADERS = 48,
+    HTTP_MAX_QUERY = 16,
+    HTTP_MAX_PATH_IDS = 4,
+    HTTP_MAX_RESP_HEADERS = 8
+};
 
 /* A name/value pair; both point into the request's arena or static storage. */
 struct http_kv {
@@ -37,8 +42,8 @@ struct http_kv {
  */
 struct http_req {
     enum http_method method;
-    const char *path;        /* decoded path, without the query string */
-    const char *body;        /* NUL-terminated body ("" when none) */
+    const char *path; /* decoded path, without the query string */
+    const char *body; /* NUL-terminated body ("" when none) */
     size_t body_len;
     int64_t path_ids[HTTP_MAX_PATH_IDS]; /* {id} segments in order; 0 = not a valid id */
     size_t n_path_ids;
@@ -46,17 +51,17 @@ struct http_req {
     size_t n_headers;
     struct http_kv query[HTTP_MAX_QUERY];
     size_t n_query;
-    void *ctx;               /* the matched route's ctx (borrowed) */
-    struct arena *arena;     /* freed when the request completes */
+    void *ctx;           /* the matched route's ctx (borrowed) */
+    struct arena *arena; /* freed when the request completes */
 };
 
 /* What a handler answers. Owned by the server, which sends then frees it. */
 struct http_resp {
     int status;
-    json_t *json;            /* owned body, serialised compactly; NULL = none */
-    char *raw;               /* owned (malloc) raw body used when json is NULL */
+    json_t *json; /* owned body, serialised compactly; NULL = none */
+    char *raw;    /* owned (malloc) raw body used when json is NULL */
     size_t raw_len;
-    const char *content_type; /* static string; defaults to application/json */
+    const char *content_type;                      /* static string; defaults to application/json */
     struct http_kv headers[HTTP_MAX_RESP_HEADERS]; /* extra headers (values borrowed) */
     size_t n_headers;
 };

@@ -13,8 +13,7 @@ static enum err_code decode_member(const struct json_field *f, json_t *v, struct
     switch (f->type) {
     case JSON_FIELD_STRING: {
         if (!json_is_string(v))
-            return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be a string",
-                                 f->name);
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be a string", f->name);
         const char *s = json_string_value(v);
         size_t bytes = json_string_length(v);
         if (memchr(s, '\0', bytes))
@@ -33,8 +32,7 @@ static enum err_code decode_member(const struct json_field *f, json_t *v, struct
     }
     case JSON_FIELD_INT: {
         if (!json_is_integer(v))
-            return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be an integer",
-                                 f->name);
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be an integer", f->name);
         json_int_t n = json_integer_value(v);
         if (n < f->min || n > f->max)
             return err_set_field(e, ERR_INVALID_REQUEST, f->name,

@@ -12,8 +12,8 @@ static const int tracked_statuses[] = {200, 201, 204, 400, 401, 403, 404,
 enum { N_STATUSES = sizeof(tracked_statuses) / sizeof(tracked_statuses[0]) };
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */
-static const int64_t bucket_bounds_us[] = {500,    1000,   2500,    5000,    10000,
-                                           25000,  50000,  100000,  250000,  500000,
+static const int64_t bucket_bounds_us[] = {500,     1000,    2500,    5000,    10000,
+                                           25000,   50000,   100000,  250000,  500000,
                                            1000000, 2500000, 5000000, 10000000};
 enum { N_BOUNDS = sizeof(bucket_bounds_us) / sizeof(bucket_bounds_us[0]) };
 enum { MAX_GAUGES = 16 };
@@ -145,8 +145,8 @@ char *metrics_render(struct metrics *m, size_t *len)
     for (size_t r = 0; r <= m->n_routes; r++) {
         const char *label = r < m->n_routes ? m->labels[r] : "unmatched";
         for (size_t s = 0; s < N_STATUSES; s++) {
-            uint64_t c = atomic_load_explicit(&m->series[r * N_STATUSES + s].count,
-                                              memory_order_relaxed);
+            uint64_t c =
+                atomic_load_explicit(&m->series[r * N_STATUSES + s].count, memory_order_relaxed);
             if (c)
                 tb_printf(&tb, "shopd_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
                           label, status_label(s, sbuf), (unsigned long long)c);
@@ -176,10 +176,9 @@ char *metrics_render(struct metrics *m, size_t *len)
                       "shopd_http_request_duration_seconds_bucket{route=\"%s\",status=\"%s\","
                       "le=\"+Inf\"} %llu\n",
                       label, st, (unsigned long long)c);
-            tb_printf(&tb,
-                      "shopd_http_request_duration_seconds_sum{route=\"%s\",status=\"%s\"} %.6f\n",
-                      label, st,
-                      (double)atomic_load_explicit(&se->sum_us, memory_order_relaxed) / 1e6);
+            tb_printf(
+                &tb, "shopd_http_request_duration_seconds_sum{route=\"%s\",status=\"%s\"} %.6f\n",
+                label, st, (double)atomic_load_explicit(&se->sum_us, memory_order_relaxed) / 1e6);
             tb_printf(&tb,
                       "shopd_http_request_duration_seconds_count{route=\"%s\",status=\"%s\"} "
                       "%llu\n",

@@ -9,8 +9,7 @@ json_t *problem_new(const struct err *e)
     json_object_set_new(doc, "type", json_string("about:blank"));
     json_object_set_new(doc, "title", json_string(err_title(e->code)));
     json_object_set_new(doc, "status", json_integer(err_http_status(e->code)));
-    json_object_set_new(doc, "detail",
-                        json_string(e->detail[0] ? e->detail : err_title(e->code)));
+    json_object_set_new(doc, "detail", json_string(e->detail[0] ? e->detail : err_title(e->code)));
     json_object_set_new(doc, "code", json_string(err_code_str(e->code)));
     if (e->field[0])
         json_object_set_new(doc, "field", json_string(e->field));

@@ -54,8 +54,8 @@ static bool pattern_matches(const char *pattern, const char *path, int64_t ids[H
 }
 
 enum router_result router_match(const struct router *r, enum http_method method, const char *path,
-                                size_t *route_index, int64_t ids[HTTP_MAX_PATH_IDS],
-                                size_t *n_ids, char *allow, size_t allow_cap)
+                                size_t *route_index, int64_t ids[HTTP_MAX_PATH_IDS], size_t *n_ids,
+                                char *allow, size_t allow_cap)
 {
     bool allowed[HTTP_METHOD_COUNT] = {false};
     bool path_known = false;

@@ -37,7 +37,7 @@ struct router {
  * methods ("GET, POST") into allow. Thread-safe (read-only table).
  */
 enum router_result router_match(const struct router *r, enum http_method method, const char *path,
-                                size_t *route_index, int64_t ids[HTTP_MAX_PATH_IDS],
-                                size_t *n_ids, char *allow, size_t allow_cap);
+                                size_t *route_index, int64_t ids[HTTP_MAX_PATH_IDS], size_t *n_ids,
+                                char *allow, size_t allow_cap);
 
 #endif

@@ -11,13 +11,13 @@
 #include "http/router.h"
 
 struct http_server_config {
-    const char *host;          /* IPv4 literal to bind */
-    uint16_t port;             /* 0 = any free port (see http_server_port) */
-    unsigned threads;          /* worker threads; handlers run on them */
-    size_t max_body;           /* larger bodies get 413 */
-    const char *admin_token;   /* bearer token for admin routes (borrowed) */
-    bool access_log;           /* one log line per request */
-    unsigned idle_timeout_s;   /* idle keep-alive connections are closed after this */
+    const char *host;        /* IPv4 literal to bind */
+    uint16_t port;           /* 0 = any free port (see http_server_port) */
+    unsigned threads;        /* worker threads; handlers run on them */
+    size_t max_body;         /* larger bodies get 413 */
+    const char *admin_token; /* bearer token for admin routes (borrowed) */
+    bool access_log;         /* one log line per request */
+    unsigned idle_timeout_s; /* idle keep-alive connections are closed after this */
 };
 
 struct http_server;

@@ -78,8 +78,7 @@ struct pg_pool *pg_pool_new(const struct pg_pool_config *cfg)
     }
     snprintf(p->connect_timeout, sizeof(p->connect_timeout), "%u",
              cfg->connect_timeout_s ? cfg->connect_timeout_s : 3);
-    snprintf(p->options, sizeof(p->options), "-c statement_timeout=%u",
-             cfg->statement_timeout_ms);
+    snprintf(p->options, sizeof(p->options), "-c statement_timeout=%u", cfg->statement_timeout_ms);
     pthread_mutex_init(&p->lock, NULL);
     atomic_init(&p->open, 0);
     atomic_init(&p->down, false);

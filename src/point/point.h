@@ -28,7 +28,7 @@ struct point_entry {
     enum point_entry_type type;
     int64_t amount;
     int64_t balance_after;
-    int64_t order_id; /* 0 = none */
+    int64_t order_id;   /* 0 = none */
     int64_t created_at; /* epoch seconds, UTC */
 };
 

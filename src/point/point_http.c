@@ -7,8 +7,7 @@
 
 static json_t *balance_json(int64_t user_id, int64_t balance)
 {
-    return json_pack("{s:I, s:I}", "user_id", (json_int_t)user_id, "balance",
-                     (json_int_t)balance);
+    return json_pack("{s:I, s:I}", "user_id", (json_int_t)user_id, "balance", (json_int_t)balance);
 }
 
 enum err_code point_http_create_user(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -62,8 +61,7 @@ static json_t *entry_json(const struct point_entry *p)
     return json_pack("{s:I, s:s, s:I, s:I, s:o, s:s}", "id", (json_int_t)p->id, "type",
                      point_entry_type_name(p->type), "amount", (json_int_t)p->amount,
                      "balance_after", (json_int_t)p->balance_after, "order_id",
-                     p->order_id ? json_integer(p->order_id) : json_null(), "created_at",
-                     created);
+                     p->order_id ? json_integer(p->order_id) : json_null(), "created_at", created);
 }
 
 enum err_code point_http_history(struct http_req *req, struct http_resp *resp, struct err *e)

@@ -68,9 +68,8 @@ enum err_code point_service_charge(const struct point_service *s, int64_t user_i
     return s->repo.ops->charge(s->repo.self, user_id, amount, s->balance_max, balance_after, e);
 }
 
-enum err_code point_service_history(const struct point_service *s, int64_t user_id,
-                                    int64_t before, int64_t limit, struct point_history *out,
-                                    struct err *e)
+enum err_code point_service_history(const struct point_service *s, int64_t user_id, int64_t before,
+                                    int64_t limit, struct point_history *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));
     if (limit < 1 || limit > POINT_HISTORY_MAX)

@@ -41,9 +41,8 @@ enum err_code point_service_charge(const struct point_service *s, int64_t user_i
  * Reads up to limit (1..100) ledger rows older than before (0 = newest),
  * newest first. ERR_INVALID_REQUEST naming limit/before; ERR_USER_NOT_FOUND.
  */
-enum err_code point_service_history(const struct point_service *s, int64_t user_id,
-                                    int64_t before, int64_t limit, struct point_history *out,
-                                    struct err *e);
+enum err_code point_service_history(const struct point_service *s, int64_t user_id, int64_t before,
+                                    int64_t limit, struct point_history *out, struct err *e);
 
 /* Frees h->items. */
 void point_history_cleanup(struct point_history *h);

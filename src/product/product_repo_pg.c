@@ -49,7 +49,8 @@ static enum err_code repo_list(void *self, int64_t after, size_t limit, struct p
     if (!c)
         return e->code;
     char after_buf[21], limit_buf[21];
-    const char *params[] = {pg_i64_param(after, after_buf), pg_i64_param((int64_t)limit, limit_buf)};
+    const char *params[] = {pg_i64_param(after, after_buf),
+                            pg_i64_param((int64_t)limit, limit_buf)};
     PGresult *r = pg_exec(c, &stmt_list, params, e);
     if (!r)
         return e->code;

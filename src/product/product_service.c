@@ -6,8 +6,8 @@
 
 #include "core/text.h"
 
-enum err_code product_service_get(const struct product_service *s, int64_t id,
-                                  struct product *out, struct err *e)
+enum err_code product_service_get(const struct product_service *s, int64_t id, struct product *out,
+                                  struct err *e)
 {
     if (id <= 0)
         return err_set(e, ERR_PRODUCT_NOT_FOUND, "product %lld does not exist", (long long)id);
@@ -28,7 +28,8 @@ enum err_code product_service_list(const struct product_service *s, int64_t afte
     if (!page->items)
         return err_set(e, ERR_INTERNAL, "out of memory");
     size_t n = 0;
-    enum err_code rc = s->repo.ops->list(s->repo.self, after, (size_t)limit + 1, page->items, &n, e);
+    enum err_code rc =
+        s->repo.ops->list(s->repo.self, after, (size_t)limit + 1, page->items, &n, e);
     if (rc != ERR_OK) {
         product_page_cleanup(page);
         return rc;

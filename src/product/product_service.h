@@ -20,8 +20,8 @@ struct product_page {
 };
 
 /* Reads product id. ERR_PRODUCT_NOT_FOUND when id is unknown (or not positive). */
-enum err_code product_service_get(const struct product_service *s, int64_t id,
-                                  struct product *out, struct err *e);
+enum err_code product_service_get(const struct product_service *s, int64_t id, struct product *out,
+                                  struct err *e);
 
 /*
  * Lists up to limit (1..PRODUCT_LIST_MAX) products with id > after (>= 0),

@@ -7,9 +7,9 @@
 #include <libpq-fe.h>
 
 struct test_db {
-    char name[64];   /* e.g. "t_point_repo_12345" */
-    char url[512];   /* conninfo of that database */
-    PGconn *conn;    /* a plain connection to it for assertions (owned) */
+    char name[64]; /* e.g. "t_point_repo_12345" */
+    char url[512]; /* conninfo of that database */
+    PGconn *conn;  /* a plain connection to it for assertions (owned) */
 };
 
 /*

@@ -8,10 +8,10 @@
 
 struct test_resp {
     long status;
-    char *body;          /* NUL-terminated (owned) */
+    char *body; /* NUL-terminated (owned) */
     size_t body_len;
-    char *headers;       /* raw response header block (owned) */
-    json_t *json;        /* parsed body or NULL (owned) */
+    char *headers; /* raw response header block (owned) */
+    json_t *json;  /* parsed body or NULL (owned) */
 };
 
 /*
