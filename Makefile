@@ -1,0 +1,26 @@
+# Thin wrapper: the work is in scripts/ and bench/.
+.PHONY: build run test bench format format-check clean
+
+SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests tools bench -name '*.[ch]')
+
+build:
+	cmake -S . -B build/debug -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build/debug -j$$(nproc)
+
+run:
+	scripts/run
+
+test:
+	scripts/test
+
+bench:
+	bench/run
+
+format:
+	clang-format -i $(SOURCES)
+
+format-check:
+	@clang-format --dry-run --Werror $(SOURCES)
+
+clean:
+	rm -rf build
