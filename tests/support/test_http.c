@@ -1,11 +1,14 @@
 /* test_http.c — libcurl request helper. */
 #include "support/test_http.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <curl/curl.h>
+
+#include "support/test_server.h"
 
 struct growbuf {
     char *data;
@@ -105,4 +108,21 @@ void test_resp_free(struct test_resp *r)
     free(r->headers);
     json_decref(r->json);
     memset(r, 0, sizeof(*r));
+}
+
+void test_call(const char *base, const char *method, const char *path, const char *body, int admin,
+               struct test_resp *out)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    const char *headers[] = {admin ? "Authorization: Bearer " TEST_ADMIN_TOKEN : NULL, NULL};
+    if (test_http(method, url, body, headers, out) != 0) {
+        fprintf(stderr, "test_call: %s %s failed to transfer\n", method, url);
+        abort();
+    }
+}
+
+long long test_resp_int(const struct test_resp *r, const char *name)
+{
+    return json_integer_value(json_object_get(r->json, name));
 }

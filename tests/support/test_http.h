@@ -35,4 +35,13 @@ void test_resp_free(struct test_resp *r);
 /* curl_global_init; call once at the start of main, before threads. */
 void test_http_global_init(void);
 
+/*
+ * Convenience: method base+path with optional JSON body and, when admin is
+ * true, the test admin bearer token. Aborts the test on transport failure.
+ */
+void test_call(const char *base, const char *method, const char *path, const char *body, int admin,
+               struct test_resp *out);
+
+/* Integer member name of r->json (0 when absent). */
+long long test_resp_int(const struct test_resp *r, const char *name);
 #endif

@@ -1,0 +1,211 @@
+/*
+ * test_charge_race.c — many concurrent charges on one user: the exact
+ * balance, the exact ledger, and refusals at the cap that are never
+ * half-applied. Also run under ThreadSanitizer (make test's tsan tree).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_server.h"
+
+enum { THREADS = 32, CHARGES_PER_THREAD = 50 };
+
+static struct test_db db;
+static struct test_server srv;
+
+struct race {
+    long long user_id;
+    int thread_no;
+    atomic_long *accepted_sum;
+    atomic_int *accepted, *refused, *other;
+};
+
+/* Thread t charges amounts t*1000 + i (all distinct, so sums are checkable). */
+static int64_t amount_of(int thread_no, int i)
+{
+    return (int64_t)thread_no * 1000 + i + 1;
+}
+
+static void *charger(void *arg)
+{
+    struct race *r = arg;
+    char path[128];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", r->user_id);
+    for (int i = 0; i < CHARGES_PER_THREAD; i++) {
+        char body[64], url[256];
+        int64_t amount = amount_of(r->thread_no, i);
+        snprintf(body, sizeof(body), "{\"amount\":%lld}", (long long)amount);
+        snprintf(url, sizeof(url), "%s%s", srv.base, path);
+        struct test_resp resp;
+        if (test_http("POST", url, body, NULL, &resp) != 0) {
+            atomic_fetch_add(r->other, 1);
+            test_resp_free(&resp);
+            continue;
+        }
+        if (resp.status == 200) {
+            atomic_fetch_add(r->accepted, 1);
+            atomic_fetch_add(r->accepted_sum, (long)amount);
+        } else if (resp.status == 409 &&
+                   strcmp(test_resp_code(&resp), "BALANCE_LIMIT_EXCEEDED") == 0) {
+            atomic_fetch_add(r->refused, 1);
+        } else {
+            fprintf(stderr, "unexpected answer %ld: %s\n", resp.status, resp.body);
+            atomic_fetch_add(r->other, 1);
+        }
+        test_resp_free(&resp);
+    }
+    return NULL;
+}
+
+struct outcome {
+    long accepted_sum;
+    int accepted, refused, other;
+};
+
+static struct outcome storm(long long user_id)
+{
+    pthread_t threads[THREADS];
+    struct race races[THREADS];
+    atomic_long sum;
+    atomic_int accepted, refused, other;
+    atomic_init(&sum, 0);
+    atomic_init(&accepted, 0);
+    atomic_init(&refused, 0);
+    atomic_init(&other, 0);
+    for (int t = 0; t < THREADS; t++) {
+        races[t] = (struct race){user_id, t, &sum, &accepted, &refused, &other};
+        assert_int_equal(pthread_create(&threads[t], NULL, charger, &races[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(threads[t], NULL);
+    return (struct outcome){atomic_load(&sum), atomic_load(&accepted), atomic_load(&refused),
+                            atomic_load(&other)};
+}
+
+static long long create_user(const char *name)
+{
+    char body[64];
+    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+    struct test_resp r;
+    test_call(srv.base, "POST", "/api/v1/users", body, 0, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+/* The ledger of user_id, ordered by id, replays to its balance step by step. */
+static void assert_ledger_replays(long long user_id, int expected_rows)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT amount, balance_after FROM point_ledger WHERE user_id = %lld ORDER BY id",
+             user_id);
+    PGresult *res = test_db_query(&db, sql);
+    assert_int_equal(PQntuples(res), expected_rows);
+    int64_t running = 0;
+    for (int i = 0; i < PQntuples(res); i++) {
+        running += strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        assert_int_equal(strtoll(PQgetvalue(res, i, 1), NULL, 10), running);
+    }
+    PQclear(res);
+    assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", user_id),
+                     running);
+}
+
+static void concurrent_charges__exact_balance_and_ledger(void **state)
+{
+    (void)state;
+    long long user = create_user("racer");
+    struct outcome o = storm(user);
+    assert_int_equal(o.other, 0);
+    assert_int_equal(o.refused, 0);
+    assert_int_equal(o.accepted, THREADS * CHARGES_PER_THREAD);
+    int64_t expected = 0;
+    for (int t = 0; t < THREADS; t++)
+        for (int i = 0; i < CHARGES_PER_THREAD; i++)
+            expected += amount_of(t, i);
+    assert_int_equal(o.accepted_sum, expected);
+    assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", user),
+                     expected);
+    assert_int_equal(test_db_scalar(&db,
+                                    "SELECT count(*) FROM point_ledger WHERE user_id = %lld"
+                                    " AND type = 'CHARGE'",
+                                    user),
+                     THREADS * CHARGES_PER_THREAD);
+    assert_int_equal(
+        test_db_scalar(
+            &db, "SELECT count(DISTINCT balance_after) FROM point_ledger WHERE user_id = %lld",
+            user),
+        THREADS * CHARGES_PER_THREAD);
+    assert_ledger_replays(user, THREADS * CHARGES_PER_THREAD);
+}
+
+static void concurrent_charges_past_the_cap__refused_whole_never_half_applied(void **state)
+{
+    (void)state;
+    long long user = create_user("capped");
+    struct outcome o = storm(user);
+    /* every request is accounted for: applied or cleanly refused */
+    assert_int_equal(o.other, 0);
+    assert_int_equal(o.accepted + o.refused, THREADS * CHARGES_PER_THREAD);
+    assert_true(o.refused > 0); /* the cap (see setup) is far below the storm's total */
+    int64_t balance = test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", user);
+    assert_int_equal(balance, o.accepted_sum);
+    assert_true(balance <= srv.cfg.balance_max);
+    assert_ledger_replays(user, o.accepted);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    test_http_global_init();
+    test_db_create(&db, "charge_race");
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    cfg.threads = 8;
+    /* the uncapped storm totals 41,640,000: the default cap (100,000,000) holds it */
+    test_server_start(&srv, &cfg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_server_stop(&srv);
+    test_db_drop(&db);
+    return 0;
+}
+
+static int restart_with_small_cap(void **state)
+{
+    (void)state;
+    test_server_stop(&srv);
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    cfg.threads = 8;
+    cfg.balance_max = 5000000; /* about an eighth of the storm */
+    test_server_start(&srv, &cfg);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(concurrent_charges__exact_balance_and_ledger),
+        cmocka_unit_test_setup(concurrent_charges_past_the_cap__refused_whole_never_half_applied,
+                               restart_with_small_cap),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

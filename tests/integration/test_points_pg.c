@@ -1,0 +1,285 @@
+/* test_points_pg.c — users and points against real PostgreSQL, over HTTP. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_server.h"
+
+static struct test_db db;
+static struct test_server srv;
+
+static int setup(void **state)
+{
+    (void)state;
+    test_http_global_init();
+    test_db_create(&db, "points");
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    cfg.balance_max = 100000; /* small cap so the limit is reachable */
+    cfg.charge_max = 60000;
+    test_server_start(&srv, &cfg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_server_stop(&srv);
+    test_db_drop(&db);
+    return 0;
+}
+
+static long long create_user(const char *name)
+{
+    char body[256];
+    struct test_resp r;
+    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+    test_call(srv.base, "POST", "/api/v1/users", body, 0, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    assert_true(id > 0);
+    assert_int_equal(test_resp_int(&r, "balance"), 0);
+    assert_string_equal(json_string_value(json_object_get(r.json, "name")), name);
+    test_resp_free(&r);
+    return id;
+}
+
+static long charge(long long user, const char *body, struct test_resp *r)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", user);
+    test_call(srv.base, "POST", path, body, 0, r);
+    return r->status;
+}
+
+/* Every user's balance equals the sum of its ledger, and its newest balance_after. */
+static void assert_ledger_consistent(void)
+{
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users u WHERE balance <>"
+                                         " (SELECT coalesce(sum(amount), 0) FROM point_ledger l"
+                                         "   WHERE l.user_id = u.id)"),
+                     0);
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users u WHERE EXISTS"
+                                         " (SELECT 1 FROM point_ledger WHERE user_id = u.id) AND"
+                                         " balance <> (SELECT balance_after FROM point_ledger"
+                                         "   WHERE user_id = u.id ORDER BY id DESC LIMIT 1)"),
+                     0);
+}
+
+static void create_user__returns_201_with_zero_balance(void **state)
+{
+    (void)state;
+    long long id = create_user("kim");
+    struct test_resp r;
+    char path[128];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points", id);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(test_resp_int(&r, "user_id"), id);
+    assert_int_equal(test_resp_int(&r, "balance"), 0);
+    test_resp_free(&r);
+}
+
+static void create_user__invalid_names__400_and_nothing_written(void **state)
+{
+    (void)state;
+    int64_t before = test_db_scalar(&db, "SELECT count(*) FROM users");
+    const char *bodies[] = {"{\"name\":\"\"}",
+                            "{\"name\":\"   \"}",
+                            "{\"name\":5}",
+                            "{}",
+                            "{\"name\":\"a\",\"admin\":true}",
+                            "not json"};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct test_resp r;
+        test_call(srv.base, "POST", "/api/v1/users", bodies[i], 0, &r);
+        assert_int_equal(r.status, 400);
+        test_resp_free(&r);
+    }
+    char long_name[200];
+    memset(long_name, 'x', 101);
+    long_name[101] = '\0';
+    char body[256];
+    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", long_name);
+    struct test_resp r;
+    test_call(srv.base, "POST", "/api/v1/users", body, 0, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
+    test_resp_free(&r);
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users"), before);
+}
+
+static void charge__adds_to_balance_and_writes_charge_row(void **state)
+{
+    (void)state;
+    long long id = create_user("lee");
+    struct test_resp r;
+    assert_int_equal(charge(id, "{\"amount\":5000}", &r), 200);
+    assert_int_equal(test_resp_int(&r, "balance"), 5000);
+    test_resp_free(&r);
+    assert_int_equal(charge(id, "{\"amount\":2500}", &r), 200);
+    assert_int_equal(test_resp_int(&r, "balance"), 7500);
+    assert_int_equal(test_resp_int(&r, "user_id"), id);
+    test_resp_free(&r);
+    assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", id), 7500);
+    assert_int_equal(test_db_scalar(&db,
+                                    "SELECT count(*) FROM point_ledger WHERE user_id = %lld"
+                                    " AND type = 'CHARGE'",
+                                    id),
+                     2);
+    assert_ledger_consistent();
+}
+
+static void charge__invalid_amounts__400_invalid_amount_and_nothing_written(void **state)
+{
+    (void)state;
+    long long id = create_user("park");
+    const char *bodies[] = {"{\"amount\":0}", "{\"amount\":-5}", "{\"amount\":60001}"};
+    for (size_t i = 0; i < 3; i++) {
+        struct test_resp r;
+        assert_int_equal(charge(id, bodies[i], &r), 400);
+        assert_string_equal(test_resp_code(&r), "INVALID_AMOUNT");
+        test_resp_free(&r);
+    }
+    const char *malformed[] = {"{\"amount\":\"5\"}", "{\"amount\":1.5}", "{}", "{\"amount\":1,"};
+    for (size_t i = 0; i < 4; i++) {
+        struct test_resp r;
+        assert_int_equal(charge(id, malformed[i], &r), 400);
+        test_resp_free(&r);
+    }
+    assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", id), 0);
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM point_ledger WHERE user_id = %lld", id), 0);
+}
+
+static void charge__past_the_cap__409_and_nothing_written(void **state)
+{
+    (void)state;
+    long long id = create_user("choi");
+    struct test_resp r;
+    assert_int_equal(charge(id, "{\"amount\":60000}", &r), 200);
+    test_resp_free(&r);
+    assert_int_equal(charge(id, "{\"amount\":40000}", &r), 200); /* exactly the cap */
+    assert_int_equal(test_resp_int(&r, "balance"), 100000);
+    test_resp_free(&r);
+    assert_int_equal(charge(id, "{\"amount\":1}", &r), 409);
+    assert_string_equal(test_resp_code(&r), "BALANCE_LIMIT_EXCEEDED");
+    test_resp_free(&r);
+    assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", id), 100000);
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM point_ledger WHERE user_id = %lld", id), 2);
+    assert_ledger_consistent();
+}
+
+static void unknown_user__404_on_balance_charge_and_history(void **state)
+{
+    (void)state;
+    struct test_resp r;
+    test_call(srv.base, "GET", "/api/v1/users/987654/points", NULL, 0, &r);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
+    test_resp_free(&r);
+    assert_int_equal(charge(987654, "{\"amount\":10}", &r), 404);
+    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
+    test_resp_free(&r);
+    test_call(srv.base, "GET", "/api/v1/users/987654/points/history", NULL, 0, &r);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
+    test_resp_free(&r);
+    test_call(srv.base, "GET", "/api/v1/users/0/points", NULL, 0, &r);
+    assert_int_equal(r.status, 404);
+    test_resp_free(&r);
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM point_ledger WHERE user_id = 987654"), 0);
+}
+
+static void history__newest_first_with_paging(void **state)
+{
+    (void)state;
+    long long id = create_user("jung");
+    struct test_resp r;
+    char path[160];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history", id);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    assert_true(json_is_null(json_object_get(r.json, "next_before")));
+    test_resp_free(&r);
+
+    for (int i = 1; i <= 5; i++) {
+        char body[64];
+        snprintf(body, sizeof(body), "{\"amount\":%d}", i * 100);
+        assert_int_equal(charge(id, body, &r), 200);
+        test_resp_free(&r);
+    }
+    /* page 1: the two newest */
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?limit=2", id);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    json_t *items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 2);
+    json_t *first = json_array_get(items, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "type")), "CHARGE");
+    assert_int_equal(json_integer_value(json_object_get(first, "amount")), 500);
+    assert_int_equal(json_integer_value(json_object_get(first, "balance_after")), 1500);
+    assert_true(json_is_null(json_object_get(first, "order_id")));
+    const char *created = json_string_value(json_object_get(first, "created_at"));
+    assert_non_null(created);
+    assert_int_equal(strlen(created), 20);
+    assert_int_equal(created[10], 'T');
+    assert_int_equal(created[19], 'Z');
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 1), "amount")), 400);
+    long long next = test_resp_int(&r, "next_before");
+    assert_int_equal(next, json_integer_value(json_object_get(json_array_get(items, 1), "id")));
+    test_resp_free(&r);
+
+    /* pages 2 and 3 */
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?limit=2&before=%lld", id, next);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "amount")), 300);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 1), "amount")), 200);
+    next = test_resp_int(&r, "next_before");
+    test_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?limit=2&before=%lld", id, next);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "amount")), 100);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "balance_after")),
+                     100);
+    assert_true(json_is_null(json_object_get(r.json, "next_before")));
+    test_resp_free(&r);
+
+    const char *bad[] = {"limit=0", "limit=101", "limit=abc", "before=-1", "limit="};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?%s", id, bad[i]);
+        test_call(srv.base, "GET", path, NULL, 0, &r);
+        assert_int_equal(r.status, 400);
+        assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
+        test_resp_free(&r);
+    }
+    assert_ledger_consistent();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(create_user__returns_201_with_zero_balance),
+        cmocka_unit_test(create_user__invalid_names__400_and_nothing_written),
+        cmocka_unit_test(charge__adds_to_balance_and_writes_charge_row),
+        cmocka_unit_test(charge__invalid_amounts__400_invalid_amount_and_nothing_written),
+        cmocka_unit_test(charge__past_the_cap__409_and_nothing_written),
+        cmocka_unit_test(unknown_user__404_on_balance_charge_and_history),
+        cmocka_unit_test(history__newest_first_with_paging),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
