@@ -19,7 +19,7 @@ static int64_t segment_id(const char *s, size_t len)
 
 static bool segment_is_digits(const char *s, size_t len)
 {
-    if (len == 0 || len > 19)
+    if (len == 0 || len > 32)
         return false;
     for (size_t i = 0; i < len; i++)
         if (s[i] < '0' || s[i] > '9')

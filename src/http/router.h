@@ -9,7 +9,8 @@
 
 /*
  * One row of the table. pattern is a path whose segments are literals or
- * "{id}" (a segment of 1..19 decimal digits, delivered in req->path_ids).
+ * "{id}" (a segment of 1..32 decimal digits, delivered in req->path_ids;
+ * 0 when the value does not fit a positive int64).
  * A literal segment wins over {id} only by being a different pattern: the
  * table is scanned in order, so list "/products/popular" before
  * "/products/{id}". admin routes need the bearer token.
