@@ -1,6 +1,7 @@
 /* main.c — shopd: read configuration, build the app, serve until SIGINT/SIGTERM. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,8 +33,10 @@ int main(void)
 
     struct app *app = app_new(&cfg, &e);
     if (!app) {
-        log_error("start-up failed: %s", e.detail);
-        return 1;
+        /* a value only the infrastructure can judge (e.g. a Redis URL) is still configuration */
+        bool bad_config = e.code == ERR_INVALID_REQUEST;
+        log_error("start-up failed: %s%s", bad_config ? "bad configuration: " : "", e.detail);
+        return bad_config ? 2 : 1;
     }
     struct http_server_config http_cfg;
     app_http_config(app, &http_cfg);

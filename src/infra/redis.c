@@ -102,8 +102,9 @@ static enum err_code parse_url(struct redis_pool *p, const char *url, struct err
     }
     return ERR_OK;
 bad:
-    return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_REDIS_URL",
-                         "redis url must look like redis://host:port/db, got \"%s\"", url);
+    return err_set_field(
+        e, ERR_INVALID_REQUEST, "SHOPD_REDIS_URL",
+        "redis url must look like redis://host:port/db, got \"%s\" (SHOPD_REDIS_URL)", url);
 }
 
 struct redis_pool *redis_pool_new(const char *url, unsigned timeout_ms, struct err *e)

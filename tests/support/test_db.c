@@ -2,6 +2,7 @@
 #include "support/test_db.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static void exec_admin(const char *sql)
     PQfinish(admin);
 }
 
-void test_db_create(struct test_db *db, const char *prefix)
+static void create_database(struct test_db *db, const char *prefix, bool migrate)
 {
     memset(db, 0, sizeof(*db));
     snprintf(db->name, sizeof(db->name), "t_%.40s_%ld", prefix, (long)getpid());
@@ -58,22 +59,34 @@ void test_db_create(struct test_db *db, const char *prefix)
              PQport(probe), PQuser(probe), db->name);
     PQfinish(probe);
 
-    struct pg_pool_config cfg = {.conninfo = db->url, .connect_timeout_s = 5};
-    struct pg_pool *pool = pg_pool_new(&cfg);
-    struct err e;
-    err_clear(&e);
-    struct pg_conn *c = pg_pool_conn(pool, &e);
-    if (!c || pg_migrate(c, pg_migrations_embedded, &e) != ERR_OK) {
-        fprintf(stderr, "test_db: migrations failed: %s\n", e.detail);
-        exit(1);
+    if (migrate) {
+        struct pg_pool_config cfg = {.conninfo = db->url, .connect_timeout_s = 5};
+        struct pg_pool *pool = pg_pool_new(&cfg);
+        struct err e;
+        err_clear(&e);
+        struct pg_conn *c = pg_pool_conn(pool, &e);
+        if (!c || pg_migrate(c, pg_migrations_embedded, &e) != ERR_OK) {
+            fprintf(stderr, "test_db: migrations failed: %s\n", e.detail);
+            exit(1);
+        }
+        pg_pool_free(pool);
     }
-    pg_pool_free(pool);
 
     db->conn = PQconnectdb(db->url);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         fprintf(stderr, "test_db: cannot connect to %s: %s", db->name, PQerrorMessage(db->conn));
         exit(1);
     }
+}
+
+void test_db_create(struct test_db *db, const char *prefix)
+{
+    create_database(db, prefix, true);
+}
+
+void test_db_create_bare(struct test_db *db, const char *prefix)
+{
+    create_database(db, prefix, false);
 }
 
 void test_db_drop(struct test_db *db)

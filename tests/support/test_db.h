@@ -20,6 +20,9 @@ struct test_db {
  */
 void test_db_create(struct test_db *db, const char *prefix);
 
+/* Like test_db_create, without applying migrations (for migration tests). */
+void test_db_create_bare(struct test_db *db, const char *prefix);
+
 /* Closes db->conn and drops the database (terminating leftover sessions). */
 void test_db_drop(struct test_db *db);
 
