@@ -20,7 +20,8 @@ static enum err_code parse_int(const char *name, const char *text, int64_t min, 
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
-    if (text[0] == '\0' || *end != '\0' || errno == ERANGE || v < min || v > max)
+    bool starts_right = (text[0] >= '0' && text[0] <= '9') || text[0] == '-'; /* no spaces, no + */
+    if (!starts_right || *end != '\0' || errno == ERANGE || v < min || v > max)
         return err_set_field(e, ERR_INVALID_REQUEST, name,
                              "%s must be an integer from %lld to %lld, got \"%s\"", name,
                              (long long)min, (long long)max, text);
