@@ -87,7 +87,7 @@ static void config_defaults(struct config *cfg)
     strcpy(cfg->redis_url, "redis://127.0.0.1:56379/0");
     strcpy(cfg->admin_token, "dev-admin-token");
     cfg->admin_token_is_default = true;
-    cfg->threads = 8;
+    cfg->threads = 16;
     cfg->charge_max = 1000000;
     cfg->balance_max = 100000000;
     cfg->access_log = true;

@@ -41,7 +41,7 @@ static void defaults__documented_values(void **state)
     assert_string_equal(cfg.redis_url, "redis://127.0.0.1:56379/0");
     assert_string_equal(cfg.admin_token, "dev-admin-token");
     assert_true(cfg.admin_token_is_default);
-    assert_int_equal(cfg.threads, 8);
+    assert_int_equal(cfg.threads, 16);
     assert_int_equal(cfg.charge_max, 1000000);
     assert_int_equal(cfg.balance_max, 100000000);
     assert_true(cfg.access_log);
