@@ -2,33 +2,31 @@
 #include "infra/pg.h"
 
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "core/thread_slots.h"
 
 enum { PG_MAX_PREPARED = 128 };
 
 struct pg_conn {
+    struct thread_slot slot; /* first: the pool's registry owns it */
     PGconn *conn;
     struct pg_pool *pool;
     const struct pg_stmt *prepared[PG_MAX_PREPARED];
     int n_prepared;
     bool broken;
     char sqlstate[6];
-    struct pg_conn *next; /* in pool->all */
 };
 
 struct pg_pool {
     char *conninfo;
     char connect_timeout[16];
     char options[64];
-    pthread_key_t key;
-    pthread_mutex_t lock; /* guards all */
-    struct pg_conn *all;
+    struct thread_slots conns; /* one connection per thread */
     atomic_int_fast64_t open;
     atomic_bool down; /* last connect failed: log only transitions */
 };
@@ -44,25 +42,12 @@ static void conn_close(struct pg_conn *c)
     c->broken = false;
 }
 
-static void conn_unlink_free(struct pg_conn *c)
+/* Registry destructor: the thread exited or the pool is being freed. */
+static void conn_destroy(struct thread_slot *slot)
 {
-    struct pg_pool *p = c->pool;
-    pthread_mutex_lock(&p->lock);
-    for (struct pg_conn **pp = &p->all; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
+    struct pg_conn *c = (struct pg_conn *)slot;
     conn_close(c);
     free(c);
-}
-
-/* Thread-exit destructor of the key. */
-static void conn_thread_exit(void *arg)
-{
-    conn_unlink_free(arg);
 }
 
 struct pg_pool *pg_pool_new(const struct pg_pool_config *cfg)
@@ -71,7 +56,7 @@ struct pg_pool *pg_pool_new(const struct pg_pool_config *cfg)
     if (!p)
         return NULL;
     p->conninfo = strdup(cfg->conninfo);
-    if (!p->conninfo || pthread_key_create(&p->key, conn_thread_exit) != 0) {
+    if (!p->conninfo || !thread_slots_init(&p->conns, conn_destroy)) {
         free(p->conninfo);
         free(p);
         return NULL;
@@ -79,7 +64,6 @@ struct pg_pool *pg_pool_new(const struct pg_pool_config *cfg)
     snprintf(p->connect_timeout, sizeof(p->connect_timeout), "%u",
              cfg->connect_timeout_s ? cfg->connect_timeout_s : 3);
     snprintf(p->options, sizeof(p->options), "-c statement_timeout=%u", cfg->statement_timeout_ms);
-    pthread_mutex_init(&p->lock, NULL);
     atomic_init(&p->open, 0);
     atomic_init(&p->down, false);
     return p;
@@ -89,21 +73,7 @@ void pg_pool_free(struct pg_pool *p)
 {
     if (!p)
         return;
-    struct pg_conn *c = pthread_getspecific(p->key);
-    if (c)
-        pthread_setspecific(p->key, NULL);
-    pthread_mutex_lock(&p->lock);
-    struct pg_conn *all = p->all;
-    p->all = NULL;
-    pthread_mutex_unlock(&p->lock);
-    while (all) {
-        struct pg_conn *next = all->next;
-        conn_close(all);
-        free(all);
-        all = next;
-    }
-    pthread_key_delete(p->key);
-    pthread_mutex_destroy(&p->lock);
+    thread_slots_cleanup(&p->conns);
     free(p->conninfo);
     free(p);
 }
@@ -156,7 +126,7 @@ static enum err_code conn_open(struct pg_conn *c, struct err *e)
 
 struct pg_conn *pg_pool_conn(struct pg_pool *p, struct err *e)
 {
-    struct pg_conn *c = pthread_getspecific(p->key);
+    struct pg_conn *c = (struct pg_conn *)thread_slots_get(&p->conns);
     if (!c) {
         c = calloc(1, sizeof(*c));
         if (!c) {
@@ -164,11 +134,7 @@ struct pg_conn *pg_pool_conn(struct pg_pool *p, struct err *e)
             return NULL;
         }
         c->pool = p;
-        pthread_mutex_lock(&p->lock);
-        c->next = p->all;
-        p->all = c;
-        pthread_mutex_unlock(&p->lock);
-        pthread_setspecific(p->key, c);
+        thread_slots_set(&p->conns, &c->slot);
     }
     if (c->conn && (c->broken || idle_conn_is_dead(c->conn))) {
         log_info("pg: replacing a broken connection");

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -11,11 +10,12 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/thread_slots.h"
 
 struct redis_conn {
+    struct thread_slot slot; /* first: the pool's registry owns it */
     redisContext *ctx;
     struct redis_pool *pool;
-    struct redis_conn *next;
 };
 
 struct redis_pool {
@@ -24,9 +24,7 @@ struct redis_pool {
     int db;
     char password[256];
     struct timeval timeout;
-    pthread_key_t key;
-    pthread_mutex_t lock;
-    struct redis_conn *all;
+    struct thread_slots conns; /* one context per thread */
     atomic_int_fast64_t open;
     atomic_bool down;
 };
@@ -40,18 +38,10 @@ static void conn_close(struct redis_conn *c)
     }
 }
 
-static void conn_thread_exit(void *arg)
+/* Registry destructor: the thread exited or the pool is being freed. */
+static void conn_destroy(struct thread_slot *slot)
 {
-    struct redis_conn *c = arg;
-    struct redis_pool *p = c->pool;
-    pthread_mutex_lock(&p->lock);
-    for (struct redis_conn **pp = &p->all; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
+    struct redis_conn *c = (struct redis_conn *)slot;
     conn_close(c);
     free(c);
 }
@@ -114,7 +104,7 @@ struct redis_pool *redis_pool_new(const char *url, unsigned timeout_ms, struct e
         err_set(e, ERR_INTERNAL, "out of memory");
         return NULL;
     }
-    if (parse_url(p, url, e) != ERR_OK || pthread_key_create(&p->key, conn_thread_exit) != 0) {
+    if (parse_url(p, url, e) != ERR_OK || !thread_slots_init(&p->conns, conn_destroy)) {
         if (e->code == ERR_OK)
             err_set(e, ERR_INTERNAL, "cannot create thread key");
         free(p);
@@ -122,7 +112,6 @@ struct redis_pool *redis_pool_new(const char *url, unsigned timeout_ms, struct e
     }
     p->timeout.tv_sec = timeout_ms / 1000;
     p->timeout.tv_usec = (timeout_ms % 1000) * 1000;
-    pthread_mutex_init(&p->lock, NULL);
     atomic_init(&p->open, 0);
     atomic_init(&p->down, false);
     return p;
@@ -132,20 +121,7 @@ void redis_pool_free(struct redis_pool *p)
 {
     if (!p)
         return;
-    if (pthread_getspecific(p->key))
-        pthread_setspecific(p->key, NULL);
-    pthread_mutex_lock(&p->lock);
-    struct redis_conn *all = p->all;
-    p->all = NULL;
-    pthread_mutex_unlock(&p->lock);
-    while (all) {
-        struct redis_conn *next = all->next;
-        conn_close(all);
-        free(all);
-        all = next;
-    }
-    pthread_key_delete(p->key);
-    pthread_mutex_destroy(&p->lock);
+    thread_slots_cleanup(&p->conns);
     free(p);
 }
 
@@ -185,7 +161,7 @@ static bool idle_ctx_is_dead(const redisContext *ctx)
 
 static redisContext *conn_get(struct redis_pool *p, struct redis_conn **out, struct err *e)
 {
-    struct redis_conn *c = pthread_getspecific(p->key);
+    struct redis_conn *c = (struct redis_conn *)thread_slots_get(&p->conns);
     if (!c) {
         c = calloc(1, sizeof(*c));
         if (!c) {
@@ -193,11 +169,7 @@ static redisContext *conn_get(struct redis_pool *p, struct redis_conn **out, str
             return NULL;
         }
         c->pool = p;
-        pthread_mutex_lock(&p->lock);
-        c->next = p->all;
-        p->all = c;
-        pthread_mutex_unlock(&p->lock);
-        pthread_setspecific(p->key, c);
+        thread_slots_set(&p->conns, &c->slot);
     }
     *out = c;
     if (c->ctx && !idle_ctx_is_dead(c->ctx))
