@@ -9,6 +9,7 @@ function(shopd_embed_migrations out_var)
         COMMAND ${CMAKE_COMMAND} -DOUT=${out} "-DFILES=${sql_files}"
                 -P "${CMAKE_SOURCE_DIR}/cmake/embed_migrations_run.cmake"
         DEPENDS ${sql_files} "${CMAKE_SOURCE_DIR}/cmake/embed_migrations_run.cmake"
-        COMMENT "Embedding database migrations")
+        COMMENT "Embedding database migrations"
+        VERBATIM)
     set(${out_var} "${out}" PARENT_SCOPE)
 endfunction()

@@ -10,6 +10,9 @@
 #include "infra/pg.h"
 #include "infra/pg_migrate.h"
 #include "infra/redis.h"
+#include "order/adapters/order_http.h"
+#include "order/adapters/order_pg.h"
+#include "order/app/place_order.h"
 #include "point/point_http.h"
 #include "point/point_repo_pg.h"
 #include "point/point_service.h"
@@ -27,6 +30,8 @@ struct app {
     struct ops_ctx ops;
     struct product_service products;
     struct point_service points;
+    struct pg_outbox outbox;
+    struct order_deps orders;
     struct route routes[APP_MAX_ROUTES];
     const char *route_labels[APP_MAX_ROUTES];
     char label_text[APP_MAX_ROUTES][96];
@@ -60,6 +65,10 @@ static void build_routes(struct app *a)
               false);
     add_route(a, HTTP_GET, "/api/v1/users/{id}/points/history", point_http_history, &a->points,
               false);
+    add_route(a, HTTP_POST, "/api/v1/orders", order_http_place, &a->orders, false);
+    add_route(a, HTTP_GET, "/api/v1/orders/{id}", order_http_get, &a->orders, false);
+    add_route(a, HTTP_POST, "/api/v1/orders/{id}/cancel", order_http_cancel, &a->orders, false);
+    add_route(a, HTTP_GET, "/api/v1/users/{id}/orders", order_http_list_by_user, &a->orders, false);
 }
 
 static enum err_code run_migrations(struct app *a, struct err *e)
@@ -98,6 +107,18 @@ struct app *app_new(const struct config *cfg, struct err *e)
     a->points.repo = point_repo_pg(a->pg);
     a->points.charge_max = a->cfg.charge_max;
     a->points.balance_max = a->cfg.balance_max;
+    a->outbox = (struct pg_outbox){.pool = a->pg};
+    a->orders = (struct order_deps){
+        .tx = pg_tx_port(a->pg),
+        .stock = pg_stock_port(a->pg),
+        .balance = pg_balance_port(a->pg),
+        .coupons = pg_coupon_port(a->pg),
+        .orders = pg_order_repo(a->pg),
+        .idempotency = pg_idempotency_port(a->pg),
+        .events = pg_outbox_port(&a->outbox),
+        .presenter = order_http_presenter(),
+        .max_attempts = 3,
+    };
     build_routes(a);
 
     a->metrics = metrics_new(a->route_labels, a->router.n_routes);

@@ -41,6 +41,15 @@ static enum err_code decode_member(const struct json_field *f, json_t *v, struct
         *(int64_t *)f->out = n;
         return ERR_OK;
     }
+    case JSON_FIELD_ARRAY:
+        if (!json_is_array(v))
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be an array", f->name);
+        if ((int64_t)json_array_size(v) < f->min || (int64_t)json_array_size(v) > f->max)
+            return err_set_field(e, ERR_INVALID_REQUEST, f->name,
+                                 "%s must hold %lld to %lld elements", f->name, (long long)f->min,
+                                 (long long)f->max);
+        *(json_t **)f->out = json_incref(v);
+        return ERR_OK;
     case JSON_FIELD_BOOL:
         if (!json_is_boolean(v))
             return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be true or false",
@@ -49,6 +58,39 @@ static enum err_code decode_member(const struct json_field *f, json_t *v, struct
         return ERR_OK;
     }
     return err_set(e, ERR_INTERNAL, "unknown field type");
+}
+
+enum err_code json_object_decode(json_t *root, const struct json_field *fields, size_t n_fields,
+                                 struct arena *a, struct err *e)
+{
+    if (!json_is_object(root))
+        return err_set(e, ERR_INVALID_REQUEST, "body must be a JSON object");
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value)
+    {
+        size_t i = 0;
+        while (i < n_fields && strcmp(fields[i].name, key) != 0)
+            i++;
+        if (i == n_fields)
+            return err_set_field(e, ERR_INVALID_REQUEST, key, "unknown field \"%.64s\"", key);
+    }
+    for (size_t i = 0; i < n_fields; i++) {
+        const struct json_field *f = &fields[i];
+        json_t *v = json_object_get(root, f->name);
+        bool given = v && !(json_is_null(v) && !f->required);
+        if (f->present)
+            *f->present = given;
+        if (!given) {
+            if (f->required)
+                return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s is required", f->name);
+            continue;
+        }
+        enum err_code rc = decode_member(f, v, a, e);
+        if (rc != ERR_OK)
+            return rc;
+    }
+    return ERR_OK;
 }
 
 enum err_code json_body_decode(const char *body, size_t len, const struct json_field *fields,
@@ -63,43 +105,7 @@ enum err_code json_body_decode(const char *body, size_t len, const struct json_f
         return err_set(e, ERR_INVALID_JSON, "body is not valid JSON: %s at line %d column %d",
                        jerr.text, jerr.line, jerr.column);
     }
-    if (!json_is_object(root)) {
-        rc = err_set(e, ERR_INVALID_REQUEST, "body must be a JSON object");
-        goto out_free_root;
-    }
-
-    const char *key;
-    json_t *value;
-    json_object_foreach(root, key, value)
-    {
-        size_t i = 0;
-        while (i < n_fields && strcmp(fields[i].name, key) != 0)
-            i++;
-        if (i == n_fields) {
-            rc = err_set_field(e, ERR_INVALID_REQUEST, key, "unknown field \"%.64s\"", key);
-            goto out_free_root;
-        }
-    }
-
-    for (size_t i = 0; i < n_fields; i++) {
-        const struct json_field *f = &fields[i];
-        json_t *v = json_object_get(root, f->name);
-        bool given = v && !(json_is_null(v) && !f->required);
-        if (f->present)
-            *f->present = given;
-        if (!given) {
-            if (f->required) {
-                rc = err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s is required", f->name);
-                goto out_free_root;
-            }
-            continue;
-        }
-        rc = decode_member(f, v, a, e);
-        if (rc != ERR_OK)
-            goto out_free_root;
-    }
-
-out_free_root:
+    rc = json_object_decode(root, fields, n_fields, a, e);
     json_decref(root);
     return rc;
 }

@@ -9,7 +9,9 @@
 #include "core/arena.h"
 #include "core/err.h"
 
-enum json_field_type { JSON_FIELD_STRING, JSON_FIELD_INT, JSON_FIELD_BOOL };
+#include <jansson.h>
+
+enum json_field_type { JSON_FIELD_STRING, JSON_FIELD_INT, JSON_FIELD_BOOL, JSON_FIELD_ARRAY };
 
 /*
  * One expected member of the body object.
@@ -18,6 +20,8 @@ enum json_field_type { JSON_FIELD_STRING, JSON_FIELD_INT, JSON_FIELD_BOOL };
  *   JSON_FIELD_INT:    out is `int64_t *`; min/max bound the value. JSON reals
  *                      (1.0, 1e3) are not integers.
  *   JSON_FIELD_BOOL:   out is `bool *`.
+ *   JSON_FIELD_ARRAY:  out is `json_t **`, set to a new reference to the
+ *                      array (caller json_decref()s it); min/max bound its size.
  * present (may be NULL) is set to whether the member was given; an optional
  * member given as null counts as absent.
  */
@@ -40,5 +44,12 @@ struct json_field {
  */
 enum err_code json_body_decode(const char *body, size_t len, const struct json_field *fields,
                                size_t n_fields, struct arena *a, struct err *e);
+
+/*
+ * The same checks on an already parsed value (which must be an object), e.g.
+ * one element of an array member. Errors name the member in e->field.
+ */
+enum err_code json_object_decode(json_t *obj, const struct json_field *fields, size_t n_fields,
+                                 struct arena *a, struct err *e);
 
 #endif

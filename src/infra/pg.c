@@ -19,6 +19,7 @@ struct pg_conn {
     const struct pg_stmt *prepared[PG_MAX_PREPARED];
     int n_prepared;
     bool broken;
+    bool in_tx; /* between pg_tx_begin and pg_tx_commit/rollback */
     char sqlstate[6];
 };
 
@@ -136,6 +137,14 @@ struct pg_conn *pg_pool_conn(struct pg_pool *p, struct err *e)
         c->pool = p;
         thread_slots_set(&p->conns, &c->slot);
     }
+    if (c->in_tx) {
+        /* inside a transaction: the same connection or nothing */
+        if (c->broken || !c->conn) {
+            err_set(e, ERR_UNAVAILABLE, "database is unavailable");
+            return NULL;
+        }
+        return c;
+    }
     if (c->conn && (c->broken || idle_conn_is_dead(c->conn))) {
         log_info("pg: replacing a broken connection");
         conn_close(c);
@@ -157,6 +166,11 @@ static enum err_code conn_fail(struct pg_conn *c, PGresult *r, const char *what,
         c->broken = true;
         log_warn("pg: %s: connection lost: %s", what, PQerrorMessage(c->conn));
         return err_set(e, ERR_UNAVAILABLE, "database is unavailable");
+    }
+    if (strcmp(c->sqlstate, "40001") == 0 || strcmp(c->sqlstate, "40P01") == 0) {
+        log_info("pg: %s: %s, the transaction may be retried", what,
+                 c->sqlstate[4] == '1' ? "serialization failure" : "deadlock");
+        return err_set(e, ERR_UNAVAILABLE, "database conflict, please retry");
     }
     if (strcmp(c->sqlstate, "57014") == 0) {
         log_warn("pg: %s: statement timed out", what);
@@ -222,6 +236,47 @@ enum err_code pg_command(struct pg_conn *c, const char *sql, struct err *e)
     enum err_code rc = conn_fail(c, r, sql, e);
     PQclear(r);
     return rc;
+}
+
+enum err_code pg_tx_begin(struct pg_conn *c, struct err *e)
+{
+    if (pg_command(c, "BEGIN", e) != ERR_OK)
+        return e->code;
+    c->in_tx = true;
+    return ERR_OK;
+}
+
+enum err_code pg_tx_commit(struct pg_conn *c, struct err *e)
+{
+    PGresult *r = PQexec(c->conn, "COMMIT");
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        enum err_code rc = conn_fail(c, r, "COMMIT", e); /* the caller still rolls back */
+        PQclear(r);
+        return rc;
+    }
+    /* COMMIT of a failed transaction "succeeds" with the tag ROLLBACK */
+    bool committed = strcmp(PQcmdStatus(r), "COMMIT") == 0;
+    PQclear(r);
+    if (!committed)
+        return err_set(e, ERR_INTERNAL, "transaction was rolled back by the server");
+    c->in_tx = false;
+    return ERR_OK;
+}
+
+void pg_tx_rollback(struct pg_conn *c)
+{
+    c->in_tx = false;
+    if (!c->conn || c->broken)
+        return;
+    PGresult *r = PQexec(c->conn, "ROLLBACK");
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+        c->broken = true; /* replaced on next use */
+    PQclear(r);
+}
+
+bool pg_conn_failure_retryable(const struct pg_conn *c)
+{
+    return strcmp(c->sqlstate, "40001") == 0 || strcmp(c->sqlstate, "40P01") == 0;
 }
 
 const char *pg_conn_sqlstate(const struct pg_conn *c)

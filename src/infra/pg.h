@@ -63,6 +63,22 @@ PGresult *pg_exec(struct pg_conn *c, const struct pg_stmt *stmt, const char *con
 /* Runs a parameterless utility command (BEGIN, COMMIT, ROLLBACK). Returns ERR_OK or e set. */
 enum err_code pg_command(struct pg_conn *c, const char *sql, struct err *e);
 
+/*
+ * Transactions. pg_tx_begin opens one on c; until pg_tx_commit or
+ * pg_tx_rollback, pg_pool_conn never swaps the thread's connection for a new
+ * one (a statement on a fresh connection would run outside the transaction):
+ * it answers ERR_UNAVAILABLE instead. pg_tx_commit fails (ERR_INTERNAL, or
+ * ERR_UNAVAILABLE) when the transaction had failed and the server rolled it
+ * back; the caller then calls pg_tx_rollback. pg_tx_rollback never fails and always ends the
+ * transaction state.
+ */
+enum err_code pg_tx_begin(struct pg_conn *c, struct err *e);
+enum err_code pg_tx_commit(struct pg_conn *c, struct err *e);
+void pg_tx_rollback(struct pg_conn *c);
+
+/* True when the last failure was a serialization failure (40001) or deadlock (40P01). */
+bool pg_conn_failure_retryable(const struct pg_conn *c);
+
 /* SQLSTATE of the connection's last failed command ("" if none). Borrowed. */
 const char *pg_conn_sqlstate(const struct pg_conn *c);
 

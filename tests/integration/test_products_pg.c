@@ -144,7 +144,7 @@ static void get__stock_is_read_live(void **state)
 static void list__pages_in_id_order_with_next_after(void **state)
 {
     (void)state;
-    PQclear(test_db_query(&db, "TRUNCATE products"));
+    PQclear(test_db_query(&db, "TRUNCATE products CASCADE"));
     long long ids[25];
     for (int i = 0; i < 25; i++) {
         char name[32];

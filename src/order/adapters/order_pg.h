@@ -1,0 +1,29 @@
+/* order_pg.h — PostgreSQL adapters of the order ports (one per port). */
+#ifndef SHOPD_ORDER_ADAPTERS_ORDER_PG_H
+#define SHOPD_ORDER_ADAPTERS_ORDER_PG_H
+
+#include "infra/pg.h"
+#include "order/app/ports.h"
+
+/*
+ * Each adapter works on the calling thread's connection of pool (borrowed,
+ * must outlive the port), so all of them share the transaction pg_tx_port
+ * began on that thread. Thread-safe.
+ */
+struct tx_port pg_tx_port(struct pg_pool *pool);
+struct stock_port pg_stock_port(struct pg_pool *pool);
+struct balance_port pg_balance_port(struct pg_pool *pool);
+struct order_repo pg_order_repo(struct pg_pool *pool);
+struct idempotency_port pg_idempotency_port(struct pg_pool *pool);
+/* Until the coupon module exists (issue 4) every coupon is unusable. */
+struct coupon_port pg_coupon_port(struct pg_pool *pool);
+
+/* Writes events to outbox_events; committed() calls wake(wake_ud) when wake is set. */
+struct pg_outbox {
+    struct pg_pool *pool;
+    void (*wake)(void *ud);
+    void *wake_ud;
+};
+struct event_port pg_outbox_port(struct pg_outbox *outbox);
+
+#endif

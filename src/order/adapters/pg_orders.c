@@ -1,0 +1,222 @@
+/* pg_orders.c — orders and their lines in PostgreSQL. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "order/adapters/order_pg.h"
+
+/*
+ * The order and all its lines in one statement. Line names come from the
+ * product rows this transaction has just locked, so they equal what the
+ * stock port read.
+ */
+static const struct pg_stmt stmt_save = {
+    "order_save",
+    "WITH o AS (INSERT INTO orders (user_id, status, subtotal, discount, total, coupon_id)"
+    "           VALUES ($1, 'PAID', $2, $3, $4, NULLIF($5::bigint, 0))"
+    "           RETURNING id, extract(epoch FROM created_at)::bigint AS created),"
+    " l AS (INSERT INTO order_lines (order_id, product_id, name, unit_price, quantity, amount)"
+    "       SELECT o.id, x.product_id, p.name, x.unit_price, x.quantity, x.amount"
+    "         FROM o, unnest($6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])"
+    "                 AS x(product_id, unit_price, quantity, amount)"
+    "         JOIN products p ON p.id = x.product_id)"
+    " SELECT id, created FROM o",
+    9};
+
+#define ORDER_COLUMNS                                                                              \
+    "o.id, o.user_id, o.status, o.subtotal, o.discount, o.total, coalesce(o.coupon_id, 0),"       \
+    " extract(epoch FROM o.created_at)::bigint,"                                                   \
+    " l.product_id, l.name, l.unit_price, l.quantity, l.amount"
+
+static const struct pg_stmt stmt_get = {
+    "order_get",
+    "SELECT " ORDER_COLUMNS " FROM orders o JOIN order_lines l ON l.order_id = o.id"
+    " WHERE o.id = $1 ORDER BY l.product_id",
+    1};
+static const struct pg_stmt stmt_list = {
+    "order_list_by_user",
+    "SELECT " ORDER_COLUMNS
+    " FROM (SELECT * FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT $2) o"
+    " JOIN order_lines l ON l.order_id = o.id ORDER BY o.id DESC, l.product_id",
+    2};
+static const struct pg_stmt stmt_user_exists = {"order_user_exists",
+                                                "SELECT 1 FROM users WHERE id = $1", 1};
+static const struct pg_stmt stmt_cancel = {
+    "order_cancel",
+    "UPDATE orders SET status = 'CANCELLED', cancelled_at = now()"
+    " WHERE id = $1 AND status = 'PAID' RETURNING id",
+    1};
+static const struct pg_stmt stmt_exists = {"order_exists", "SELECT 1 FROM orders WHERE id = $1",
+                                           1};
+
+/* "{a,b,c}" of one int64 field of every line; malloc'd. */
+static char *line_array(const struct order_line *lines, size_t n, size_t field_offset)
+{
+    char *buf = malloc(n * 21 + 3);
+    if (!buf)
+        return NULL;
+    size_t used = 0;
+    buf[used++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)&lines[i] + field_offset, sizeof(v));
+        used += (size_t)sprintf(buf + used, "%s%lld", i ? "," : "", (long long)v);
+    }
+    buf[used++] = '}';
+    buf[used] = '\0';
+    return buf;
+}
+
+static enum err_code repo_save(void *self, struct order *o, struct err *e)
+{
+    struct pg_conn *c = pg_pool_conn(self, e);
+    if (!c)
+        return e->code;
+    char *ids = line_array(o->lines, o->n_lines, offsetof(struct order_line, product_id));
+    char *prices = line_array(o->lines, o->n_lines, offsetof(struct order_line, unit_price));
+    char *qtys = line_array(o->lines, o->n_lines, offsetof(struct order_line, quantity));
+    char *amounts = line_array(o->lines, o->n_lines, offsetof(struct order_line, amount));
+    enum err_code rc = ERR_OK;
+    if (!ids || !prices || !qtys || !amounts) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        goto out_free;
+    }
+    char user[21], sub[21], disc[21], total[21], coupon[21];
+    const char *params[] = {pg_i64_param(o->user_id, user), pg_i64_param(o->subtotal, sub),
+                            pg_i64_param(o->discount, disc), pg_i64_param(o->total, total),
+                            pg_i64_param(o->coupon_id, coupon), ids, prices, qtys, amounts};
+    PGresult *r = pg_exec(c, &stmt_save, params, e);
+    if (!r) {
+        if (strcmp(pg_conn_sqlstate(c), "23503") == 0) /* orders.user_id → users */
+            err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)o->user_id);
+        rc = e->code;
+        goto out_free;
+    }
+    o->id = pg_get_i64(r, 0, 0);
+    o->created_at = pg_get_i64(r, 0, 1);
+    PQclear(r);
+out_free:
+    free(ids);
+    free(prices);
+    free(qtys);
+    free(amounts);
+    return rc;
+}
+
+/* Fills out[] from rows of ORDER_COLUMNS (grouped by order). Returns orders read, or -1 on OOM. */
+static long rows_to_orders(const PGresult *r, struct order *out, size_t cap)
+{
+    int rows = PQntuples(r);
+    size_t n = 0;
+    for (int i = 0; i < rows;) {
+        if (n == cap)
+            break;
+        struct order *o = &out[n++];
+        int64_t id = pg_get_i64(r, i, 0);
+        int end = i;
+        while (end < rows && pg_get_i64(r, end, 0) == id)
+            end++;
+        if (!order_reserve_lines(o, (size_t)(end - i)))
+            return -1;
+        o->id = id;
+        o->user_id = pg_get_i64(r, i, 1);
+        o->status = strcmp(PQgetvalue(r, i, 2), "CANCELLED") == 0 ? ORDER_CANCELLED : ORDER_PAID;
+        o->subtotal = pg_get_i64(r, i, 3);
+        o->discount = pg_get_i64(r, i, 4);
+        o->total = pg_get_i64(r, i, 5);
+        o->coupon_id = pg_get_i64(r, i, 6);
+        o->created_at = pg_get_i64(r, i, 7);
+        for (; i < end; i++) {
+            struct order_line *l = &o->lines[o->n_lines++];
+            l->product_id = pg_get_i64(r, i, 8);
+            snprintf(l->name, sizeof(l->name), "%s", PQgetvalue(r, i, 9));
+            l->unit_price = pg_get_i64(r, i, 10);
+            l->quantity = pg_get_i64(r, i, 11);
+            l->amount = pg_get_i64(r, i, 12);
+        }
+    }
+    return (long)n;
+}
+
+static enum err_code repo_get(void *self, int64_t id, struct order *out, struct err *e)
+{
+    struct pg_conn *c = pg_pool_conn(self, e);
+    if (!c)
+        return e->code;
+    char id_buf[21];
+    const char *params[] = {pg_i64_param(id, id_buf)};
+    PGresult *r = pg_exec(c, &stmt_get, params, e);
+    if (!r)
+        return e->code;
+    long n = rows_to_orders(r, out, 1);
+    PQclear(r);
+    if (n < 0)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (n == 0)
+        return err_set(e, ERR_ORDER_NOT_FOUND, "order %lld does not exist", (long long)id);
+    return ERR_OK;
+}
+
+static enum err_code repo_list_by_user(void *self, int64_t user_id, size_t limit,
+                                       struct order *out, size_t *n, struct err *e)
+{
+    struct pg_conn *c = pg_pool_conn(self, e);
+    if (!c)
+        return e->code;
+    char user_buf[21], limit_buf[21];
+    const char *params[] = {pg_i64_param(user_id, user_buf),
+                            pg_i64_param((int64_t)limit, limit_buf)};
+    PGresult *r = pg_exec(c, &stmt_list, params, e);
+    if (!r)
+        return e->code;
+    long got = rows_to_orders(r, out, limit);
+    PQclear(r);
+    if (got < 0)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    *n = (size_t)got;
+    if (got > 0)
+        return ERR_OK;
+    r = pg_exec(c, &stmt_user_exists, params, e);
+    if (!r)
+        return e->code;
+    bool exists = PQntuples(r) == 1;
+    PQclear(r);
+    return exists ? ERR_OK
+                  : err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)user_id);
+}
+
+static enum err_code repo_cancel(void *self, int64_t id, struct order *out, struct err *e)
+{
+    struct pg_conn *c = pg_pool_conn(self, e);
+    if (!c)
+        return e->code;
+    char id_buf[21];
+    const char *params[] = {pg_i64_param(id, id_buf)};
+    PGresult *r = pg_exec(c, &stmt_cancel, params, e);
+    if (!r)
+        return e->code;
+    bool cancelled = PQntuples(r) == 1;
+    PQclear(r);
+    if (cancelled)
+        return repo_get(self, id, out, e);
+    r = pg_exec(c, &stmt_exists, params, e);
+    if (!r)
+        return e->code;
+    bool exists = PQntuples(r) == 1;
+    PQclear(r);
+    if (!exists)
+        return err_set(e, ERR_ORDER_NOT_FOUND, "order %lld does not exist", (long long)id);
+    return err_set(e, ERR_ORDER_NOT_CANCELLABLE, "order %lld is already cancelled", (long long)id);
+}
+
+static const struct order_repo_ops pg_order_ops = {
+    .save = repo_save,
+    .get = repo_get,
+    .list_by_user = repo_list_by_user,
+    .cancel = repo_cancel,
+};
+
+struct order_repo pg_order_repo(struct pg_pool *pool)
+{
+    return (struct order_repo){.ops = &pg_order_ops, .self = pool};
+}

@@ -1,0 +1,48 @@
+/* pg_outbox.c — events written to outbox_events inside the order's transaction. */
+#include <stdlib.h>
+
+#include "order/adapters/order_json.h"
+#include "order/adapters/order_pg.h"
+
+static const struct pg_stmt stmt_publish = {
+    "outbox_publish",
+    "INSERT INTO outbox_events (type, aggregate_id, payload) VALUES ($1, $2, $3::jsonb)", 3};
+
+static enum err_code outbox_publish(void *self, const char *type, const struct order *o,
+                                    struct err *e)
+{
+    struct pg_outbox *outbox = self;
+    struct pg_conn *c = pg_pool_conn(outbox->pool, e);
+    if (!c)
+        return e->code;
+    json_t *payload = order_json(o);
+    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    if (!text)
+        return err_set(e, ERR_INTERNAL, "out of memory encoding an event");
+    char id_buf[21];
+    const char *params[] = {type, pg_i64_param(o->id, id_buf), text};
+    PGresult *r = pg_exec(c, &stmt_publish, params, e);
+    free(text);
+    if (!r)
+        return e->code;
+    PQclear(r);
+    return ERR_OK;
+}
+
+static void outbox_committed(void *self)
+{
+    struct pg_outbox *outbox = self;
+    if (outbox->wake)
+        outbox->wake(outbox->wake_ud);
+}
+
+static const struct event_port_ops pg_outbox_ops = {
+    .publish = outbox_publish,
+    .committed = outbox_committed,
+};
+
+struct event_port pg_outbox_port(struct pg_outbox *outbox)
+{
+    return (struct event_port){.ops = &pg_outbox_ops, .self = outbox};
+}

@@ -1,0 +1,90 @@
+/* pg_stock.c — stock taken and given back with conditional UPDATEs, one row at a time. */
+#include <stdio.h>
+#include <string.h>
+
+#include "order/adapters/order_pg.h"
+
+/* Never read-modify-write: the WHERE clause is the check, re-evaluated after any wait. */
+static const struct pg_stmt stmt_take = {
+    "order_stock_take",
+    "UPDATE products SET stock = stock - $2 WHERE id = $1 AND stock >= $2"
+    " RETURNING name, price",
+    2};
+static const struct pg_stmt stmt_left = {"order_stock_left",
+                                         "SELECT stock FROM products WHERE id = $1", 1};
+static const struct pg_stmt stmt_give_back = {
+    "order_stock_give_back", "UPDATE products SET stock = stock + $2 WHERE id = $1", 2};
+
+/* Why a take changed nothing: unknown product, or too little left. */
+static enum err_code explain_refusal(struct pg_conn *c, const struct order_line *l, struct err *e)
+{
+    char id_buf[21];
+    const char *params[] = {pg_i64_param(l->product_id, id_buf)};
+    PGresult *r = pg_exec(c, &stmt_left, params, e);
+    if (!r)
+        return e->code;
+    enum err_code rc;
+    if (PQntuples(r) == 0)
+        rc = err_set(e, ERR_PRODUCT_NOT_FOUND, "product %lld does not exist",
+                     (long long)l->product_id);
+    else
+        rc = err_set(e, ERR_OUT_OF_STOCK, "product %lld has %lld left, %lld requested",
+                     (long long)l->product_id, (long long)pg_get_i64(r, 0, 0),
+                     (long long)l->quantity);
+    e->product_id = l->product_id;
+    PQclear(r);
+    return rc;
+}
+
+static enum err_code stock_take(void *self, struct order_line *lines, size_t n, struct err *e)
+{
+    struct pg_conn *c = pg_pool_conn(self, e);
+    if (!c)
+        return e->code;
+    for (size_t i = 0; i < n; i++) {
+        struct order_line *l = &lines[i];
+        char id_buf[21], qty_buf[21];
+        const char *params[] = {pg_i64_param(l->product_id, id_buf),
+                                pg_i64_param(l->quantity, qty_buf)};
+        PGresult *r = pg_exec(c, &stmt_take, params, e);
+        if (!r)
+            return e->code;
+        bool taken = PQntuples(r) == 1;
+        if (taken) {
+            snprintf(l->name, sizeof(l->name), "%s", PQgetvalue(r, 0, 0));
+            l->unit_price = pg_get_i64(r, 0, 1);
+        }
+        PQclear(r);
+        if (!taken)
+            return explain_refusal(c, l, e);
+    }
+    return ERR_OK;
+}
+
+static enum err_code stock_give_back(void *self, const struct order_line *lines, size_t n,
+                                     struct err *e)
+{
+    struct pg_conn *c = pg_pool_conn(self, e);
+    if (!c)
+        return e->code;
+    for (size_t i = 0; i < n; i++) {
+        char id_buf[21], qty_buf[21];
+        const char *params[] = {pg_i64_param(lines[i].product_id, id_buf),
+                                pg_i64_param(lines[i].quantity, qty_buf)};
+        PGresult *r = pg_exec(c, &stmt_give_back, params, e);
+        if (!r)
+            return e->code;
+        PQclear(r);
+    }
+    return ERR_OK;
+}
+
+static const struct stock_port_ops pg_stock_ops = {
+    .take = stock_take,
+    .give_back = stock_give_back,
+};
+
+struct stock_port pg_stock_port(struct pg_pool *pool)
+{
+    return (struct stock_port){.ops = &pg_stock_ops, .self = pool};
+}
