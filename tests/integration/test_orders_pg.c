@@ -1,0 +1,394 @@
+/* test_orders_pg.c — orders against real PostgreSQL over HTTP: money, stock, ledger, outbox,
+ * idempotency and cancel. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_server.h"
+
+static struct test_db db;
+static struct test_server srv;
+
+static int setup(void **state)
+{
+    (void)state;
+    test_http_global_init();
+    test_db_create(&db, "orders");
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    cfg.threads = 8;
+    test_server_start(&srv, &cfg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_server_stop(&srv);
+    test_db_drop(&db);
+    return 0;
+}
+
+static long long create(const char *path, const char *body, int admin)
+{
+    struct test_resp r;
+    test_call(srv.base, "POST", path, body, admin, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+static long long new_product(long long price, long long stock)
+{
+    char body[128];
+    snprintf(body, sizeof(body), "{\"name\":\"p%lld\",\"price\":%lld,\"stock\":%lld}", price, price,
+             stock);
+    return create("/api/v1/products", body, 1);
+}
+
+static long long new_user(long long points)
+{
+    long long id = create("/api/v1/users", "{\"name\":\"buyer\"}", 0);
+    if (points > 0) {
+        char path[96], body[64];
+        snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
+        snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
+        struct test_resp r;
+        test_call(srv.base, "POST", path, body, 0, &r);
+        assert_int_equal(r.status, 200);
+        test_resp_free(&r);
+    }
+    return id;
+}
+
+/* POST /api/v1/orders with an Idempotency-Key (NULL = none). */
+static void order(const char *key, const char *body, struct test_resp *r)
+{
+    char url[128], header[320];
+    snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
+    snprintf(header, sizeof(header), "Idempotency-Key: %s", key ? key : "");
+    const char *headers[] = {key ? header : NULL, NULL};
+    assert_int_equal(test_http("POST", url, body, headers, r), 0);
+}
+
+/* One int64 from SQL with one %lld argument. */
+#define scalar(fmt, a) test_db_scalar(&db, fmt, (long long)(a))
+
+static void assert_ledgers_consistent(void)
+{
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users u WHERE balance <>"
+                                         " (SELECT coalesce(sum(amount), 0) FROM point_ledger"
+                                         "   WHERE user_id = u.id)"),
+                     0);
+}
+
+static void charge_then_order__takes_stock_and_points_and_writes_everything(void **state)
+{
+    (void)state;
+    long long kb = new_product(39000, 10), mouse = new_product(15000, 5);
+    long long user = new_user(200000);
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1},"
+             "{\"product_id\":%lld,\"quantity\":2},{\"product_id\":%lld,\"quantity\":1}]}",
+             user, mouse, kb, mouse);
+    struct test_resp r;
+    order("flow-1", body, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "PAID");
+    assert_int_equal(test_resp_int(&r, "subtotal"), 2 * 39000 + 2 * 15000);
+    assert_int_equal(test_resp_int(&r, "discount"), 0);
+    assert_int_equal(test_resp_int(&r, "total"), 108000);
+    assert_true(json_is_null(json_object_get(r.json, "coupon_id")));
+    json_t *items = json_object_get(r.json, "items");
+    assert_int_equal(json_array_size(items), 2); /* merged */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "product_id")),
+                     kb);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 1), "quantity")), 2);
+    json_t *first_body = json_incref(r.json);
+    test_resp_free(&r);
+
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 92000);
+    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", kb), 8);
+    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", mouse), 3);
+    assert_int_equal(scalar("SELECT amount FROM point_ledger WHERE order_id = %lld", id), -108000);
+    assert_int_equal(scalar("SELECT count(*) FROM order_lines WHERE order_id = %lld", id), 2);
+    /* the event carries the order */
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT payload::text FROM outbox_events WHERE aggregate_id = %lld"
+             " AND type = 'ORDER_PAID' AND status = 'PENDING'",
+             id);
+    PGresult *res = test_db_query(&db, sql);
+    assert_int_equal(PQntuples(res), 1);
+    json_t *payload = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    assert_true(json_equal(payload, first_body));
+    json_decref(payload);
+    PQclear(res);
+
+    /* GET and list show the same order */
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld", id);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(json_equal(r.json, first_body));
+    test_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/orders", user);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(json_equal(json_array_get(json_object_get(r.json, "items"), 0), first_body));
+    test_resp_free(&r);
+    json_decref(first_body);
+    assert_ledgers_consistent();
+}
+
+static void same_key_same_body__one_order_and_the_first_answer_replayed(void **state)
+{
+    (void)state;
+    long long p = new_product(1000, 10), user = new_user(10000);
+    char body[160];
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", user, p);
+    struct test_resp a, b;
+    order("same-1", body, &a);
+    /* same content, other spelling: still the same request */
+    char spaced[200];
+    snprintf(spaced, sizeof(spaced),
+             "{ \"items\" : [ {\"quantity\":2, \"product_id\":%lld} ], \"user_id\" : %lld }", p,
+             user);
+    order("same-1", spaced, &b);
+    assert_int_equal(a.status, 201);
+    assert_int_equal(b.status, 201);
+    assert_string_equal(a.body, b.body);
+    char replayed[16];
+    assert_non_null(test_resp_header(&b, "Idempotent-Replayed", replayed, sizeof(replayed)));
+    assert_string_equal(replayed, "true");
+    assert_null(test_resp_header(&a, "Idempotent-Replayed", replayed, sizeof(replayed)));
+    test_resp_free(&a);
+    test_resp_free(&b);
+    assert_int_equal(scalar("SELECT count(*) FROM orders WHERE user_id = %lld", user), 1);
+    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 8);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 8000);
+
+    /* same key, another body: 422, nothing taken */
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":3}]}", user, p);
+    order("same-1", body, &a);
+    assert_int_equal(a.status, 422);
+    assert_string_equal(test_resp_code(&a), "IDEMPOTENCY_KEY_REUSED");
+    test_resp_free(&a);
+    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 8);
+
+    /* keys are per user: another user may use the same key */
+    long long other = new_user(10000);
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", other, p);
+    order("same-1", body, &a);
+    assert_int_equal(a.status, 201);
+    test_resp_free(&a);
+}
+
+static void refusal__recorded_and_replayed_even_when_it_would_now_succeed(void **state)
+{
+    (void)state;
+    long long p = new_product(1000, 1), user = new_user(10000);
+    char body[160];
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", user, p);
+    struct test_resp r;
+    order("short-1", body, &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(test_resp_code(&r), "OUT_OF_STOCK");
+    assert_int_equal(test_resp_int(&r, "product_id"), p);
+    test_resp_free(&r);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "UPDATE products SET stock = 50 WHERE id = %lld", p);
+    PQclear(test_db_query(&db, sql));
+    order("short-1", body, &r);
+    assert_int_equal(r.status, 409);
+    char replayed[16];
+    assert_non_null(test_resp_header(&r, "Idempotent-Replayed", replayed, sizeof(replayed)));
+    test_resp_free(&r);
+    /* a malformed request is not recorded: the key stays free */
+    order("short-2", "{\"user_id\":1,\"items\":[]}", &r);
+    assert_int_equal(r.status, 400);
+    test_resp_free(&r);
+    order("short-2", body, &r);
+    assert_int_equal(r.status, 201);
+    test_resp_free(&r);
+    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 48);
+}
+
+static void refusals__each_precise_and_nothing_taken(void **state)
+{
+    (void)state;
+    long long p = new_product(5000, 3), user = new_user(4000);
+    char body[256];
+    struct test_resp r;
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", user, p);
+    order("ref-1", body, &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(test_resp_code(&r), "INSUFFICIENT_BALANCE");
+    test_resp_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":999999,\"quantity\":1}]}", user);
+    order("ref-2", body, &r);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(test_resp_code(&r), "PRODUCT_NOT_FOUND");
+    assert_int_equal(test_resp_int(&r, "product_id"), 999999);
+    test_resp_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"user_id\":987654,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", p);
+    order("ref-3", body, &r);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
+    test_resp_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],\"coupon_id\":5}",
+             user, p);
+    order("ref-4", body, &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(test_resp_code(&r), "COUPON_NOT_USABLE");
+    test_resp_free(&r);
+    /* prices come from the catalogue; a client price is an unknown member */
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1,\"price\":1}]}",
+             user, p);
+    order("ref-5", body, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
+    test_resp_free(&r);
+    order(NULL, body, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(test_resp_code(&r), "IDEMPOTENCY_KEY_REQUIRED");
+    test_resp_free(&r);
+    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 3);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 4000);
+    assert_int_equal(scalar("SELECT count(*) FROM orders WHERE user_id = %lld", user), 0);
+    /* refusals store their outcome but leave no event behind */
+    assert_int_equal(scalar("SELECT count(*) FROM idempotency_keys WHERE user_id = %lld", user), 3);
+}
+
+struct same_key_race {
+    const char *body;
+    atomic_int *created, *replayed, *in_progress, *other;
+};
+
+static void *same_key_sender(void *arg)
+{
+    struct same_key_race *race = arg;
+    struct test_resp r;
+    order("race-key", race->body, &r);
+    char h[16];
+    if (r.status == 201 && test_resp_header(&r, "Idempotent-Replayed", h, sizeof(h)))
+        atomic_fetch_add(race->replayed, 1);
+    else if (r.status == 201)
+        atomic_fetch_add(race->created, 1);
+    else if (r.status == 409 && strcmp(test_resp_code(&r), "REQUEST_IN_PROGRESS") == 0)
+        atomic_fetch_add(race->in_progress, 1);
+    else
+        atomic_fetch_add(race->other, 1);
+    test_resp_free(&r);
+    return NULL;
+}
+
+static void same_key_from_20_threads__exactly_one_order(void **state)
+{
+    (void)state;
+    long long p = new_product(100, 1000), user = new_user(100000);
+    char body[160];
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", user, p);
+    atomic_int created, replayed, in_progress, other;
+    atomic_init(&created, 0);
+    atomic_init(&replayed, 0);
+    atomic_init(&in_progress, 0);
+    atomic_init(&other, 0);
+    struct same_key_race race = {body, &created, &replayed, &in_progress, &other};
+    pthread_t t[20];
+    for (int i = 0; i < 20; i++)
+        pthread_create(&t[i], NULL, same_key_sender, &race);
+    for (int i = 0; i < 20; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&created), 1);
+    assert_int_equal(atomic_load(&other), 0);
+    assert_int_equal(atomic_load(&replayed) + atomic_load(&in_progress), 19);
+    assert_int_equal(scalar("SELECT count(*) FROM orders WHERE user_id = %lld", user), 1);
+    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 999);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 99900);
+}
+
+static void cancel__gives_stock_points_back_and_only_once(void **state)
+{
+    (void)state;
+    long long p = new_product(2500, 10), user = new_user(50000);
+    char body[160];
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":4}]}", user, p);
+    struct test_resp r;
+    order("cancel-1", body, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 40000);
+
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
+    test_call(srv.base, "POST", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "CANCELLED");
+    test_resp_free(&r);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 50000);
+    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 10);
+    assert_int_equal(
+        scalar("SELECT amount FROM point_ledger WHERE order_id = %lld AND type = 'REFUND'", id),
+        10000);
+    assert_int_equal(scalar("SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld"
+                            " AND type = 'ORDER_CANCELLED'",
+                            id),
+                     1);
+
+    test_call(srv.base, "POST", path, NULL, 0, &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(test_resp_code(&r), "ORDER_NOT_CANCELLABLE");
+    test_resp_free(&r);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 50000);
+    test_call(srv.base, "POST", "/api/v1/orders/99999999/cancel", NULL, 0, &r);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(test_resp_code(&r), "ORDER_NOT_FOUND");
+    test_resp_free(&r);
+    test_call(srv.base, "GET", "/api/v1/orders/99999999", NULL, 0, &r);
+    assert_int_equal(r.status, 404);
+    test_resp_free(&r);
+    test_call(srv.base, "GET", "/api/v1/users/99999999/orders", NULL, 0, &r);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
+    test_resp_free(&r);
+    assert_ledgers_consistent();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(charge_then_order__takes_stock_and_points_and_writes_everything),
+        cmocka_unit_test(same_key_same_body__one_order_and_the_first_answer_replayed),
+        cmocka_unit_test(refusal__recorded_and_replayed_even_when_it_would_now_succeed),
+        cmocka_unit_test(refusals__each_precise_and_nothing_taken),
+        cmocka_unit_test(same_key_from_20_threads__exactly_one_order),
+        cmocka_unit_test(cancel__gives_stock_points_back_and_only_once),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
