@@ -1,0 +1,329 @@
+/*
+ * test_order_race.c — orders under concurrency against real PostgreSQL:
+ * no oversell, no overspend, and a storm of multi-line orders and cancels that
+ * conserves money and stock exactly and never shows a client a deadlock.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_server.h"
+
+static struct test_db db;
+static struct test_server srv;
+
+static long long post_created(const char *path, const char *body, int admin)
+{
+    struct test_resp r;
+    test_call(srv.base, "POST", path, body, admin, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+static long long new_product(long long price, long long stock)
+{
+    char body[128];
+    snprintf(body, sizeof(body), "{\"name\":\"race\",\"price\":%lld,\"stock\":%lld}", price, stock);
+    return post_created("/api/v1/products", body, 1);
+}
+
+static long long new_user(long long points)
+{
+    long long id = post_created("/api/v1/users", "{\"name\":\"racer\"}", 0);
+    char path[96], body[64];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
+    snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
+    struct test_resp r;
+    test_call(srv.base, "POST", path, body, 0, &r);
+    assert_int_equal(r.status, 200);
+    test_resp_free(&r);
+    return id;
+}
+
+static long place(const char *key, const char *body, char *code, size_t cap)
+{
+    char url[128], header[128];
+    snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
+    snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
+    const char *headers[] = {header, NULL};
+    struct test_resp r;
+    if (test_http("POST", url, body, headers, &r) != 0) {
+        test_resp_free(&r);
+        return -1;
+    }
+    long status = r.status;
+    if (code)
+        snprintf(code, cap, "%s", test_resp_code(&r));
+    test_resp_free(&r);
+    return status;
+}
+
+/* ---- 100 users × 1 unit against stock 37 ---- */
+
+struct buyer {
+    long long user, product;
+    int n;
+    atomic_int *paid, *sold_out, *other;
+};
+
+static void *buy_one(void *arg)
+{
+    struct buyer *b = arg;
+    char body[160], key[32], code[64] = "";
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", b->user,
+             b->product);
+    snprintf(key, sizeof(key), "buy-%d", b->n);
+    long status = place(key, body, code, sizeof(code));
+    if (status == 201)
+        atomic_fetch_add(b->paid, 1);
+    else if (status == 409 && strcmp(code, "OUT_OF_STOCK") == 0)
+        atomic_fetch_add(b->sold_out, 1);
+    else
+        atomic_fetch_add(b->other, 1);
+    return NULL;
+}
+
+static void hundred_buyers_for_37_units__exactly_37_orders(void **state)
+{
+    (void)state;
+    enum { BUYERS = 100 };
+    long long product = new_product(1000, 37);
+    struct buyer buyers[BUYERS];
+    pthread_t threads[BUYERS];
+    atomic_int paid, sold_out, other;
+    atomic_init(&paid, 0);
+    atomic_init(&sold_out, 0);
+    atomic_init(&other, 0);
+    for (int i = 0; i < BUYERS; i++)
+        buyers[i] = (struct buyer){new_user(5000), product, i, &paid, &sold_out, &other};
+    for (int i = 0; i < BUYERS; i++)
+        pthread_create(&threads[i], NULL, buy_one, &buyers[i]);
+    for (int i = 0; i < BUYERS; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(atomic_load(&paid), 37);
+    assert_int_equal(atomic_load(&sold_out), 63);
+    assert_int_equal(atomic_load(&other), 0);
+    assert_int_equal(test_db_scalar(&db, "SELECT stock FROM products WHERE id = %lld", product), 0);
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM order_lines WHERE product_id = %lld", product),
+        37);
+}
+
+/* ---- one user, money for 5, 50 orders at once ---- */
+
+struct spender {
+    long long user, product;
+    int n;
+    atomic_int *paid, *broke, *other;
+};
+
+static void *spend(void *arg)
+{
+    struct spender *s = arg;
+    char body[160], key[32], code[64] = "";
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", s->user,
+             s->product);
+    snprintf(key, sizeof(key), "spend-%d", s->n);
+    long status = place(key, body, code, sizeof(code));
+    if (status == 201)
+        atomic_fetch_add(s->paid, 1);
+    else if (status == 409 && strcmp(code, "INSUFFICIENT_BALANCE") == 0)
+        atomic_fetch_add(s->broke, 1);
+    else
+        atomic_fetch_add(s->other, 1);
+    return NULL;
+}
+
+static void one_user_fifty_orders_money_for_five__exactly_five_paid(void **state)
+{
+    (void)state;
+    enum { ORDERS = 50 };
+    long long product = new_product(2000, 1000);
+    long long user = new_user(10000);
+    struct spender s[ORDERS];
+    pthread_t threads[ORDERS];
+    atomic_int paid, broke, other;
+    atomic_init(&paid, 0);
+    atomic_init(&broke, 0);
+    atomic_init(&other, 0);
+    for (int i = 0; i < ORDERS; i++) {
+        s[i] = (struct spender){user, product, i, &paid, &broke, &other};
+        pthread_create(&threads[i], NULL, spend, &s[i]);
+    }
+    for (int i = 0; i < ORDERS; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(atomic_load(&paid), 5);
+    assert_int_equal(atomic_load(&broke), 45);
+    assert_int_equal(atomic_load(&other), 0);
+    assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", user), 0);
+    assert_int_equal(test_db_scalar(&db, "SELECT stock FROM products WHERE id = %lld", product),
+                     995);
+}
+
+/* ---- a storm of random multi-line orders and cancels ---- */
+
+enum { STORM_THREADS = 16, STORM_ROUNDS = 40, STORM_PRODUCTS = 6, STORM_USERS = 8 };
+
+struct storm_ctx {
+    long long products[STORM_PRODUCTS];
+    long long users[STORM_USERS];
+    atomic_int failures; /* any answer other than 201/200 or a clean refusal */
+};
+
+struct storm_worker {
+    struct storm_ctx *ctx;
+    int n;
+    unsigned seed;
+};
+
+static void *storm(void *arg)
+{
+    struct storm_worker *w = arg;
+    for (int round = 0; round < STORM_ROUNDS; round++) {
+        long long user = w->ctx->users[rand_r(&w->seed) % STORM_USERS];
+        int lines = 1 + (int)(rand_r(&w->seed) % 4);
+        char body[512];
+        int used = snprintf(body, sizeof(body), "{\"user_id\":%lld,\"items\":[", user);
+        for (int l = 0; l < lines; l++)
+            used += snprintf(body + used, sizeof(body) - (size_t)used,
+                             "%s{\"product_id\":%lld,\"quantity\":%u}", l ? "," : "",
+                             w->ctx->products[rand_r(&w->seed) % STORM_PRODUCTS],
+                             1 + rand_r(&w->seed) % 3);
+        snprintf(body + used, sizeof(body) - (size_t)used, "]}");
+        char key[48], code[64] = "";
+        snprintf(key, sizeof(key), "storm-%d-%d", w->n, round);
+        char url[128], header[96];
+        snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
+        snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
+        const char *headers[] = {header, NULL};
+        struct test_resp r;
+        test_http("POST", url, body, headers, &r);
+        snprintf(code, sizeof(code), "%s", test_resp_code(&r));
+        long long order_id = r.status == 201 ? test_resp_int(&r, "id") : 0;
+        bool clean =
+            r.status == 201 || (r.status == 409 && (strcmp(code, "OUT_OF_STOCK") == 0 ||
+                                                    strcmp(code, "INSUFFICIENT_BALANCE") == 0));
+        if (!clean) {
+            fprintf(stderr, "storm: unexpected %ld %s\n", r.status, r.body);
+            atomic_fetch_add(&w->ctx->failures, 1);
+        }
+        test_resp_free(&r);
+        if (order_id && rand_r(&w->seed) % 3 == 0) {
+            char path[96];
+            snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", order_id);
+            test_call(srv.base, "POST", path, NULL, 0, &r);
+            if (r.status != 200) {
+                fprintf(stderr, "storm: cancel %ld %s\n", r.status, r.body);
+                atomic_fetch_add(&w->ctx->failures, 1);
+            }
+            test_resp_free(&r);
+        }
+    }
+    return NULL;
+}
+
+static void storm_of_orders_and_cancels__money_and_stock_conserved(void **state)
+{
+    (void)state;
+    struct storm_ctx ctx;
+    atomic_init(&ctx.failures, 0);
+    int64_t initial_stock = 0, charged = 0;
+    for (int i = 0; i < STORM_PRODUCTS; i++) {
+        ctx.products[i] = new_product(700 + 300 * i, 60);
+        initial_stock += 60;
+    }
+    for (int i = 0; i < STORM_USERS; i++) {
+        ctx.users[i] = new_user(150000);
+        charged += 150000;
+    }
+    struct storm_worker workers[STORM_THREADS];
+    pthread_t threads[STORM_THREADS];
+    for (int i = 0; i < STORM_THREADS; i++) {
+        workers[i] = (struct storm_worker){&ctx, i, 1234u + (unsigned)i};
+        pthread_create(&threads[i], NULL, storm, &workers[i]);
+    }
+    for (int i = 0; i < STORM_THREADS; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(atomic_load(&ctx.failures), 0);
+
+    char ids[256] = "";
+    for (int i = 0; i < STORM_USERS; i++)
+        snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%lld", i ? "," : "",
+                 ctx.users[i]);
+    char pids[256] = "";
+    for (int i = 0; i < STORM_PRODUCTS; i++)
+        snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%lld", i ? "," : "",
+                 ctx.products[i]);
+    /* money: balances + totals of orders still paid = everything charged */
+    int64_t balances = test_db_scalar(&db, "SELECT sum(balance) FROM users WHERE id IN (%s)", ids);
+    int64_t paid = test_db_scalar(
+        &db, "SELECT coalesce(sum(total), 0) FROM orders WHERE status = 'PAID' AND user_id IN (%s)",
+        ids);
+    assert_int_equal(balances + paid, charged);
+    /* stock: what paid orders hold = what left the shelves */
+    int64_t left = test_db_scalar(&db, "SELECT sum(stock) FROM products WHERE id IN (%s)", pids);
+    int64_t sold = test_db_scalar(&db,
+                                  "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l"
+                                  " JOIN orders o ON o.id = l.order_id"
+                                  " WHERE o.status = 'PAID' AND l.product_id IN (%s)",
+                                  pids);
+    assert_int_equal(initial_stock - left, sold);
+    /* every ledger adds up to its balance */
+    assert_int_equal(test_db_scalar(&db,
+                                    "SELECT count(*) FROM users u WHERE id IN (%s) AND balance <>"
+                                    " (SELECT sum(amount) FROM point_ledger WHERE user_id = u.id)",
+                                    ids),
+                     0);
+    /* each cancelled order was refunded exactly once, each paid one charged exactly once */
+    assert_int_equal(test_db_scalar(&db,
+                                    "SELECT count(*) FROM orders o WHERE user_id IN (%s) AND"
+                                    " (SELECT coalesce(sum(amount), 0) FROM point_ledger"
+                                    "   WHERE order_id = o.id) <>"
+                                    " CASE WHEN o.status = 'PAID' THEN -o.total ELSE 0 END",
+                                    ids),
+                     0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    test_http_global_init();
+    test_db_create(&db, "order_race");
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    cfg.threads = 16;
+    test_server_start(&srv, &cfg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_server_stop(&srv);
+    test_db_drop(&db);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hundred_buyers_for_37_units__exactly_37_orders),
+        cmocka_unit_test(one_user_fifty_orders_money_for_five__exactly_five_paid),
+        cmocka_unit_test(storm_of_orders_and_cancels__money_and_stock_conserved),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
