@@ -9,6 +9,7 @@
 #include "http/server.h"
 #include "infra/pg.h"
 #include "infra/pg_migrate.h"
+#include "infra/outbox_relay.h"
 #include "infra/redis.h"
 #include "order/adapters/order_http.h"
 #include "order/adapters/order_pg.h"
@@ -31,6 +32,7 @@ struct app {
     struct product_service products;
     struct point_service points;
     struct pg_outbox outbox;
+    struct outbox_relay *relay;
     struct order_deps orders;
     struct route routes[APP_MAX_ROUTES];
     const char *route_labels[APP_MAX_ROUTES];
@@ -108,6 +110,24 @@ struct app *app_new(const struct config *cfg, struct err *e)
     a->points.charge_max = a->cfg.charge_max;
     a->points.balance_max = a->cfg.balance_max;
     a->outbox = (struct pg_outbox){.pool = a->pg};
+    if (a->cfg.outbox_relay) {
+        struct outbox_relay_config relay_cfg = {
+            .pg = a->pg,
+            .url = a->cfg.dataplatform_url,
+            .timeout_ms = a->cfg.dataplatform_timeout_ms,
+            .poll_interval_ms = a->cfg.outbox_poll_ms,
+            .batch = 50,
+            .max_attempts = a->cfg.outbox_max_attempts,
+            .backoff_base_ms = a->cfg.outbox_backoff_ms,
+            .backoff_max_ms = 60000,
+            .lease_ms = 30000,
+        };
+        a->relay = outbox_relay_start(&relay_cfg, e);
+        if (!a->relay)
+            goto out_free;
+        a->outbox.wake = outbox_relay_wake;
+        a->outbox.wake_ud = a->relay;
+    }
     a->orders = (struct order_deps){
         .tx = pg_tx_port(a->pg),
         .stock = pg_stock_port(a->pg),
@@ -130,6 +150,10 @@ struct app *app_new(const struct config *cfg, struct err *e)
         a->metrics, &(struct metrics_gauge){"shopd_pg_connections_open",
                                             "Open PostgreSQL connections (one per worker thread).",
                                             pg_pool_open_count, a->pg});
+    metrics_add_gauge(a->metrics,
+                      &(struct metrics_gauge){"shopd_outbox_backlog",
+                                              "Events written but not yet delivered (PENDING).",
+                                              outbox_backlog, a->pg});
     metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
                                                           "Open Redis connections.",
                                                           redis_pool_open_count, a->redis});
@@ -173,6 +197,7 @@ void app_free(struct app *a)
 {
     if (!a)
         return;
+    outbox_relay_stop(a->relay);
     metrics_free(a->metrics);
     redis_pool_free(a->redis);
     pg_pool_free(a->pg);

@@ -97,6 +97,25 @@ static void config_defaults(struct config *cfg)
     cfg->db_connect_timeout_s = 3;
     cfg->redis_timeout_ms = 500;
     cfg->migrate = true;
+    cfg->dataplatform_timeout_ms = 2000;
+    cfg->outbox_relay = true;
+    cfg->outbox_poll_ms = 1000;
+    cfg->outbox_max_attempts = 10;
+    cfg->outbox_backoff_ms = 500;
+}
+
+/* Reads an unsigned setting in [min, max] into *out when the variable is set. */
+static enum err_code load_unsigned(config_lookup_fn lookup, void *ud, const char *name, int64_t min,
+                                   int64_t max, unsigned *out, struct err *e)
+{
+    const char *v = lookup(name, ud);
+    int64_t n = 0;
+    if (!v)
+        return ERR_OK;
+    if (parse_int(name, v, min, max, &n, e))
+        return e->code;
+    *out = (unsigned)n;
+    return ERR_OK;
 }
 
 enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud, struct err *e)
@@ -160,6 +179,27 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
         cfg->redis_timeout_ms = (unsigned)n;
     }
     if ((v = lookup("SHOPD_MIGRATE", ud)) && parse_bool("SHOPD_MIGRATE", v, &cfg->migrate, e))
+        return e->code;
+    if ((v = lookup("SHOPD_DATAPLATFORM_URL", ud))) {
+        if (v[0] && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+            return err_set_field(
+                e, ERR_INVALID_REQUEST, "SHOPD_DATAPLATFORM_URL",
+                "SHOPD_DATAPLATFORM_URL must be an http(s) URL or empty, got \"%s\"", v);
+        if (strlen(v) >= sizeof(cfg->dataplatform_url))
+            return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_DATAPLATFORM_URL",
+                                 "SHOPD_DATAPLATFORM_URL is too long");
+        strcpy(cfg->dataplatform_url, v);
+    }
+    if (load_unsigned(lookup, ud, "SHOPD_DATAPLATFORM_TIMEOUT_MS", 1, 600000,
+                      &cfg->dataplatform_timeout_ms, e) ||
+        load_unsigned(lookup, ud, "SHOPD_OUTBOX_POLL_MS", 10, 3600000, &cfg->outbox_poll_ms, e) ||
+        load_unsigned(lookup, ud, "SHOPD_OUTBOX_MAX_ATTEMPTS", 1, 1000, &cfg->outbox_max_attempts,
+                      e) ||
+        load_unsigned(lookup, ud, "SHOPD_OUTBOX_BACKOFF_MS", 1, 3600000, &cfg->outbox_backoff_ms,
+                      e))
+        return e->code;
+    if ((v = lookup("SHOPD_OUTBOX_RELAY", ud)) &&
+        parse_bool("SHOPD_OUTBOX_RELAY", v, &cfg->outbox_relay, e))
         return e->code;
     if (cfg->charge_max > cfg->balance_max)
         return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_CHARGE_MAX",

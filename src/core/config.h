@@ -12,22 +12,28 @@ enum { CONFIG_TEXT_MAX = 1024 };
 
 /* Every setting, with its default filled in by config_load. Plain data. */
 struct config {
-    char listen_host[64];               /* SHOPD_LISTEN host part (IPv4 literal) */
-    uint16_t listen_port;               /* SHOPD_LISTEN port part, 0 = any free port */
-    char database_url[CONFIG_TEXT_MAX]; /* SHOPD_DATABASE_URL, a libpq conninfo or URI */
-    char redis_url[CONFIG_TEXT_MAX];    /* SHOPD_REDIS_URL, redis://host:port/db */
-    char admin_token[256];              /* SHOPD_ADMIN_TOKEN */
-    bool admin_token_is_default;        /* true when SHOPD_ADMIN_TOKEN was not set */
-    unsigned threads;                   /* SHOPD_THREADS, HTTP worker threads */
-    int64_t charge_max;                 /* SHOPD_CHARGE_MAX, largest single charge */
-    int64_t balance_max;                /* SHOPD_BALANCE_MAX, cap on a balance */
-    bool access_log;                    /* SHOPD_ACCESS_LOG, one line per request */
-    enum log_level log_level;           /* SHOPD_LOG_LEVEL */
-    unsigned shutdown_timeout_ms;       /* SHOPD_SHUTDOWN_TIMEOUT_MS, drain limit */
-    unsigned db_statement_timeout_ms;   /* SHOPD_DB_STATEMENT_TIMEOUT_MS */
-    unsigned db_connect_timeout_s;      /* SHOPD_DB_CONNECT_TIMEOUT_S */
-    unsigned redis_timeout_ms;          /* SHOPD_REDIS_TIMEOUT_MS */
-    bool migrate;                       /* SHOPD_MIGRATE, apply migrations at start */
+    char listen_host[64];                   /* SHOPD_LISTEN host part (IPv4 literal) */
+    uint16_t listen_port;                   /* SHOPD_LISTEN port part, 0 = any free port */
+    char database_url[CONFIG_TEXT_MAX];     /* SHOPD_DATABASE_URL, a libpq conninfo or URI */
+    char redis_url[CONFIG_TEXT_MAX];        /* SHOPD_REDIS_URL, redis://host:port/db */
+    char admin_token[256];                  /* SHOPD_ADMIN_TOKEN */
+    bool admin_token_is_default;            /* true when SHOPD_ADMIN_TOKEN was not set */
+    unsigned threads;                       /* SHOPD_THREADS, HTTP worker threads */
+    int64_t charge_max;                     /* SHOPD_CHARGE_MAX, largest single charge */
+    int64_t balance_max;                    /* SHOPD_BALANCE_MAX, cap on a balance */
+    bool access_log;                        /* SHOPD_ACCESS_LOG, one line per request */
+    enum log_level log_level;               /* SHOPD_LOG_LEVEL */
+    unsigned shutdown_timeout_ms;           /* SHOPD_SHUTDOWN_TIMEOUT_MS, drain limit */
+    unsigned db_statement_timeout_ms;       /* SHOPD_DB_STATEMENT_TIMEOUT_MS */
+    unsigned db_connect_timeout_s;          /* SHOPD_DB_CONNECT_TIMEOUT_S */
+    unsigned redis_timeout_ms;              /* SHOPD_REDIS_TIMEOUT_MS */
+    bool migrate;                           /* SHOPD_MIGRATE, apply migrations at start */
+    char dataplatform_url[CONFIG_TEXT_MAX]; /* SHOPD_DATAPLATFORM_URL, "" = log events */
+    unsigned dataplatform_timeout_ms;       /* SHOPD_DATAPLATFORM_TIMEOUT_MS */
+    bool outbox_relay;                      /* SHOPD_OUTBOX_RELAY, run the relay in this instance */
+    unsigned outbox_poll_ms;      /* SHOPD_OUTBOX_POLL_MS, look for leftovers this often */
+    unsigned outbox_max_attempts; /* SHOPD_OUTBOX_MAX_ATTEMPTS, then FAILED */
+    unsigned outbox_backoff_ms;   /* SHOPD_OUTBOX_BACKOFF_MS, first retry delay */
 };
 
 /* Looks up one variable; returns NULL when unset. ud is passed through. */

@@ -58,8 +58,7 @@ static void send_result(struct http_resp *resp, struct order_result *r)
 {
     size_t len = strlen(r->body);
     http_resp_raw(resp, r->status,
-                  r->status >= 400 ? "application/problem+json" : "application/json", r->body,
-                  len);
+                  r->status >= 400 ? "application/problem+json" : "application/json", r->body, len);
     r->body = NULL; /* the response owns it now */
     if (r->replayed)
         http_resp_header(resp, "Idempotent-Replayed", "true");
@@ -72,8 +71,7 @@ static enum err_code decode_items(json_t *items, struct order_item *out, struct 
     for (size_t i = 0; i < json_array_size(items); i++) {
         const struct json_field fields[] = {
             {"product_id", JSON_FIELD_INT, true, 1, INT64_MAX, &out[i].product_id, NULL},
-            {"quantity", JSON_FIELD_INT, true, 1, ORDER_MAX_LINE_QUANTITY, &out[i].quantity,
-             NULL},
+            {"quantity", JSON_FIELD_INT, true, 1, ORDER_MAX_LINE_QUANTITY, &out[i].quantity, NULL},
         };
         json_t *item = json_array_get(items, i);
         if (!json_is_object(item))
@@ -82,8 +80,7 @@ static enum err_code decode_items(json_t *items, struct order_item *out, struct 
         if (json_object_decode(item, fields, 2, a, e)) {
             char detail[sizeof(e->detail)];
             memcpy(detail, e->detail, sizeof(detail));
-            return err_set_field(e, ERR_INVALID_REQUEST, "items", "items[%zu]: %.200s", i,
-                                 detail);
+            return err_set_field(e, ERR_INVALID_REQUEST, "items", "items[%zu]: %.200s", i, detail);
         }
     }
     return ERR_OK;

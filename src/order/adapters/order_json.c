@@ -8,11 +8,10 @@ json_t *order_json(const struct order *o)
     json_t *items = json_array();
     for (size_t i = 0; i < o->n_lines; i++) {
         const struct order_line *l = &o->lines[i];
-        json_array_append_new(items, json_pack("{s:I, s:s, s:I, s:I, s:I}", "product_id",
-                                               (json_int_t)l->product_id, "name", l->name,
-                                               "unit_price", (json_int_t)l->unit_price,
-                                               "quantity", (json_int_t)l->quantity, "amount",
-                                               (json_int_t)l->amount));
+        json_array_append_new(
+            items, json_pack("{s:I, s:s, s:I, s:I, s:I}", "product_id", (json_int_t)l->product_id,
+                             "name", l->name, "unit_price", (json_int_t)l->unit_price, "quantity",
+                             (json_int_t)l->quantity, "amount", (json_int_t)l->amount));
     }
     char created[TIMEFMT_RFC3339_LEN];
     timefmt_rfc3339(o->created_at, created);

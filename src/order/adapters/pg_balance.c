@@ -14,8 +14,8 @@ static const struct pg_stmt stmt_refund = {
     " INSERT INTO point_ledger (user_id, type, amount, balance_after, order_id)"
     " SELECT id, 'REFUND', $2, balance, $3 FROM u RETURNING balance_after",
     3};
-static const struct pg_stmt stmt_balance = {
-    "order_balance_of", "SELECT balance FROM users WHERE id = $1", 1};
+static const struct pg_stmt stmt_balance = {"order_balance_of",
+                                            "SELECT balance FROM users WHERE id = $1", 1};
 
 /* Reads user_id's balance into *balance; ERR_USER_NOT_FOUND when there is no such user. */
 static enum err_code read_balance(struct pg_conn *c, const char *user_param, int64_t user_id,

@@ -11,8 +11,7 @@
  */
 static const struct pg_stmt stmt_lock = {
     "idempotency_lock",
-    "SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ':' || $2 || ':' || $3, 0))",
-    3};
+    "SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ':' || $2 || ':' || $3, 0))", 3};
 /* A separate statement, so its snapshot is taken after the lock: it sees the holder's commit. */
 static const struct pg_stmt stmt_find = {
     "idempotency_find",
@@ -71,7 +70,7 @@ static enum err_code record(void *self, int64_t user_id, const char *scope, cons
     if (!c)
         return e->code;
     char user_buf[21], status_buf[21];
-    const char *params[] = {pg_i64_param(user_id, user_buf), scope, key, fingerprint,
+    const char *params[] = {pg_i64_param(user_id, user_buf),  scope, key, fingerprint,
                             pg_i64_param(status, status_buf), body};
     PGresult *r = pg_exec(c, &stmt_record, params, e);
     if (!r)

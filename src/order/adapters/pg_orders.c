@@ -24,15 +24,15 @@ static const struct pg_stmt stmt_save = {
     9};
 
 #define ORDER_COLUMNS                                                                              \
-    "o.id, o.user_id, o.status, o.subtotal, o.discount, o.total, coalesce(o.coupon_id, 0),"       \
+    "o.id, o.user_id, o.status, o.subtotal, o.discount, o.total, coalesce(o.coupon_id, 0),"        \
     " extract(epoch FROM o.created_at)::bigint,"                                                   \
     " l.product_id, l.name, l.unit_price, l.quantity, l.amount"
 
-static const struct pg_stmt stmt_get = {
-    "order_get",
-    "SELECT " ORDER_COLUMNS " FROM orders o JOIN order_lines l ON l.order_id = o.id"
-    " WHERE o.id = $1 ORDER BY l.product_id",
-    1};
+static const struct pg_stmt stmt_get = {"order_get",
+                                        "SELECT " ORDER_COLUMNS
+                                        " FROM orders o JOIN order_lines l ON l.order_id = o.id"
+                                        " WHERE o.id = $1 ORDER BY l.product_id",
+                                        1};
 static const struct pg_stmt stmt_list = {
     "order_list_by_user",
     "SELECT " ORDER_COLUMNS
@@ -46,8 +46,7 @@ static const struct pg_stmt stmt_cancel = {
     "UPDATE orders SET status = 'CANCELLED', cancelled_at = now()"
     " WHERE id = $1 AND status = 'PAID' RETURNING id",
     1};
-static const struct pg_stmt stmt_exists = {"order_exists", "SELECT 1 FROM orders WHERE id = $1",
-                                           1};
+static const struct pg_stmt stmt_exists = {"order_exists", "SELECT 1 FROM orders WHERE id = $1", 1};
 
 /* "{a,b,c}" of one int64 field of every line; malloc'd. */
 static char *line_array(const struct order_line *lines, size_t n, size_t field_offset)
@@ -82,9 +81,15 @@ static enum err_code repo_save(void *self, struct order *o, struct err *e)
         goto out_free;
     }
     char user[21], sub[21], disc[21], total[21], coupon[21];
-    const char *params[] = {pg_i64_param(o->user_id, user), pg_i64_param(o->subtotal, sub),
-                            pg_i64_param(o->discount, disc), pg_i64_param(o->total, total),
-                            pg_i64_param(o->coupon_id, coupon), ids, prices, qtys, amounts};
+    const char *params[] = {pg_i64_param(o->user_id, user),
+                            pg_i64_param(o->subtotal, sub),
+                            pg_i64_param(o->discount, disc),
+                            pg_i64_param(o->total, total),
+                            pg_i64_param(o->coupon_id, coupon),
+                            ids,
+                            prices,
+                            qtys,
+                            amounts};
     PGresult *r = pg_exec(c, &stmt_save, params, e);
     if (!r) {
         if (strcmp(pg_conn_sqlstate(c), "23503") == 0) /* orders.user_id → users */
@@ -157,8 +162,8 @@ static enum err_code repo_get(void *self, int64_t id, struct order *out, struct 
     return ERR_OK;
 }
 
-static enum err_code repo_list_by_user(void *self, int64_t user_id, size_t limit,
-                                       struct order *out, size_t *n, struct err *e)
+static enum err_code repo_list_by_user(void *self, int64_t user_id, size_t limit, struct order *out,
+                                       size_t *n, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)

@@ -25,8 +25,8 @@ static enum err_code cancel_once(const struct order_deps *d, int64_t order_id, s
     *retry = false;
     if (d->tx.ops->begin(d->tx.self, e))
         return e->code;
-    if (d->orders.ops->cancel(d->orders.self, order_id, o, e) ||
-        give_everything_back(d, o, e) || d->tx.ops->commit(d->tx.self, e)) {
+    if (d->orders.ops->cancel(d->orders.self, order_id, o, e) || give_everything_back(d, o, e) ||
+        d->tx.ops->commit(d->tx.self, e)) {
         *retry = d->tx.ops->last_failure_retryable(d->tx.self);
         d->tx.ops->rollback(d->tx.self);
         return e->code;

@@ -61,8 +61,8 @@ static enum err_code record_and_commit(const struct order_deps *d,
 {
     if (!body)
         return err_set(e, ERR_INTERNAL, "out of memory rendering an outcome");
-    if (d->idempotency.ops->record(d->idempotency.self, cmd->user_id, SCOPE,
-                                   cmd->idempotency_key, fingerprint, status, body, e))
+    if (d->idempotency.ops->record(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
+                                   fingerprint, status, body, e))
         return e->code;
     return d->tx.ops->commit(d->tx.self, e);
 }

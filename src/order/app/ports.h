@@ -40,8 +40,7 @@ struct stock_port_ops {
      */
     enum err_code (*take)(void *self, struct order_line *lines, size_t n, struct err *e);
     /* Puts each line's quantity back (cancel), ascending product id. */
-    enum err_code (*give_back)(void *self, const struct order_line *lines, size_t n,
-                               struct err *e);
+    enum err_code (*give_back)(void *self, const struct order_line *lines, size_t n, struct err *e);
 };
 struct stock_port {
     const struct stock_port_ops *ops;
@@ -120,8 +119,7 @@ struct idempotency_port_ops {
                            struct idempotency_outcome *stored, struct err *e);
     /* Records this request's outcome (in the transaction). */
     enum err_code (*record)(void *self, int64_t user_id, const char *scope, const char *key,
-                            const char *fingerprint, int status, const char *body,
-                            struct err *e);
+                            const char *fingerprint, int status, const char *body, struct err *e);
 };
 struct idempotency_port {
     const struct idempotency_port_ops *ops;

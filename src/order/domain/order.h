@@ -49,7 +49,7 @@ struct order {
     int64_t subtotal;
     int64_t discount;
     int64_t total;
-    int64_t coupon_id; /* 0 = none */
+    int64_t coupon_id;  /* 0 = none */
     int64_t created_at; /* epoch seconds UTC */
 };
 

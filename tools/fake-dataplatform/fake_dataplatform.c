@@ -1,0 +1,239 @@
+/*
+ * fake-dataplatform — a stand-in for the external data platform, as its own
+ * process. Accepts events (POST /events), stores each event_id once in a JSONL
+ * file, lists them (GET /events), and can be told to fail (PUT /control
+ * {"fail":true}) to rehearse outages.
+ *
+ * Environment: FAKE_DP_LISTEN (default 127.0.0.1:18500; port 0 = any free
+ * port), FAKE_DP_FILE (default fake-dataplatform.jsonl). Prints
+ * "listening on <port>" on stdout once ready. Stops on SIGINT/SIGTERM.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+enum { MAX_BODY = 1 << 20 };
+
+/* All state; the server runs one thread, the lock keeps it honest anyway. */
+struct platform {
+    pthread_mutex_t lock;
+    json_t *events;  /* array of stored events */
+    json_t *seen;    /* object: event_id → true */
+    long received;   /* POSTs accepted (stored or duplicate) */
+    long duplicates; /* POSTs of an event_id already stored */
+    long refused;    /* POSTs answered 503 while failing */
+    bool failing;
+    FILE *file;
+};
+
+struct request {
+    char *body;
+    size_t len;
+    bool too_large;
+};
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ok = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result post_event(struct platform *p, struct MHD_Connection *c,
+                                  const struct request *rq)
+{
+    json_t *event = rq->body ? json_loadb(rq->body, rq->len, 0, NULL) : NULL;
+    const char *id = json_string_value(json_object_get(event, "event_id"));
+    if (!id) {
+        json_decref(event);
+        return answer(c, 400, json_pack("{s:s}", "error", "an event needs an event_id"));
+    }
+    pthread_mutex_lock(&p->lock);
+    unsigned status = 200;
+    json_t *reply;
+    if (p->failing) {
+        p->refused++;
+        status = 503;
+        reply = json_pack("{s:s}", "error", "failing on purpose");
+    } else if (json_object_get(p->seen, id)) {
+        p->received++;
+        p->duplicates++;
+        reply = json_pack("{s:b}", "duplicate", 1);
+    } else {
+        p->received++;
+        json_object_set_new(p->seen, id, json_true());
+        json_array_append(p->events, event);
+        if (p->file) {
+            json_dumpf(event, p->file, JSON_COMPACT);
+            fputc('\n', p->file);
+            fflush(p->file);
+        }
+        reply = json_pack("{s:b}", "stored", 1);
+    }
+    pthread_mutex_unlock(&p->lock);
+    json_decref(event);
+    return answer(c, status, reply);
+}
+
+static enum MHD_Result get_events(struct platform *p, struct MHD_Connection *c)
+{
+    pthread_mutex_lock(&p->lock);
+    json_t *doc = json_pack("{s:O, s:I, s:I, s:I, s:b}", "events", p->events, "received",
+                            (json_int_t)p->received, "duplicates", (json_int_t)p->duplicates,
+                            "refused", (json_int_t)p->refused, "failing", p->failing);
+    pthread_mutex_unlock(&p->lock);
+    return answer(c, 200, doc);
+}
+
+static enum MHD_Result put_control(struct platform *p, struct MHD_Connection *c,
+                                   const struct request *rq)
+{
+    json_t *doc = rq->body ? json_loadb(rq->body, rq->len, 0, NULL) : NULL;
+    json_t *fail = json_object_get(doc, "fail");
+    if (!json_is_boolean(fail)) {
+        json_decref(doc);
+        return answer(c, 400, json_pack("{s:s}", "error", "body must be {\"fail\":true|false}"));
+    }
+    pthread_mutex_lock(&p->lock);
+    p->failing = json_is_true(fail);
+    pthread_mutex_unlock(&p->lock);
+    json_decref(doc);
+    return answer(c, 200, json_pack("{s:b}", "failing", json_is_true(fail)));
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **state)
+{
+    (void)version;
+    struct platform *p = cls;
+    struct request *rq = *state;
+    if (!rq) {
+        *state = calloc(1, sizeof(*rq));
+        return *state ? MHD_YES : MHD_NO;
+    }
+    if (*size) {
+        if (rq->len + *size > MAX_BODY) {
+            rq->too_large = true;
+        } else if (!rq->too_large) {
+            char *b = realloc(rq->body, rq->len + *size + 1);
+            if (!b)
+                return MHD_NO;
+            memcpy(b + rq->len, data, *size);
+            rq->body = b;
+            rq->len += *size;
+            b[rq->len] = '\0';
+        }
+        *size = 0;
+        return MHD_YES;
+    }
+    if (rq->too_large)
+        return answer(c, 413, json_pack("{s:s}", "error", "body too large"));
+    if (strcmp(url, "/events") == 0 && strcmp(method, "POST") == 0)
+        return post_event(p, c, rq);
+    if (strcmp(url, "/events") == 0 && strcmp(method, "GET") == 0)
+        return get_events(p, c);
+    if (strcmp(url, "/control") == 0 && strcmp(method, "PUT") == 0)
+        return put_control(p, c, rq);
+    return answer(c, 404, json_pack("{s:s}", "error", "no such endpoint"));
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+                         enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)c;
+    (void)code;
+    struct request *rq = *state;
+    if (rq) {
+        free(rq->body);
+        free(rq);
+    }
+    *state = NULL;
+}
+
+/* Reloads earlier events so a restart keeps dropping their duplicates. */
+static void load_file(struct platform *p, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[1 << 16];
+    while (fgets(line, sizeof(line), f)) {
+        json_t *event = json_loads(line, 0, NULL);
+        const char *id = json_string_value(json_object_get(event, "event_id"));
+        if (id && !json_object_get(p->seen, id)) {
+            json_object_set_new(p->seen, id, json_true());
+            json_array_append(p->events, event);
+        }
+        json_decref(event);
+    }
+    fclose(f);
+}
+
+int main(void)
+{
+    const char *listen = getenv("FAKE_DP_LISTEN");
+    const char *path = getenv("FAKE_DP_FILE");
+    if (!listen || !*listen)
+        listen = "127.0.0.1:18500";
+    if (!path || !*path)
+        path = "fake-dataplatform.jsonl";
+    char host[64];
+    const char *colon = strrchr(listen, ':');
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
+        fprintf(stderr, "fake-dataplatform: FAKE_DP_LISTEN must be host:port\n");
+        return 2;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    addr.sin_port = htons((uint16_t)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        fprintf(stderr, "fake-dataplatform: bad address %s\n", host);
+        return 2;
+    }
+
+    struct platform p = {.events = json_array(), .seen = json_object()};
+    pthread_mutex_init(&p.lock, NULL);
+    load_file(&p, path);
+    p.file = fopen(path, "a");
+
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
+                         NULL, NULL, on_request, &p, MHD_OPTION_SOCK_ADDR, &addr,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "fake-dataplatform: cannot listen on %s\n", listen);
+        return 1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    printf("listening on %u\n", info ? (unsigned)info->port : 0u);
+    fflush(stdout);
+    int sig;
+    sigwait(&stop, &sig);
+    MHD_stop_daemon(d);
+    if (p.file)
+        fclose(p.file);
+    json_decref(p.events);
+    json_decref(p.seen);
+    return 0;
+}
