@@ -9,6 +9,7 @@
 #include "http/server.h"
 #include "infra/pg.h"
 #include "infra/pg_migrate.h"
+#include "infra/idempotency_reaper.h"
 #include "infra/outbox_relay.h"
 #include "infra/redis.h"
 #include "order/adapters/order_http.h"
@@ -33,6 +34,7 @@ struct app {
     struct point_service points;
     struct pg_outbox outbox;
     struct outbox_relay *relay;
+    struct idempotency_reaper *reaper;
     struct order_deps orders;
     struct route routes[APP_MAX_ROUTES];
     const char *route_labels[APP_MAX_ROUTES];
@@ -105,6 +107,12 @@ struct app *app_new(const struct config *cfg, struct err *e)
     if (a->cfg.migrate && run_migrations(a, e) != ERR_OK)
         goto out_free;
 
+    a->reaper =
+        idempotency_reaper_start(a->pg, a->cfg.idempotency_ttl_hours, a->cfg.reaper_interval_ms);
+    if (!a->reaper) {
+        err_set(e, ERR_INTERNAL, "cannot start the idempotency reaper");
+        goto out_free;
+    }
     a->products.repo = product_repo_pg(a->pg);
     a->points.repo = point_repo_pg(a->pg);
     a->points.charge_max = a->cfg.charge_max;
@@ -198,6 +206,7 @@ void app_free(struct app *a)
     if (!a)
         return;
     outbox_relay_stop(a->relay);
+    idempotency_reaper_stop(a->reaper);
     metrics_free(a->metrics);
     redis_pool_free(a->redis);
     pg_pool_free(a->pg);

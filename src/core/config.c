@@ -102,6 +102,8 @@ static void config_defaults(struct config *cfg)
     cfg->outbox_poll_ms = 1000;
     cfg->outbox_max_attempts = 10;
     cfg->outbox_backoff_ms = 500;
+    cfg->idempotency_ttl_hours = 24;
+    cfg->reaper_interval_ms = 600000;
 }
 
 /* Reads an unsigned setting in [min, max] into *out when the variable is set. */
@@ -196,7 +198,11 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
         load_unsigned(lookup, ud, "SHOPD_OUTBOX_MAX_ATTEMPTS", 1, 1000, &cfg->outbox_max_attempts,
                       e) ||
         load_unsigned(lookup, ud, "SHOPD_OUTBOX_BACKOFF_MS", 1, 3600000, &cfg->outbox_backoff_ms,
-                      e))
+                      e) ||
+        load_unsigned(lookup, ud, "SHOPD_IDEMPOTENCY_TTL_HOURS", 24, 24 * 366,
+                      &cfg->idempotency_ttl_hours, e) ||
+        load_unsigned(lookup, ud, "SHOPD_REAPER_INTERVAL_MS", 10, 86400000,
+                      &cfg->reaper_interval_ms, e))
         return e->code;
     if ((v = lookup("SHOPD_OUTBOX_RELAY", ud)) &&
         parse_bool("SHOPD_OUTBOX_RELAY", v, &cfg->outbox_relay, e))

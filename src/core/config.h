@@ -31,9 +31,11 @@ struct config {
     char dataplatform_url[CONFIG_TEXT_MAX]; /* SHOPD_DATAPLATFORM_URL, "" = log events */
     unsigned dataplatform_timeout_ms;       /* SHOPD_DATAPLATFORM_TIMEOUT_MS */
     bool outbox_relay;                      /* SHOPD_OUTBOX_RELAY, run the relay in this instance */
-    unsigned outbox_poll_ms;      /* SHOPD_OUTBOX_POLL_MS, look for leftovers this often */
-    unsigned outbox_max_attempts; /* SHOPD_OUTBOX_MAX_ATTEMPTS, then FAILED */
-    unsigned outbox_backoff_ms;   /* SHOPD_OUTBOX_BACKOFF_MS, first retry delay */
+    unsigned outbox_poll_ms;        /* SHOPD_OUTBOX_POLL_MS, look for leftovers this often */
+    unsigned outbox_max_attempts;   /* SHOPD_OUTBOX_MAX_ATTEMPTS, then FAILED */
+    unsigned outbox_backoff_ms;     /* SHOPD_OUTBOX_BACKOFF_MS, first retry delay */
+    unsigned idempotency_ttl_hours; /* SHOPD_IDEMPOTENCY_TTL_HOURS, >= 24 */
+    unsigned reaper_interval_ms;    /* SHOPD_REAPER_INTERVAL_MS, how often expired keys go */
 };
 
 /* Looks up one variable; returns NULL when unset. ud is passed through. */

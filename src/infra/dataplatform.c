@@ -51,15 +51,13 @@ void dataplatform_free(struct dataplatform *d)
     free(d);
 }
 
-enum err_code dataplatform_send(struct dataplatform *d, const char *body, size_t len,
-                                struct err *e)
+enum err_code dataplatform_send(struct dataplatform *d, const char *body, size_t len, struct err *e)
 {
     curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, (long)len);
     CURLcode rc = curl_easy_perform(d->curl);
     if (rc != CURLE_OK)
-        return err_set(e, ERR_UNAVAILABLE, "data platform unreachable: %s",
-                       curl_easy_strerror(rc));
+        return err_set(e, ERR_UNAVAILABLE, "data platform unreachable: %s", curl_easy_strerror(rc));
     long status = 0;
     curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299)

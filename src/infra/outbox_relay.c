@@ -1,7 +1,6 @@
 /* outbox_relay.c — claim, send, mark; retry with backoff; many relays at once. */
 #include "infra/outbox_relay.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/periodic.h"
 #include "core/timefmt.h"
 #include "infra/dataplatform.h"
 
@@ -52,10 +52,7 @@ static const struct pg_stmt stmt_backlog = {
 struct outbox_relay {
     struct outbox_relay_config cfg;
     struct dataplatform *client; /* NULL: log events */
-    pthread_t thread;
-    pthread_mutex_t lock; /* guards woken, stopping */
-    pthread_cond_t cond;
-    bool woken, stopping;
+    struct periodic *thread;
     unsigned seed; /* jitter; relay thread only */
 };
 
@@ -77,9 +74,9 @@ static char *envelope(const PGresult *res, int row)
     json_t *order = json_loads(PQgetvalue(res, row, 4), 0, NULL);
     if (!order)
         return NULL;
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:o}", "event_id", PQgetvalue(res, row, 1), "type",
-                            PQgetvalue(res, row, 2), "occurred_at", PQgetvalue(res, row, 3),
-                            "order", order);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:o}", "event_id", PQgetvalue(res, row, 1), "type",
+                  PQgetvalue(res, row, 2), "occurred_at", PQgetvalue(res, row, 3), "order", order);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
@@ -115,8 +112,7 @@ static void deliver(struct outbox_relay *r, struct pg_conn *c, const PGresult *r
         const char *params[] = {id};
         mark(c, &stmt_sent, params);
     } else if ((unsigned)attempts >= r->cfg.max_attempts) {
-        log_error("outbox: event %s failed for good after %d attempts: %s", id, attempts,
-                  e.detail);
+        log_error("outbox: event %s failed for good after %d attempts: %s", id, attempts, e.detail);
         const char *params[] = {id, e.detail};
         mark(c, &stmt_failed, params);
     } else {
@@ -126,57 +122,26 @@ static void deliver(struct outbox_relay *r, struct pg_conn *c, const PGresult *r
     }
 }
 
-/* Claims and delivers one batch. Returns how many events were claimed (-1 on error). */
-static int relay_batch(struct outbox_relay *r)
+/* Claims and delivers one batch; true when the batch was full (more may be due). */
+static bool relay_batch(void *arg)
 {
+    struct outbox_relay *r = arg;
     struct err e;
     err_clear(&e);
     struct pg_conn *c = pg_pool_conn(r->cfg.pg, &e);
     if (!c)
-        return -1;
+        return false;
     char batch[21], lease[21];
     const char *params[] = {pg_i64_param(r->cfg.batch, batch),
                             pg_i64_param(r->cfg.lease_ms, lease)};
     PGresult *res = pg_exec(c, &stmt_claim, params, &e);
     if (!res)
-        return -1;
+        return false;
     int n = PQntuples(res);
     for (int i = 0; i < n; i++)
         deliver(r, c, res, i);
     PQclear(res);
-    return n;
-}
-
-static void *relay_main(void *arg)
-{
-    struct outbox_relay *r = arg;
-    for (;;) {
-        pthread_mutex_lock(&r->lock);
-        if (!r->woken && !r->stopping) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += r->cfg.poll_interval_ms / 1000;
-            until.tv_nsec += (long)(r->cfg.poll_interval_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&r->cond, &r->lock, &until);
-        }
-        bool stopping = r->stopping;
-        r->woken = false;
-        pthread_mutex_unlock(&r->lock);
-        if (stopping)
-            return NULL;
-        int n;
-        while ((n = relay_batch(r)) == (int)r->cfg.batch) {
-            pthread_mutex_lock(&r->lock);
-            stopping = r->stopping;
-            pthread_mutex_unlock(&r->lock);
-            if (stopping)
-                return NULL;
-        }
-    }
+    return n == (int)r->cfg.batch;
 }
 
 struct outbox_relay *outbox_relay_start(const struct outbox_relay_config *cfg, struct err *e)
@@ -206,12 +171,9 @@ struct outbox_relay *outbox_relay_start(const struct outbox_relay_config *cfg, s
             return NULL;
         }
     }
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, NULL);
-    if (pthread_create(&r->thread, NULL, relay_main, r) != 0) {
+    r->thread = periodic_start(r->cfg.poll_interval_ms, relay_batch, r);
+    if (!r->thread) {
         dataplatform_free(r->client);
-        pthread_cond_destroy(&r->cond);
-        pthread_mutex_destroy(&r->lock);
         free(r);
         err_set(e, ERR_INTERNAL, "cannot start the outbox relay thread");
         return NULL;
@@ -221,25 +183,15 @@ struct outbox_relay *outbox_relay_start(const struct outbox_relay_config *cfg, s
 
 void outbox_relay_wake(void *relay)
 {
-    struct outbox_relay *r = relay;
-    pthread_mutex_lock(&r->lock);
-    r->woken = true;
-    pthread_cond_signal(&r->cond);
-    pthread_mutex_unlock(&r->lock);
+    periodic_wake(((struct outbox_relay *)relay)->thread);
 }
 
 void outbox_relay_stop(struct outbox_relay *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->lock);
-    r->stopping = true;
-    pthread_cond_signal(&r->cond);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
+    periodic_stop(r->thread);
     dataplatform_free(r->client);
-    pthread_cond_destroy(&r->cond);
-    pthread_mutex_destroy(&r->lock);
     free(r);
 }
 

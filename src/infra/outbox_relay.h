@@ -8,15 +8,15 @@
 #include "infra/pg.h"
 
 struct outbox_relay_config {
-    struct pg_pool *pg;         /* borrowed; the relay thread uses its own connection of it */
-    const char *url;            /* data platform endpoint; NULL or "" = log events instead */
-    unsigned timeout_ms;        /* per POST */
-    unsigned poll_interval_ms;  /* look for leftovers this often without a wake-up */
-    unsigned batch;             /* events claimed at a time */
-    unsigned max_attempts;      /* then the event is marked FAILED (never deleted) */
-    unsigned backoff_base_ms;   /* retry delay base: base × 2^(attempt-1), with jitter */
-    unsigned backoff_max_ms;    /* cap on the retry delay */
-    unsigned lease_ms;          /* a claimed event is not claimed again for this long */
+    struct pg_pool *pg;        /* borrowed; the relay thread uses its own connection of it */
+    const char *url;           /* data platform endpoint; NULL or "" = log events instead */
+    unsigned timeout_ms;       /* per POST */
+    unsigned poll_interval_ms; /* look for leftovers this often without a wake-up */
+    unsigned batch;            /* events claimed at a time */
+    unsigned max_attempts;     /* then the event is marked FAILED (never deleted) */
+    unsigned backoff_base_ms;  /* retry delay base: base × 2^(attempt-1), with jitter */
+    unsigned backoff_max_ms;   /* cap on the retry delay */
+    unsigned lease_ms;         /* a claimed event is not claimed again for this long */
 };
 
 struct outbox_relay;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -27,6 +28,7 @@ static int setup(void **state)
     struct config cfg;
     test_server_config(&cfg, db.url);
     cfg.threads = 8;
+    cfg.reaper_interval_ms = 50;
     test_server_start(&srv, &cfg);
     return 0;
 }
@@ -380,6 +382,27 @@ static void cancel__gives_stock_points_back_and_only_once(void **state)
     assert_ledgers_consistent();
 }
 
+static void idempotency_keys__kept_24_hours_then_reaped(void **state)
+{
+    (void)state;
+    PQclear(test_db_query(
+        &db, "INSERT INTO idempotency_keys (user_id, scope, key, fingerprint, response_status,"
+             " response_body, created_at) VALUES"
+             " (1, 'order', 'old', 'f', 201, '{}', now() - interval '25 hours'),"
+             " (1, 'order', 'young', 'f', 201, '{}', now() - interval '23 hours')"));
+    for (int i = 0; i < 250; i++) {
+        if (test_db_scalar(&db, "SELECT count(*) FROM idempotency_keys WHERE key = '%s'", "old") ==
+            0)
+            break;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM idempotency_keys WHERE key = '%s'", "old"), 0);
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM idempotency_keys WHERE key = '%s'", "young"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +412,7 @@ int main(void)
         cmocka_unit_test(refusals__each_precise_and_nothing_taken),
         cmocka_unit_test(same_key_from_20_threads__exactly_one_order),
         cmocka_unit_test(cancel__gives_stock_points_back_and_only_once),
+        cmocka_unit_test(idempotency_keys__kept_24_hours_then_reaped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

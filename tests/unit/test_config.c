@@ -73,6 +73,14 @@ static void every_variable__parsed(void **state)
         {"SHOPD_DB_CONNECT_TIMEOUT_S", "9"},
         {"SHOPD_REDIS_TIMEOUT_MS", "75"},
         {"SHOPD_MIGRATE", "no"},
+        {"SHOPD_DATAPLATFORM_URL", "http://dp:9000/events"},
+        {"SHOPD_DATAPLATFORM_TIMEOUT_MS", "1500"},
+        {"SHOPD_OUTBOX_RELAY", "off"},
+        {"SHOPD_OUTBOX_POLL_MS", "250"},
+        {"SHOPD_OUTBOX_MAX_ATTEMPTS", "4"},
+        {"SHOPD_OUTBOX_BACKOFF_MS", "100"},
+        {"SHOPD_IDEMPOTENCY_TTL_HOURS", "48"},
+        {"SHOPD_REAPER_INTERVAL_MS", "1000"},
         {NULL, NULL},
     };
     assert_int_equal(load(&cfg, env, &e), ERR_OK);
@@ -92,6 +100,14 @@ static void every_variable__parsed(void **state)
     assert_int_equal(cfg.db_connect_timeout_s, 9);
     assert_int_equal(cfg.redis_timeout_ms, 75);
     assert_false(cfg.migrate);
+    assert_string_equal(cfg.dataplatform_url, "http://dp:9000/events");
+    assert_int_equal(cfg.dataplatform_timeout_ms, 1500);
+    assert_false(cfg.outbox_relay);
+    assert_int_equal(cfg.outbox_poll_ms, 250);
+    assert_int_equal(cfg.outbox_max_attempts, 4);
+    assert_int_equal(cfg.outbox_backoff_ms, 100);
+    assert_int_equal(cfg.idempotency_ttl_hours, 48);
+    assert_int_equal(cfg.reaper_interval_ms, 1000);
 }
 
 static void bad_values__invalid_naming_the_variable(void **state)
@@ -124,6 +140,11 @@ static void bad_values__invalid_naming_the_variable(void **state)
         {"SHOPD_DB_CONNECT_TIMEOUT_S", "0"},
         {"SHOPD_REDIS_TIMEOUT_MS", "0"},
         {"SHOPD_MIGRATE", "2"},
+        {"SHOPD_DATAPLATFORM_URL", "ftp://x"},
+        {"SHOPD_OUTBOX_MAX_ATTEMPTS", "0"},
+        {"SHOPD_OUTBOX_RELAY", "sometimes"},
+        {"SHOPD_IDEMPOTENCY_TTL_HOURS", "23"},
+        {"SHOPD_REAPER_INTERVAL_MS", "abc"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct env_pair env[] = {cases[i], {NULL, NULL}};
