@@ -17,3 +17,12 @@ bool text_is_blank(const char *s)
             return false;
     return true;
 }
+
+bool text_is_idempotency_key(const char *s)
+{
+    size_t len = 0;
+    for (; s[len]; len++)
+        if ((unsigned char)s[len] < 0x20 || (unsigned char)s[len] > 0x7e || len >= 255)
+            return false;
+    return len >= 1;
+}

@@ -11,4 +11,10 @@ size_t text_utf8_length(const char *s);
 /* True when s is empty or only ASCII whitespace. Thread-safe. */
 bool text_is_blank(const char *s);
 
+/*
+ * True when s is an acceptable Idempotency-Key: 1..255 characters, each
+ * printable ASCII (space through tilde). Thread-safe.
+ */
+bool text_is_idempotency_key(const char *s);
+
 #endif

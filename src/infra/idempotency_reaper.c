@@ -39,8 +39,7 @@ static bool reap_batch(void *arg)
     long deleted = strtol(PQcmdTuples(res), NULL, 10);
     PQclear(res);
     if (deleted > 0)
-        log_info("reaper: deleted %ld idempotency keys older than %u hours", deleted,
-                 r->ttl_hours);
+        log_info("reaper: deleted %ld idempotency keys older than %u hours", deleted, r->ttl_hours);
     return deleted == REAP_BATCH;
 }
 

@@ -42,6 +42,22 @@ bool point_entry_type_parse(const char *name, enum point_entry_type *out);
  * Storage port of the point module; implementations must be thread-safe and
  * keep balance == sum(ledger amounts) for every user.
  */
+/*
+ * Writes the answers of a charge so they can be stored with an
+ * Idempotency-Key and replayed byte for byte. Both return malloc'd text.
+ */
+struct point_charge_renderer {
+    char *(*ok)(int64_t user_id, int64_t balance);
+    char *(*refusal)(const struct err *e);
+};
+
+/* What to answer for a keyed charge: a fresh success or any replayed outcome. */
+struct point_charge_outcome {
+    int status;
+    char *body; /* malloc'd; the caller frees it */
+    bool replayed;
+};
+
 struct point_repo_ops {
     /* Inserts a user with balance 0; fills out. */
     enum err_code (*create_user)(void *self, const char *name, struct point_user *out,
@@ -55,6 +71,18 @@ struct point_repo_ops {
      */
     enum err_code (*charge)(void *self, int64_t user_id, int64_t amount, int64_t cap,
                             int64_t *balance_after, struct err *e);
+    /*
+     * charge, once per (user_id, key): in one transaction claims the key (see
+     * infra/pg_idempotency.h), replays a recorded outcome (out->replayed), or
+     * charges and records the outcome rendered by render. Fresh success:
+     * ERR_OK with out filled. Fresh refusal (ERR_USER_NOT_FOUND,
+     * ERR_BALANCE_LIMIT_EXCEEDED): recorded, returned as the error. Key
+     * conflicts: ERR_REQUEST_IN_PROGRESS, ERR_IDEMPOTENCY_KEY_REUSED.
+     */
+    enum err_code (*charge_once)(void *self, int64_t user_id, int64_t amount, int64_t cap,
+                                 const char *key, const char *fingerprint,
+                                 const struct point_charge_renderer *render,
+                                 struct point_charge_outcome *out, struct err *e);
     /*
      * Reads up to limit ledger rows of user_id with id < before (0 = no bound),
      * newest first. ERR_USER_NOT_FOUND when the user does not exist.

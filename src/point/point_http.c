@@ -2,7 +2,10 @@
 #include "point/point_http.h"
 
 #include "core/timefmt.h"
+#include <string.h>
+
 #include "http/json_body.h"
+#include "http/problem.h"
 #include "point/point_service.h"
 
 static json_t *balance_json(int64_t user_id, int64_t balance)
@@ -38,6 +41,41 @@ enum err_code point_http_balance(struct http_req *req, struct http_resp *resp, s
     return ERR_OK;
 }
 
+static char *render_ok(int64_t user_id, int64_t balance)
+{
+    json_t *doc = balance_json(user_id, balance);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+static char *render_refusal(const struct err *e)
+{
+    json_t *doc = problem_new(e);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+static const struct point_charge_renderer json_renderer = {render_ok, render_refusal};
+
+/* A charge with an Idempotency-Key: applied once, retries get the first outcome. */
+static enum err_code charge_once(struct http_req *req, struct http_resp *resp, int64_t amount,
+                                 const char *key, struct err *e)
+{
+    struct point_charge_outcome out;
+    enum err_code rc =
+        point_service_charge_once(req->ctx, req->path_ids[0], amount, key, &json_renderer, &out, e);
+    if (rc != ERR_OK)
+        return rc;
+    http_resp_raw(resp, out.status,
+                  out.status >= 400 ? "application/problem+json" : "application/json", out.body,
+                  strlen(out.body));
+    if (out.replayed)
+        http_resp_header(resp, "Idempotent-Replayed", "true");
+    return ERR_OK;
+}
+
 enum err_code point_http_charge(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     const struct point_service *svc = req->ctx;
@@ -48,6 +86,9 @@ enum err_code point_http_charge(struct http_req *req, struct http_resp *resp, st
     };
     if (json_body_decode(req->body, req->body_len, fields, 1, req->arena, e))
         return e->code;
+    const char *key = http_req_header(req, "Idempotency-Key");
+    if (key)
+        return charge_once(req, resp, amount, key, e);
     if (point_service_charge(svc, user_id, amount, &balance, e))
         return e->code;
     http_resp_json(resp, 200, balance_json(user_id, balance));

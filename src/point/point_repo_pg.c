@@ -2,7 +2,10 @@
 #include "point/point_repo_pg.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "infra/pg_idempotency.h"
 
 static const struct pg_stmt stmt_create_user = {
     "point_create_user", "INSERT INTO users (name) VALUES ($1) RETURNING id, name, balance", 1};
@@ -105,6 +108,59 @@ static enum err_code repo_charge(void *self, int64_t user_id, int64_t amount, in
                    (long long)amount, (long long)cap);
 }
 
+/*
+ * The charge statement once, with its outcome recorded under key in the same
+ * transaction. The statement changes nothing when it refuses, so a refusal
+ * is recorded without a savepoint.
+ */
+static enum err_code repo_charge_once(void *self, int64_t user_id, int64_t amount, int64_t cap,
+                                      const char *key, const char *fingerprint,
+                                      const struct point_charge_renderer *render,
+                                      struct point_charge_outcome *out, struct err *e)
+{
+    struct pg_conn *c = pg_pool_conn(self, e);
+    if (!c)
+        return e->code;
+    if (pg_tx_begin(c, e))
+        return e->code;
+    bool replay = false;
+    char *body = NULL;
+    if (pg_idempotency_claim(c, user_id, "charge", key, fingerprint, &replay, &out->status,
+                             &out->body, e))
+        goto out_rollback;
+    if (replay) {
+        pg_tx_rollback(c);
+        out->replayed = true;
+        return ERR_OK;
+    }
+    int64_t balance = 0;
+    enum err_code outcome = repo_charge(self, user_id, amount, cap, &balance, e);
+    if (outcome != ERR_OK && outcome != ERR_USER_NOT_FOUND && outcome != ERR_BALANCE_LIMIT_EXCEEDED)
+        goto out_rollback;
+    struct err refusal = *e;
+    body = outcome == ERR_OK ? render->ok(user_id, balance) : render->refusal(&refusal);
+    int status = outcome == ERR_OK ? 200 : err_http_status(outcome);
+    if (!body) {
+        err_set(e, ERR_INTERNAL, "out of memory rendering a charge");
+        goto out_rollback;
+    }
+    if (pg_idempotency_record(c, user_id, "charge", key, fingerprint, status, body, e) ||
+        pg_tx_commit(c, e))
+        goto out_rollback;
+    if (outcome != ERR_OK) {
+        free(body);
+        *e = refusal;
+        return outcome;
+    }
+    *out = (struct point_charge_outcome){status, body, false};
+    return ERR_OK;
+
+out_rollback:
+    free(body);
+    pg_tx_rollback(c);
+    return e->code;
+}
+
 static enum err_code repo_history(void *self, int64_t user_id, int64_t before, size_t limit,
                                   struct point_entry *out, size_t *n, struct err *e)
 {
@@ -147,6 +203,7 @@ static const struct point_repo_ops point_repo_pg_ops = {
     .create_user = repo_create_user,
     .balance = repo_balance,
     .charge = repo_charge,
+    .charge_once = repo_charge_once,
     .history = repo_history,
 };
 

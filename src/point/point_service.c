@@ -1,6 +1,7 @@
 /* point_service.c — users and points use cases. */
 #include "point/point_service.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,8 +57,9 @@ enum err_code point_service_balance(const struct point_service *s, int64_t user_
     return s->repo.ops->balance(s->repo.self, user_id, balance, e);
 }
 
-enum err_code point_service_charge(const struct point_service *s, int64_t user_id, int64_t amount,
-                                   int64_t *balance_after, struct err *e)
+/* The checks every charge passes before any storage call. */
+static enum err_code check_charge(const struct point_service *s, int64_t user_id, int64_t amount,
+                                  struct err *e)
 {
     if (amount < 1 || amount > s->charge_max)
         return err_set_field(e, ERR_INVALID_AMOUNT, "amount",
@@ -65,7 +67,32 @@ enum err_code point_service_charge(const struct point_service *s, int64_t user_i
                              (long long)amount);
     if (user_id <= 0)
         return user_not_found(user_id, e);
+    return ERR_OK;
+}
+
+enum err_code point_service_charge(const struct point_service *s, int64_t user_id, int64_t amount,
+                                   int64_t *balance_after, struct err *e)
+{
+    if (check_charge(s, user_id, amount, e))
+        return e->code;
     return s->repo.ops->charge(s->repo.self, user_id, amount, s->balance_max, balance_after, e);
+}
+
+enum err_code point_service_charge_once(const struct point_service *s, int64_t user_id,
+                                        int64_t amount, const char *key,
+                                        const struct point_charge_renderer *render,
+                                        struct point_charge_outcome *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    if (!text_is_idempotency_key(key))
+        return err_set(e, ERR_IDEMPOTENCY_KEY_REQUIRED,
+                       "Idempotency-Key header must be 1 to 255 printable ASCII characters");
+    if (check_charge(s, user_id, amount, e))
+        return e->code;
+    char fingerprint[32];
+    snprintf(fingerprint, sizeof(fingerprint), "amount=%lld", (long long)amount);
+    return s->repo.ops->charge_once(s->repo.self, user_id, amount, s->balance_max, key, fingerprint,
+                                    render, out, e);
 }
 
 enum err_code point_service_history(const struct point_service *s, int64_t user_id, int64_t before,

@@ -38,6 +38,18 @@ enum err_code point_service_charge(const struct point_service *s, int64_t user_i
                                    int64_t *balance_after, struct err *e);
 
 /*
+ * point_service_charge with an Idempotency-Key: applied once per (user, key)
+ * and amount; a retry gets the first outcome again (out->replayed). Checks as
+ * point_service_charge (not recorded when refused by them), plus
+ * ERR_IDEMPOTENCY_KEY_REQUIRED for a malformed key, ERR_REQUEST_IN_PROGRESS,
+ * ERR_IDEMPOTENCY_KEY_REUSED (same key, other amount).
+ */
+enum err_code point_service_charge_once(const struct point_service *s, int64_t user_id,
+                                        int64_t amount, const char *key,
+                                        const struct point_charge_renderer *render,
+                                        struct point_charge_outcome *out, struct err *e);
+
+/*
  * Reads up to limit (1..100) ledger rows older than before (0 = newest),
  * newest first. ERR_INVALID_REQUEST naming limit/before; ERR_USER_NOT_FOUND.
  */

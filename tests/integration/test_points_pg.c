@@ -270,6 +270,58 @@ static void history__newest_first_with_paging(void **state)
     assert_ledger_consistent();
 }
 
+/* POST charge with an Idempotency-Key. */
+static long keyed_charge(long long user, const char *key, const char *body, struct test_resp *r)
+{
+    char url[160], header[300];
+    snprintf(url, sizeof(url), "%s/api/v1/users/%lld/points/charge", srv.base, user);
+    snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
+    const char *headers[] = {header, NULL};
+    assert_int_equal(test_http("POST", url, body, headers, r), 0);
+    return r->status;
+}
+
+static void charge_with_key__applied_once_and_replayed(void **state)
+{
+    (void)state;
+    long long id = create_user("keyed");
+    struct test_resp a, b;
+    assert_int_equal(keyed_charge(id, "c-1", "{\"amount\":700}", &a), 200);
+    assert_int_equal(keyed_charge(id, "c-1", "{\"amount\":700}", &b), 200);
+    assert_string_equal(a.body, b.body);
+    char h[16];
+    assert_null(test_resp_header(&a, "Idempotent-Replayed", h, sizeof(h)));
+    assert_non_null(test_resp_header(&b, "Idempotent-Replayed", h, sizeof(h)));
+    test_resp_free(&a);
+    test_resp_free(&b);
+    assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", id), 700);
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM point_ledger WHERE user_id = %lld", id), 1);
+    /* same key, other amount */
+    assert_int_equal(keyed_charge(id, "c-1", "{\"amount\":800}", &a), 422);
+    assert_string_equal(test_resp_code(&a), "IDEMPOTENCY_KEY_REUSED");
+    test_resp_free(&a);
+    /* malformed key; invalid amount is not recorded (the key stays usable) */
+    assert_int_equal(keyed_charge(id, "bad\x01key", "{\"amount\":1}", &a), 400);
+    assert_string_equal(test_resp_code(&a), "IDEMPOTENCY_KEY_REQUIRED");
+    test_resp_free(&a);
+    assert_int_equal(keyed_charge(id, "c-2", "{\"amount\":0}", &a), 400);
+    test_resp_free(&a);
+    assert_int_equal(keyed_charge(id, "c-2", "{\"amount\":5}", &a), 200);
+    test_resp_free(&a);
+    /* a refusal at the cap is recorded and replayed */
+    assert_int_equal(keyed_charge(id, "c-3", "{\"amount\":60000}", &a), 200);
+    test_resp_free(&a);
+    assert_int_equal(keyed_charge(id, "c-4", "{\"amount\":60000}", &a), 409);
+    assert_string_equal(test_resp_code(&a), "BALANCE_LIMIT_EXCEEDED");
+    test_resp_free(&a);
+    assert_int_equal(keyed_charge(id, "c-4", "{\"amount\":60000}", &a), 409);
+    assert_non_null(test_resp_header(&a, "Idempotent-Replayed", h, sizeof(h)));
+    test_resp_free(&a);
+    assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", id), 60705);
+    assert_ledger_consistent();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +332,7 @@ int main(void)
         cmocka_unit_test(charge__past_the_cap__409_and_nothing_written),
         cmocka_unit_test(unknown_user__404_on_balance_charge_and_history),
         cmocka_unit_test(history__newest_first_with_paging),
+        cmocka_unit_test(charge_with_key__applied_once_and_replayed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

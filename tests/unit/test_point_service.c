@@ -67,7 +67,25 @@ static enum err_code mock_history(void *self, int64_t user_id, int64_t before, s
     return ERR_OK;
 }
 
+static enum err_code mock_charge_once(void *self, int64_t user_id, int64_t amount, int64_t cap,
+                                      const char *key, const char *fingerprint,
+                                      const struct point_charge_renderer *render,
+                                      struct point_charge_outcome *out, struct err *e)
+{
+    (void)self;
+    (void)user_id;
+    (void)cap;
+    (void)render;
+    (void)e;
+    check_expected(amount);
+    check_expected_ptr(key);
+    check_expected_ptr(fingerprint);
+    out->status = 200;
+    return ERR_OK;
+}
+
 static const struct point_repo_ops mock_ops = {
+    .charge_once = mock_charge_once,
     .create_user = mock_create_user,
     .balance = mock_balance,
     .charge = mock_charge,
@@ -256,6 +274,27 @@ static void entry_type__names_round_trip(void **state)
     assert_false(point_entry_type_parse("", &t));
 }
 
+static void charge_once__checks_before_the_repo_and_fingerprints_the_amount(void **state)
+{
+    (void)state;
+    struct point_charge_outcome out;
+    struct err e;
+    err_clear(&e);
+    const struct point_charge_renderer render = {NULL, NULL};
+    assert_int_equal(point_service_charge_once(&svc, 7, 10, "", &render, &out, &e),
+                     ERR_IDEMPOTENCY_KEY_REQUIRED);
+    assert_int_equal(point_service_charge_once(&svc, 7, 10, "new\nline", &render, &out, &e),
+                     ERR_IDEMPOTENCY_KEY_REQUIRED);
+    assert_int_equal(point_service_charge_once(&svc, 7, 0, "k", &render, &out, &e),
+                     ERR_INVALID_AMOUNT);
+    assert_int_equal(point_service_charge_once(&svc, 0, 10, "k", &render, &out, &e),
+                     ERR_USER_NOT_FOUND);
+    expect_value(mock_charge_once, amount, 10);
+    expect_string(mock_charge_once, key, "k");
+    expect_string(mock_charge_once, fingerprint, "amount=10");
+    assert_int_equal(point_service_charge_once(&svc, 7, 10, "k", &render, &out, &e), ERR_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +309,7 @@ int main(void)
         cmocka_unit_test(history__bad_paging__invalid_without_repo),
         cmocka_unit_test(history__repo_error__propagates_and_frees),
         cmocka_unit_test(entry_type__names_round_trip),
+        cmocka_unit_test(charge_once__checks_before_the_repo_and_fingerprints_the_amount),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
+
 bool order_reserve_lines(struct order *o, size_t n)
 {
     free(o->lines);
@@ -111,11 +113,5 @@ bool order_request_fingerprint(int64_t user_id, const struct order_item *items, 
 
 bool order_idempotency_key_valid(const char *key)
 {
-    size_t len = strlen(key);
-    if (len < 1 || len > ORDER_KEY_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] > 0x7e)
-            return false;
-    return true;
+    return text_is_idempotency_key(key);
 }
