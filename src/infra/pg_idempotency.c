@@ -6,8 +6,7 @@
 
 static const struct pg_stmt stmt_lock = {
     "idempotency_lock",
-    "SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ':' || $2 || ':' || $3, 0))",
-    3};
+    "SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ':' || $2 || ':' || $3, 0))", 3};
 static const struct pg_stmt stmt_find = {
     "idempotency_find",
     "SELECT fingerprint, response_status, response_body FROM idempotency_keys"
@@ -60,7 +59,7 @@ enum err_code pg_idempotency_record(struct pg_conn *c, int64_t user_id, const ch
                                     const char *body, struct err *e)
 {
     char user_buf[21], status_buf[21];
-    const char *params[] = {pg_i64_param(user_id, user_buf), scope, key, fingerprint,
+    const char *params[] = {pg_i64_param(user_id, user_buf),  scope, key, fingerprint,
                             pg_i64_param(status, status_buf), body};
     PGresult *r = pg_exec(c, &stmt_record, params, e);
     if (!r)

@@ -1,0 +1,192 @@
+/*
+ * test_multi_instance.c — two shopd processes behind an imaginary load
+ * balancer, sharing one PostgreSQL and Redis: no oversell, no double pay,
+ * and with both relays running every event reaches the data platform once.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_platform.h"
+#include "support/test_proc.h"
+#include "support/test_server.h"
+
+static struct test_db db;
+static struct test_platform platform;
+static struct proc shop[2];
+
+static long long created(const char *base, const char *path, const char *body, int admin)
+{
+    struct test_resp r;
+    test_call(base, "POST", path, body, admin, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+static long long funded_user(const char *base, long long points)
+{
+    long long id = created(base, "/api/v1/users", "{\"name\":\"multi\"}", 0);
+    char path[96], body[64];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
+    snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
+    struct test_resp r;
+    test_call(base, "POST", path, body, 0, &r);
+    assert_int_equal(r.status, 200);
+    test_resp_free(&r);
+    return id;
+}
+
+struct shopper {
+    long long user, product;
+    int n;
+    atomic_int *paid, *refused, *other;
+    const char *refusal; /* the expected clean refusal code */
+};
+
+/* Sends one order to instance n % 2. */
+static void *shop_once(void *arg)
+{
+    struct shopper *s = arg;
+    char url[128], header[64], body[160];
+    snprintf(url, sizeof(url), "%s/api/v1/orders", shop[s->n % 2].base);
+    snprintf(header, sizeof(header), "Idempotency-Key: m-%lld-%d", s->user, s->n);
+    snprintf(body, sizeof(body), "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}",
+             s->user, s->product);
+    const char *headers[] = {header, NULL};
+    struct test_resp r;
+    if (test_http("POST", url, body, headers, &r) == 0 && r.status == 201)
+        atomic_fetch_add(s->paid, 1);
+    else if (r.status == 409 && strcmp(test_resp_code(&r), s->refusal) == 0)
+        atomic_fetch_add(s->refused, 1);
+    else
+        atomic_fetch_add(s->other, 1);
+    test_resp_free(&r);
+    return NULL;
+}
+
+struct tally {
+    atomic_int paid, refused, other;
+};
+
+static void run_shoppers(struct shopper *s, int n, struct tally *t)
+{
+    pthread_t threads[128];
+    for (int i = 0; i < n; i++) {
+        s[i].paid = &t->paid;
+        s[i].refused = &t->refused;
+        s[i].other = &t->other;
+        pthread_create(&threads[i], NULL, shop_once, &s[i]);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(threads[i], NULL);
+}
+
+static void oversell_through_two_instances__exactly_the_stock(void **state)
+{
+    (void)state;
+    enum { BUYERS = 100 };
+    long long product = created(shop[0].base, "/api/v1/products",
+                                "{\"name\":\"flash\",\"price\":1000,\"stock\":37}", 1);
+    struct shopper s[BUYERS];
+    for (int i = 0; i < BUYERS; i++)
+        s[i] = (struct shopper){.user = funded_user(shop[i % 2].base, 5000),
+                                .product = product,
+                                .n = i,
+                                .refusal = "OUT_OF_STOCK"};
+    struct tally t = {0};
+    run_shoppers(s, BUYERS, &t);
+    assert_int_equal(atomic_load(&t.paid), 37);
+    assert_int_equal(atomic_load(&t.refused), 63);
+    assert_int_equal(atomic_load(&t.other), 0);
+    assert_int_equal(test_db_scalar(&db, "SELECT stock FROM products WHERE id = %lld", product), 0);
+}
+
+static void double_pay_through_two_instances__only_what_the_balance_covers(void **state)
+{
+    (void)state;
+    enum { ORDERS = 50 };
+    long long product = created(shop[1].base, "/api/v1/products",
+                                "{\"name\":\"pay\",\"price\":2000,\"stock\":1000}", 1);
+    long long user = funded_user(shop[0].base, 10000);
+    struct shopper s[ORDERS];
+    for (int i = 0; i < ORDERS; i++)
+        s[i] = (struct shopper){.user = user,
+                                .product = product,
+                                .n = i,
+                                .refusal = "INSUFFICIENT_BALANCE"};
+    struct tally t = {0};
+    run_shoppers(s, ORDERS, &t);
+    assert_int_equal(atomic_load(&t.paid), 5);
+    assert_int_equal(atomic_load(&t.refused), 45);
+    assert_int_equal(atomic_load(&t.other), 0);
+    assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", user), 0);
+}
+
+static void both_relays__every_paid_order_delivered_once(void **state)
+{
+    (void)state;
+    int64_t paid = test_db_scalar(&db, "SELECT count(*) FROM orders WHERE status = '%s'", "PAID");
+    assert_true(paid >= 42);
+    size_t stored = test_platform_wait_events(&platform, (size_t)paid, 15000);
+    assert_int_equal(stored, (size_t)paid);
+    test_sleep_ms(300);
+    json_t *st = test_platform_state(&platform);
+    assert_int_equal(json_array_size(json_object_get(st, "events")), (size_t)paid);
+    assert_int_equal(json_integer_value(json_object_get(st, "duplicates")), 0);
+    json_decref(st);
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE status <> '%s'",
+                                    "SENT"),
+                     0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    test_http_global_init();
+    signal(SIGPIPE, SIG_IGN);
+    test_db_create(&db, "multi");
+    test_platform_start(&platform);
+    static char dp[160];
+    snprintf(dp, sizeof(dp), "SHOPD_DATAPLATFORM_URL=%s", platform.url);
+    const char *extra[] = {dp, "SHOPD_ACCESS_LOG=off", "SHOPD_THREADS=8", NULL};
+    for (int i = 0; i < 2; i++)
+        proc_start(&shop[i], db.url, extra);
+    for (int i = 0; i < 2; i++)
+        proc_wait_ready(&shop[i]);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        kill(shop[i].pid, SIGTERM);
+        proc_wait(&shop[i], 10000);
+        proc_kill(&shop[i]);
+    }
+    test_platform_stop(&platform);
+    test_db_drop(&db);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(oversell_through_two_instances__exactly_the_stock),
+        cmocka_unit_test(double_pay_through_two_instances__only_what_the_balance_covers),
+        cmocka_unit_test(both_relays__every_paid_order_delivered_once),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,115 @@
+/* test_proc.c — fork/exec shopd with a controlled environment. */
+#include "support/test_proc.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_server.h"
+
+int test_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+void test_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Starts shopd with extra "NAME=value" settings (NULL-terminated); stderr goes to a file. */
+void proc_start(struct proc *p, const char *db_url, const char *const *extra)
+{
+    memset(p, 0, sizeof(*p));
+    p->port = test_free_port();
+    snprintf(p->base, sizeof(p->base), "http://127.0.0.1:%d", p->port);
+    snprintf(p->log_path, sizeof(p->log_path), "/tmp/shopd-e2e-%d-%d.log", (int)getpid(), p->port);
+    char listen[64], database[600], redis[300];
+    snprintf(listen, sizeof(listen), "SHOPD_LISTEN=127.0.0.1:%d", p->port);
+    snprintf(database, sizeof(database), "SHOPD_DATABASE_URL=%s", db_url);
+    snprintf(redis, sizeof(redis), "SHOPD_REDIS_URL=%s", test_redis_url());
+    char *envp[32];
+    int n = 0;
+    /* getenv returns the first occurrence: the test's own settings go first */
+    for (const char *const *x = extra; x && *x && n < 20; x++)
+        envp[n++] = (char *)*x;
+    envp[n++] = listen;
+    envp[n++] = database;
+    envp[n++] = redis;
+    envp[n++] = "SHOPD_ADMIN_TOKEN=" TEST_ADMIN_TOKEN;
+    envp[n++] = "SHOPD_THREADS=4";
+    envp[n++] = "SHOPD_ACCESS_LOG=on";
+    envp[n] = NULL;
+
+    const char *binary = getenv("SHOPD_BINARY");
+    assert_non_null(binary);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        int fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+        execle(binary, binary, (char *)NULL, envp);
+        _exit(127);
+    }
+}
+
+/* Waits for the process to exit; returns its exit code (-1 on timeout or signal). */
+int proc_wait(struct proc *p, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        int status;
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+        if (r == p->pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        test_sleep_ms(20);
+    }
+    return -1;
+}
+
+void proc_kill(struct proc *p)
+{
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    unlink(p->log_path);
+}
+
+void proc_wait_ready(struct proc *p)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "%s/readyz", p->base);
+    for (int i = 0; i < 400; i++) {
+        struct test_resp r;
+        int rc = test_http("GET", url, NULL, NULL, &r);
+        long status = r.status;
+        test_resp_free(&r);
+        if (rc == 0 && status == 200)
+            return;
+        test_sleep_ms(50);
+    }
+    fail_msg("shopd on port %d never became ready", p->port);
+}
+
