@@ -155,6 +155,11 @@ struct pg_conn *pg_pool_conn(struct pg_pool *p, struct err *e)
     return c;
 }
 
+struct pg_conn *pg_pool_conn_current(struct pg_pool *p)
+{
+    return (struct pg_conn *)thread_slots_get(&p->conns);
+}
+
 /* Maps a failed result to an error; marks the connection broken when it is gone. */
 static enum err_code conn_fail(struct pg_conn *c, PGresult *r, const char *what, struct err *e)
 {

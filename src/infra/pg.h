@@ -46,6 +46,13 @@ void pg_pool_free(struct pg_pool *p);
  */
 struct pg_conn *pg_pool_conn(struct pg_pool *p, struct err *e);
 
+/*
+ * The calling thread's connection as it is, without connecting or checking
+ * it (NULL when the thread has none): for ending a transaction on a
+ * connection that broke inside it (pg_tx_rollback copes with that).
+ */
+struct pg_conn *pg_pool_conn_current(struct pg_pool *p);
+
 /* Number of open connections (for /metrics). Thread-safe. */
 int64_t pg_pool_open_count(void *pool);
 

@@ -62,8 +62,9 @@ static void *shop_once(void *arg)
     char url[128], header[64], body[160];
     snprintf(url, sizeof(url), "%s/api/v1/orders", shop[s->n % 2].base);
     snprintf(header, sizeof(header), "Idempotency-Key: m-%lld-%d", s->user, s->n);
-    snprintf(body, sizeof(body), "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}",
-             s->user, s->product);
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", s->user,
+             s->product);
     const char *headers[] = {header, NULL};
     struct test_resp r;
     if (test_http("POST", url, body, headers, &r) == 0 && r.status == 201)
@@ -122,10 +123,8 @@ static void double_pay_through_two_instances__only_what_the_balance_covers(void 
     long long user = funded_user(shop[0].base, 10000);
     struct shopper s[ORDERS];
     for (int i = 0; i < ORDERS; i++)
-        s[i] = (struct shopper){.user = user,
-                                .product = product,
-                                .n = i,
-                                .refusal = "INSUFFICIENT_BALANCE"};
+        s[i] = (struct shopper){
+            .user = user, .product = product, .n = i, .refusal = "INSUFFICIENT_BALANCE"};
     struct tally t = {0};
     run_shoppers(s, ORDERS, &t);
     assert_int_equal(atomic_load(&t.paid), 5);
@@ -146,9 +145,8 @@ static void both_relays__every_paid_order_delivered_once(void **state)
     assert_int_equal(json_array_size(json_object_get(st, "events")), (size_t)paid);
     assert_int_equal(json_integer_value(json_object_get(st, "duplicates")), 0);
     json_decref(st);
-    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE status <> '%s'",
-                                    "SENT"),
-                     0);
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE status <> '%s'", "SENT"), 0);
 }
 
 static int setup(void **state)

@@ -284,6 +284,7 @@ static void ops_endpoints__healthz_readyz_metrics(void **state)
     assert_non_null(strstr(r.body, "shopd_http_request_duration_seconds_bucket{route=\"GET "
                                    "/healthz\",status=\"200\",le=\"+Inf\"}"));
     assert_non_null(strstr(r.body, "shopd_pg_connections_open"));
+    assert_non_null(strstr(r.body, "shopd_outbox_backlog -1\n")); /* the database is down */
     test_resp_free(&r);
 }
 

@@ -112,4 +112,3 @@ void proc_wait_ready(struct proc *p)
     }
     fail_msg("shopd on port %d never became ready", p->port);
 }
-

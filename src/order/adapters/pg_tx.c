@@ -29,20 +29,17 @@ static enum err_code tx_commit(void *self, struct err *e)
     return c ? pg_tx_commit(c, e) : e->code;
 }
 
+/* Both work on the connection as it is: it may have broken inside the transaction. */
 static void tx_rollback(void *self)
 {
-    struct err e;
-    err_clear(&e);
-    struct pg_conn *c = pg_pool_conn(self, &e);
+    struct pg_conn *c = pg_pool_conn_current(self);
     if (c)
         pg_tx_rollback(c);
 }
 
 static bool tx_last_failure_retryable(void *self)
 {
-    struct err e;
-    err_clear(&e);
-    struct pg_conn *c = pg_pool_conn(self, &e);
+    struct pg_conn *c = pg_pool_conn_current(self);
     return c && pg_conn_failure_retryable(c);
 }
 
