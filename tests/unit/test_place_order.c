@@ -343,6 +343,25 @@ static void expect_refusal_recorded(int status, const char *code)
     will_return(tx_commit, ERR_OK);
 }
 
+/* After payment: event written, outcome recorded, commit (answering commit_rc). */
+static void expect_paid_then_commit(enum err_code commit_rc)
+{
+    expect_function_call(events_publish);
+    expect_string(events_publish, type, "ORDER_PAID");
+    expect_function_call(idem_record);
+    expect_value(idem_record, status, 201);
+    expect_string(idem_record, body, "ORDER");
+    expect_function_call(tx_commit);
+    will_return(tx_commit, commit_rc);
+}
+
+/* ... and a successful commit, after which (only) the event is announced. */
+static void expect_paid_and_committed(void)
+{
+    expect_paid_then_commit(ERR_OK);
+    expect_function_call(events_committed);
+}
+
 static void expect_failure_rolled_back(bool retryable)
 {
     expect_function_call(tx_retryable);
@@ -357,14 +376,7 @@ static void place__success__steps_in_order_and_event_announced_after_commit(void
     expect_take_one(ERR_OK);
     expect_save(6000, ERR_OK);
     expect_pay(6000, ERR_OK);
-    expect_function_call(events_publish);
-    expect_string(events_publish, type, "ORDER_PAID");
-    expect_function_call(idem_record);
-    expect_value(idem_record, status, 201);
-    expect_string(idem_record, body, "ORDER");
-    expect_function_call(tx_commit);
-    will_return(tx_commit, ERR_OK);
-    expect_function_call(events_committed);
+    expect_paid_and_committed();
 
     struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
     struct order_result out;
@@ -392,14 +404,7 @@ static void place__repeated_products__merged_and_sorted_for_stock(void **state)
     /* prices are the stock port's (catalogue), never the client's: 2×3000 + 5×9000 */
     expect_save(51000, ERR_OK);
     expect_pay(51000, ERR_OK);
-    expect_function_call(events_publish);
-    expect_string(events_publish, type, "ORDER_PAID");
-    expect_function_call(idem_record);
-    expect_value(idem_record, status, 201);
-    expect_string(idem_record, body, "ORDER");
-    expect_function_call(tx_commit);
-    will_return(tx_commit, ERR_OK);
-    expect_function_call(events_committed);
+    expect_paid_and_committed();
 
     struct place_order_cmd cmd = cmd_of(items, 3, 0);
     struct order_result out;
@@ -453,14 +458,7 @@ static void place__coupon_discount__charged_total_is_reduced(void **state)
     will_return(coupon_use, (int64_t)2500);
     expect_save(3500, ERR_OK);
     expect_pay(3500, ERR_OK);
-    expect_function_call(events_publish);
-    expect_string(events_publish, type, "ORDER_PAID");
-    expect_function_call(idem_record);
-    expect_value(idem_record, status, 201);
-    expect_string(idem_record, body, "ORDER");
-    expect_function_call(tx_commit);
-    will_return(tx_commit, ERR_OK);
-    expect_function_call(events_committed);
+    expect_paid_and_committed();
 
     struct place_order_cmd cmd = cmd_of(one_item, 1, 17);
     struct order_result out;
@@ -508,13 +506,7 @@ static void place__commit_error__rolls_back_and_announces_nothing(void **state)
     expect_take_one(ERR_OK);
     expect_save(6000, ERR_OK);
     expect_pay(6000, ERR_OK);
-    expect_function_call(events_publish);
-    expect_string(events_publish, type, "ORDER_PAID");
-    expect_function_call(idem_record);
-    expect_value(idem_record, status, 201);
-    expect_string(idem_record, body, "ORDER");
-    expect_function_call(tx_commit);
-    will_return(tx_commit, ERR_INTERNAL);
+    expect_paid_then_commit(ERR_INTERNAL);
     expect_failure_rolled_back(false);
 
     struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
@@ -538,14 +530,7 @@ static void place__deadlock__whole_transaction_retried(void **state)
     expect_take_one(ERR_OK);
     expect_save(6000, ERR_OK);
     expect_pay(6000, ERR_OK);
-    expect_function_call(events_publish);
-    expect_string(events_publish, type, "ORDER_PAID");
-    expect_function_call(idem_record);
-    expect_value(idem_record, status, 201);
-    expect_string(idem_record, body, "ORDER");
-    expect_function_call(tx_commit);
-    will_return(tx_commit, ERR_OK);
-    expect_function_call(events_committed);
+    expect_paid_and_committed();
 
     struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
     struct order_result out;
