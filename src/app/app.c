@@ -9,6 +9,10 @@
 #include "http/server.h"
 #include "infra/pg.h"
 #include "infra/pg_migrate.h"
+#include "coupon/coupon_gate_redis.h"
+#include "coupon/coupon_http.h"
+#include "coupon/coupon_repo_pg.h"
+#include "coupon/coupon_service.h"
 #include "infra/idempotency_reaper.h"
 #include "infra/outbox_relay.h"
 #include "infra/redis.h"
@@ -32,6 +36,8 @@ struct app {
     struct ops_ctx ops;
     struct product_service products;
     struct point_service points;
+    struct coupon_gate_redis *gate;
+    struct coupon_service coupons;
     struct pg_outbox outbox;
     struct outbox_relay *relay;
     struct idempotency_reaper *reaper;
@@ -69,6 +75,10 @@ static void build_routes(struct app *a)
               false);
     add_route(a, HTTP_GET, "/api/v1/users/{id}/points/history", point_http_history, &a->points,
               false);
+    add_route(a, HTTP_POST, "/api/v1/coupons", coupon_http_create, &a->coupons, true);
+    add_route(a, HTTP_GET, "/api/v1/coupons/{id}", coupon_http_get, &a->coupons, false);
+    add_route(a, HTTP_POST, "/api/v1/coupons/{id}/issue", coupon_http_issue, &a->coupons, false);
+    add_route(a, HTTP_GET, "/api/v1/users/{id}/coupons", coupon_http_list, &a->coupons, false);
     add_route(a, HTTP_POST, "/api/v1/orders", order_http_place, &a->orders, false);
     add_route(a, HTTP_GET, "/api/v1/orders/{id}", order_http_get, &a->orders, false);
     add_route(a, HTTP_POST, "/api/v1/orders/{id}/cancel", order_http_cancel, &a->orders, false);
@@ -117,6 +127,15 @@ struct app *app_new(const struct config *cfg, struct err *e)
     a->points.repo = point_repo_pg(a->pg);
     a->points.charge_max = a->cfg.charge_max;
     a->points.balance_max = a->cfg.balance_max;
+    a->coupons.repo = coupon_repo_pg(a->pg);
+    if (a->cfg.coupon_gate) {
+        a->gate = coupon_gate_redis_new(a->redis, a->cfg.redis_namespace);
+        if (!a->gate) {
+            err_set(e, ERR_INTERNAL, "out of memory");
+            goto out_free;
+        }
+        a->coupons.gate = coupon_gate_redis(a->gate);
+    }
     a->outbox = (struct pg_outbox){.pool = a->pg};
     if (a->cfg.outbox_relay) {
         struct outbox_relay_config relay_cfg = {
@@ -208,6 +227,7 @@ void app_free(struct app *a)
     outbox_relay_stop(a->relay);
     idempotency_reaper_stop(a->reaper);
     metrics_free(a->metrics);
+    coupon_gate_redis_free(a->gate);
     redis_pool_free(a->redis);
     pg_pool_free(a->pg);
     free(a);

@@ -104,6 +104,8 @@ static void config_defaults(struct config *cfg)
     cfg->outbox_backoff_ms = 500;
     cfg->idempotency_ttl_hours = 24;
     cfg->reaper_interval_ms = 600000;
+    cfg->coupon_gate = true;
+    strcpy(cfg->redis_namespace, "shopd");
 }
 
 /* Reads an unsigned setting in [min, max] into *out when the variable is set. */
@@ -203,6 +205,17 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
                       &cfg->idempotency_ttl_hours, e) ||
         load_unsigned(lookup, ud, "SHOPD_REAPER_INTERVAL_MS", 10, 86400000,
                       &cfg->reaper_interval_ms, e))
+        return e->code;
+    if ((v = lookup("SHOPD_REDIS_NAMESPACE", ud))) {
+        if (copy_text("SHOPD_REDIS_NAMESPACE", v, cfg->redis_namespace,
+                      sizeof(cfg->redis_namespace), e))
+            return e->code;
+        if (strpbrk(v, " {}\r\n\t"))
+            return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_REDIS_NAMESPACE",
+                                 "SHOPD_REDIS_NAMESPACE must not contain spaces or braces");
+    }
+    if ((v = lookup("SHOPD_COUPON_GATE", ud)) &&
+        parse_bool("SHOPD_COUPON_GATE", v, &cfg->coupon_gate, e))
         return e->code;
     if ((v = lookup("SHOPD_OUTBOX_RELAY", ud)) &&
         parse_bool("SHOPD_OUTBOX_RELAY", v, &cfg->outbox_relay, e))

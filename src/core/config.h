@@ -36,6 +36,8 @@ struct config {
     unsigned outbox_backoff_ms;     /* SHOPD_OUTBOX_BACKOFF_MS, first retry delay */
     unsigned idempotency_ttl_hours; /* SHOPD_IDEMPOTENCY_TTL_HOURS, >= 24 */
     unsigned reaper_interval_ms;    /* SHOPD_REAPER_INTERVAL_MS, how often expired keys go */
+    bool coupon_gate;               /* SHOPD_COUPON_GATE, Redis in front of issuance */
+    char redis_namespace[64];       /* SHOPD_REDIS_NAMESPACE, prefix of every Redis key */
 };
 
 /* Looks up one variable; returns NULL when unset. ud is passed through. */

@@ -211,3 +211,20 @@ redisReply *redis_command(struct redis_pool *p, struct err *e, const char *fmt, 
     }
     return r;
 }
+
+redisReply *redis_command_argv(struct redis_pool *p, struct err *e, int argc, const char **argv,
+                               const size_t *argvlen)
+{
+    struct redis_conn *c;
+    redisContext *ctx = conn_get(p, &c, e);
+    if (!ctx)
+        return NULL;
+    redisReply *r = redisCommandArgv(ctx, argc, argv, argvlen);
+    if (!r) {
+        log_warn("redis: command failed: %s", ctx->errstr);
+        conn_close(c);
+        err_set(e, ERR_UNAVAILABLE, "redis is unavailable");
+        return NULL;
+    }
+    return r;
+}

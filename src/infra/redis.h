@@ -29,6 +29,10 @@ void redis_pool_free(struct redis_pool *p);
  */
 redisReply *redis_command(struct redis_pool *p, struct err *e, const char *fmt, ...);
 
+/* Like redis_command with an argument vector (argvlen NULL = NUL-terminated strings). */
+redisReply *redis_command_argv(struct redis_pool *p, struct err *e, int argc, const char **argv,
+                               const size_t *argvlen);
+
 /* Number of open contexts (for /metrics). Thread-safe. */
 int64_t redis_pool_open_count(void *pool);
 

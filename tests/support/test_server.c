@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "http/server.h"
@@ -28,6 +29,8 @@ void test_server_config(struct config *cfg, const char *database_url)
     cfg->db_connect_timeout_s = 2;
     snprintf(cfg->admin_token, sizeof(cfg->admin_token), "%s", TEST_ADMIN_TOKEN);
     cfg->admin_token_is_default = false;
+    /* each test program has its own Redis key space (they share one Redis) */
+    snprintf(cfg->redis_namespace, sizeof(cfg->redis_namespace), "test%ld", (long)getpid());
     if (database_url) {
         snprintf(cfg->database_url, sizeof(cfg->database_url), "%s", database_url);
     } else {

@@ -15,7 +15,7 @@ struct stock_port pg_stock_port(struct pg_pool *pool);
 struct balance_port pg_balance_port(struct pg_pool *pool);
 struct order_repo pg_order_repo(struct pg_pool *pool);
 struct idempotency_port pg_idempotency_port(struct pg_pool *pool);
-/* Until the coupon module exists (issue 4) every coupon is unusable. */
+/* The user's coupons (user_coupons), used and given back in the order's transaction. */
 struct coupon_port pg_coupon_port(struct pg_pool *pool);
 
 /* Writes events to outbox_events; committed() calls wake(wake_ud) when wake is set. */

@@ -1,0 +1,120 @@
+/* coupon.h — coupon campaigns and owned coupons: entities, repository port, gate port. */
+#ifndef SHOPD_COUPON_COUPON_H
+#define SHOPD_COUPON_COUPON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+enum {
+    COUPON_NAME_MAX_CHARS = 100,
+    COUPON_NAME_MAX_BYTES = COUPON_NAME_MAX_CHARS * 4,
+    COUPON_LIST_MAX = 100,
+};
+
+#define COUPON_FIXED_MAX INT64_C(1000000000000)
+#define COUPON_QUANTITY_MAX INT64_C(100000000)
+
+enum coupon_type { COUPON_TYPE_FIXED, COUPON_TYPE_RATE };
+
+/* A first-come-first-served campaign. */
+struct coupon {
+    int64_t id;
+    char name[COUPON_NAME_MAX_BYTES + 1];
+    enum coupon_type type;
+    int64_t value; /* won (FIXED) or percent 1..100 (RATE) */
+    int64_t total_quantity;
+    int64_t issued_quantity;
+    int64_t expires_at; /* epoch seconds */
+};
+
+enum user_coupon_status { USER_COUPON_AVAILABLE, USER_COUPON_USED, USER_COUPON_EXPIRED };
+
+/* A coupon a user owns (the campaign's terms copied in for display). */
+struct user_coupon {
+    int64_t id;
+    int64_t coupon_id;
+    int64_t user_id;
+    char name[COUPON_NAME_MAX_BYTES + 1];
+    enum coupon_type type;
+    int64_t value;
+    enum user_coupon_status status; /* EXPIRED is derived from expires_at, USED from used_at */
+    int64_t issued_at, expires_at, used_at; /* epoch seconds; used_at 0 = unused */
+};
+
+/* Who owns what of one campaign, as PostgreSQL says (to rebuild the gate). */
+struct coupon_snapshot {
+    int64_t remaining;
+    int64_t expires_at;
+    int64_t *user_ids; /* malloc'd; free with coupon_snapshot_cleanup */
+    size_t n_users;
+};
+
+/* Storage port (PostgreSQL): the truth, correct alone with any number of instances. */
+struct coupon_repo_ops {
+    enum err_code (*create)(void *self, struct coupon *inout, struct err *e);
+    /* ERR_COUPON_NOT_FOUND. */
+    enum err_code (*get)(void *self, int64_t id, struct coupon *out, struct err *e);
+    /*
+     * In one transaction: count one more issued (only while issued < total
+     * and not expired) and insert the user's coupon (unique per user).
+     * ERR_COUPON_NOT_FOUND, ERR_USER_NOT_FOUND, ERR_COUPON_SOLD_OUT,
+     * ERR_COUPON_ALREADY_ISSUED, ERR_COUPON_EXPIRED; nothing changes then.
+     */
+    enum err_code (*issue)(void *self, int64_t coupon_id, int64_t user_id, struct user_coupon *out,
+                           struct err *e);
+    /* Reads the campaign's remaining count and owners. ERR_COUPON_NOT_FOUND. */
+    enum err_code (*snapshot)(void *self, int64_t coupon_id, struct coupon_snapshot *out,
+                              struct err *e);
+    /*
+     * Up to limit coupons of user_id, newest first; all_statuses false keeps
+     * only those in status. ERR_USER_NOT_FOUND.
+     */
+    enum err_code (*list_for_user)(void *self, int64_t user_id, bool all_statuses,
+                                   enum user_coupon_status status, size_t limit,
+                                   struct user_coupon *out, size_t *n, struct err *e);
+};
+struct coupon_repo {
+    const struct coupon_repo_ops *ops;
+    void *self;
+};
+
+enum coupon_gate_answer {
+    COUPON_GATE_RESERVED,  /* a slot is held for this user: write it to the database */
+    COUPON_GATE_SOLD_OUT,  /* none left: answer without the database */
+    COUPON_GATE_DUPLICATE, /* this user has one: answer without the database */
+    COUPON_GATE_UNKNOWN,   /* the gate has no state for this campaign: ask the database */
+    COUPON_GATE_DOWN,      /* the gate cannot be reached: ask the database */
+};
+
+/* The fast path in front of the database (Redis). It may be wrong only towards "ask the database". */
+struct coupon_gate_ops {
+    enum coupon_gate_answer (*reserve)(void *self, int64_t coupon_id, int64_t user_id);
+    /* Undoes a reservation the database refused (the user is not an owner). */
+    void (*release)(void *self, int64_t coupon_id, int64_t user_id);
+    /* Gives back the slot only: the database says the user already owns one. */
+    void (*release_slot)(void *self, int64_t coupon_id);
+    /* The database says none are left. */
+    void (*mark_sold_out)(void *self, int64_t coupon_id);
+    /* Loads state from a database snapshot, unless the gate has some already. */
+    void (*load)(void *self, int64_t coupon_id, const struct coupon_snapshot *s);
+};
+struct coupon_gate {
+    const struct coupon_gate_ops *ops; /* NULL: no gate, the database alone */
+    void *self;
+};
+
+/* Frees s->user_ids. */
+void coupon_snapshot_cleanup(struct coupon_snapshot *s);
+
+/* "FIXED"/"RATE"; parse returns false when unknown. */
+const char *coupon_type_name(enum coupon_type t);
+bool coupon_type_parse(const char *name, enum coupon_type *out);
+
+/* "AVAILABLE"/"USED"/"EXPIRED"; parse returns false when unknown. */
+const char *user_coupon_status_name(enum user_coupon_status s);
+bool user_coupon_status_parse(const char *name, enum user_coupon_status *out);
+
+#endif
