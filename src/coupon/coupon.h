@@ -89,7 +89,8 @@ enum coupon_gate_answer {
     COUPON_GATE_DOWN,      /* the gate cannot be reached: ask the database */
 };
 
-/* The fast path in front of the database (Redis). It may be wrong only towards "ask the database". */
+/* The fast path in front of the database (Redis). It may be wrong only towards "ask the database".
+ */
 struct coupon_gate_ops {
     enum coupon_gate_answer (*reserve)(void *self, int64_t coupon_id, int64_t user_id);
     /* Undoes a reservation the database refused (the user is not an owner). */

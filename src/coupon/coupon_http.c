@@ -32,10 +32,10 @@ static json_t *user_coupon_json(const struct user_coupon *u)
 {
     return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:s, s:o, s:o, s:o}", "id", (json_int_t)u->id,
                      "coupon_id", (json_int_t)u->coupon_id, "user_id", (json_int_t)u->user_id,
-                     "name", u->name, "discount_type", coupon_type_name(u->type),
-                     "discount_value", (json_int_t)u->value, "status",
-                     user_coupon_status_name(u->status), "issued_at", time_json(u->issued_at),
-                     "expires_at", time_json(u->expires_at), "used_at", time_json(u->used_at));
+                     "name", u->name, "discount_type", coupon_type_name(u->type), "discount_value",
+                     (json_int_t)u->value, "status", user_coupon_status_name(u->status),
+                     "issued_at", time_json(u->issued_at), "expires_at", time_json(u->expires_at),
+                     "used_at", time_json(u->used_at));
 }
 
 enum err_code coupon_http_create(struct http_req *req, struct http_resp *resp, struct err *e)

@@ -14,8 +14,8 @@ static const struct pg_stmt stmt_create = {
     "INSERT INTO coupons (name, discount_type, discount_value, total_quantity, expires_at)"
     " VALUES ($1, $2, $3, $4, to_timestamp($5)) RETURNING " COUPON_COLUMNS,
     5};
-static const struct pg_stmt stmt_get = {
-    "coupon_get", "SELECT " COUPON_COLUMNS " FROM coupons WHERE id = $1", 1};
+static const struct pg_stmt stmt_get = {"coupon_get",
+                                        "SELECT " COUPON_COLUMNS " FROM coupons WHERE id = $1", 1};
 /*
  * Issuance is one statement, so one transaction: the conditional UPDATE
  * counts the coupon only while some are left and the campaign runs (the row
@@ -87,10 +87,9 @@ static enum err_code repo_create(void *self, struct coupon *inout, struct err *e
     if (!c)
         return e->code;
     char value[21], total[21], expires[21];
-    const char *params[] = {inout->name, coupon_type_name(inout->type),
-                            pg_i64_param(inout->value, value),
-                            pg_i64_param(inout->total_quantity, total),
-                            pg_i64_param(inout->expires_at, expires)};
+    const char *params[] = {
+        inout->name, coupon_type_name(inout->type), pg_i64_param(inout->value, value),
+        pg_i64_param(inout->total_quantity, total), pg_i64_param(inout->expires_at, expires)};
     PGresult *r = pg_exec(c, &stmt_create, params, e);
     if (!r)
         return e->code;

@@ -106,7 +106,8 @@ static enum err_code issue_reserved(const struct coupon_service *s, int64_t coup
     switch (rc) {
     case ERR_OK:
         break;
-    case ERR_COUPON_ALREADY_ISSUED: /* the gate had forgotten this owner: keep them, free the slot */
+    case ERR_COUPON_ALREADY_ISSUED: /* the gate had forgotten this owner: keep them, free the slot
+                                     */
         s->gate.ops->release_slot(s->gate.self, coupon_id);
         break;
     case ERR_COUPON_SOLD_OUT: /* the gate was optimistic */
@@ -124,8 +125,7 @@ enum err_code coupon_service_issue(const struct coupon_service *s, int64_t coupo
                                    int64_t user_id, struct user_coupon *out, struct err *e)
 {
     if (coupon_id <= 0)
-        return err_set(e, ERR_COUPON_NOT_FOUND, "coupon %lld does not exist",
-                       (long long)coupon_id);
+        return err_set(e, ERR_COUPON_NOT_FOUND, "coupon %lld does not exist", (long long)coupon_id);
     if (user_id <= 0)
         return err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)user_id);
     if (!s->gate.ops)
