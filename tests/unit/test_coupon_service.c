@@ -231,14 +231,54 @@ static void create__validation_names_the_field(void **state)
         struct coupon c;
         const char *field;
     } bad[] = {
-        {{.name = "", .type = COUPON_TYPE_FIXED, .value = 1, .total_quantity = 1, .expires_at = now + 1}, "name"},
-        {{.name = "  ", .type = COUPON_TYPE_FIXED, .value = 1, .total_quantity = 1, .expires_at = now + 1}, "name"},
-        {{.name = "A", .type = COUPON_TYPE_FIXED, .value = 0, .total_quantity = 1, .expires_at = now + 1}, "discount_value"},
-        {{.name = "A", .type = COUPON_TYPE_RATE, .value = 101, .total_quantity = 1, .expires_at = now + 1}, "discount_value"},
-        {{.name = "A", .type = COUPON_TYPE_FIXED, .value = COUPON_FIXED_MAX + 1, .total_quantity = 1, .expires_at = now + 1}, "discount_value"},
-        {{.name = "A", .type = COUPON_TYPE_FIXED, .value = 1, .total_quantity = 0, .expires_at = now + 1}, "total_quantity"},
-        {{.name = "A", .type = COUPON_TYPE_FIXED, .value = 1, .total_quantity = COUPON_QUANTITY_MAX + 1, .expires_at = now + 1}, "total_quantity"},
-        {{.name = "A", .type = COUPON_TYPE_FIXED, .value = 1, .total_quantity = 1, .expires_at = now}, "expires_at"},
+        {{.name = "",
+          .type = COUPON_TYPE_FIXED,
+          .value = 1,
+          .total_quantity = 1,
+          .expires_at = now + 1},
+         "name"},
+        {{.name = "  ",
+          .type = COUPON_TYPE_FIXED,
+          .value = 1,
+          .total_quantity = 1,
+          .expires_at = now + 1},
+         "name"},
+        {{.name = "A",
+          .type = COUPON_TYPE_FIXED,
+          .value = 0,
+          .total_quantity = 1,
+          .expires_at = now + 1},
+         "discount_value"},
+        {{.name = "A",
+          .type = COUPON_TYPE_RATE,
+          .value = 101,
+          .total_quantity = 1,
+          .expires_at = now + 1},
+         "discount_value"},
+        {{.name = "A",
+          .type = COUPON_TYPE_FIXED,
+          .value = COUPON_FIXED_MAX + 1,
+          .total_quantity = 1,
+          .expires_at = now + 1},
+         "discount_value"},
+        {{.name = "A",
+          .type = COUPON_TYPE_FIXED,
+          .value = 1,
+          .total_quantity = 0,
+          .expires_at = now + 1},
+         "total_quantity"},
+        {{.name = "A",
+          .type = COUPON_TYPE_FIXED,
+          .value = 1,
+          .total_quantity = COUPON_QUANTITY_MAX + 1,
+          .expires_at = now + 1},
+         "total_quantity"},
+        {{.name = "A",
+          .type = COUPON_TYPE_FIXED,
+          .value = 1,
+          .total_quantity = 1,
+          .expires_at = now},
+         "expires_at"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct err e;
@@ -246,8 +286,11 @@ static void create__validation_names_the_field(void **state)
         assert_int_equal(coupon_service_create(&gated, &bad[i].c, now, &e), ERR_INVALID_REQUEST);
         assert_string_equal(e.field, bad[i].field);
     }
-    struct coupon ok = {.name = "WELCOME", .type = COUPON_TYPE_RATE, .value = 100,
-                        .total_quantity = 100, .expires_at = now + 1};
+    struct coupon ok = {.name = "WELCOME",
+                        .type = COUPON_TYPE_RATE,
+                        .value = 100,
+                        .total_quantity = 100,
+                        .expires_at = now + 1};
     struct err e;
     err_clear(&e);
     expect_function_call(repo_create);
@@ -262,8 +305,7 @@ static void list__status_filter(void **state)
     size_t n;
     struct err e;
     err_clear(&e);
-    assert_int_equal(coupon_service_list(&gated, 9, "available", out, &n, &e),
-                     ERR_INVALID_REQUEST);
+    assert_int_equal(coupon_service_list(&gated, 9, "available", out, &n, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "status");
     expect_function_call(repo_list);
     expect_value(repo_list, all, false);
