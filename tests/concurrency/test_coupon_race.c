@@ -44,12 +44,12 @@ static long long new_coupon(long long quantity)
 
 struct storm {
     long long coupon;
-    atomic_int next;         /* next user index to send */
+    atomic_int next; /* next user index to send */
     atomic_int issued, sold_out, duplicate, other;
-    void (*midway)(void);    /* run once when half the requests are sent (may be NULL) */
+    void (*midway)(void); /* run once when half the requests are sent (may be NULL) */
     atomic_bool midway_done;
-    int total;               /* requests to send */
-    bool same_user;          /* every request for first_user */
+    int total;      /* requests to send */
+    bool same_user; /* every request for first_user */
 };
 
 static void *storm_worker(void *arg)
@@ -240,9 +240,8 @@ static void two_orders_one_coupon__only_one_uses_it(void **state)
         pthread_join(t[i], NULL);
     assert_int_equal(atomic_load(&paid), 1);
     assert_int_equal(atomic_load(&refused), 1);
-    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM orders WHERE coupon_id = %lld",
-                                    user_coupon),
-                     1);
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM orders WHERE coupon_id = %lld", user_coupon), 1);
 }
 
 static int setup(void **state)
@@ -250,7 +249,8 @@ static int setup(void **state)
     (void)state;
     test_http_global_init();
     test_db_create(&db, "coupon_race");
-    PQclear(test_db_query(&db, "INSERT INTO users (name) SELECT 'u' || g FROM generate_series(1, 1000) g"));
+    PQclear(test_db_query(
+        &db, "INSERT INTO users (name) SELECT 'u' || g FROM generate_series(1, 1000) g"));
     first_user = test_db_scalar(&db, "SELECT min(id) FROM users WHERE %d = 1", 1);
     struct config cfg;
     test_server_config(&cfg, db.url);

@@ -149,6 +149,63 @@ static void both_relays__every_paid_order_delivered_once(void **state)
         test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE status <> '%s'", "SENT"), 0);
 }
 
+struct coupon_storm {
+    long long coupon, first_user;
+    atomic_int next, issued, sold_out, other;
+};
+
+static void *coupon_worker(void *arg)
+{
+    struct coupon_storm *s = arg;
+    for (;;) {
+        int i = atomic_fetch_add(&s->next, 1);
+        if (i >= 1000)
+            return NULL;
+        char url[128], body[64];
+        snprintf(url, sizeof(url), "%s/api/v1/coupons/%lld/issue", shop[i % 2].base, s->coupon);
+        snprintf(body, sizeof(body), "{\"user_id\":%lld}", s->first_user + i);
+        struct test_resp r;
+        test_http("POST", url, body, NULL, &r);
+        if (r.status == 201)
+            atomic_fetch_add(&s->issued, 1);
+        else if (r.status == 409 && strcmp(test_resp_code(&r), "COUPON_SOLD_OUT") == 0)
+            atomic_fetch_add(&s->sold_out, 1);
+        else
+            atomic_fetch_add(&s->other, 1);
+        test_resp_free(&r);
+    }
+}
+
+static void coupon_race_through_two_instances__exactly_the_quantity(void **state)
+{
+    (void)state;
+    int64_t before = test_db_scalar(&db, "SELECT coalesce(max(id), 0) FROM users WHERE %d = 1", 1);
+    PQclear(test_db_query(
+        &db, "INSERT INTO users (name) SELECT 'c' || g FROM generate_series(1, 1000) g"));
+    struct coupon_storm s = {
+        .coupon = created(shop[0].base, "/api/v1/coupons",
+                          "{\"name\":\"FCFS\",\"discount_type\":\"FIXED\",\"discount_value\":100,"
+                          "\"total_quantity\":100,\"expires_at\":\"2099-01-01T00:00:00Z\"}",
+                          1),
+        .first_user = before + 1,
+    };
+    pthread_t t[40];
+    for (int i = 0; i < 40; i++)
+        pthread_create(&t[i], NULL, coupon_worker, &s);
+    for (int i = 0; i < 40; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&s.issued), 100);
+    assert_int_equal(atomic_load(&s.sold_out), 900);
+    assert_int_equal(atomic_load(&s.other), 0);
+    assert_int_equal(test_db_scalar(&db,
+                                    "SELECT count(DISTINCT user_id) FROM user_coupons"
+                                    " WHERE coupon_id = %lld",
+                                    s.coupon),
+                     100);
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT issued_quantity FROM coupons WHERE id = %lld", s.coupon), 100);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -185,6 +242,7 @@ int main(void)
         cmocka_unit_test(oversell_through_two_instances__exactly_the_stock),
         cmocka_unit_test(double_pay_through_two_instances__only_what_the_balance_covers),
         cmocka_unit_test(both_relays__every_paid_order_delivered_once),
+        cmocka_unit_test(coupon_race_through_two_instances__exactly_the_quantity),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,260 @@
+/* test_coupons_pg.c — coupons over HTTP against PostgreSQL and Redis: campaigns, issue,
+ * listing by status, use in an order, give back on cancel, refusals. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_server.h"
+
+static struct test_db db;
+static struct test_server srv;
+
+static long long post_id(const char *path, const char *body, int admin, long expect)
+{
+    struct test_resp r;
+    test_call(srv.base, "POST", path, body, admin, &r);
+    assert_int_equal(r.status, expect);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+static long long campaign(const char *type, long long value, long long quantity)
+{
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"name\":\"C\",\"discount_type\":\"%s\",\"discount_value\":%lld,"
+             "\"total_quantity\":%lld,\"expires_at\":\"2099-12-31T23:59:59Z\"}",
+             type, value, quantity);
+    return post_id("/api/v1/coupons", body, 1, 201);
+}
+
+static long long issue(long long coupon, long long user)
+{
+    char path[96], body[64];
+    snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", coupon);
+    snprintf(body, sizeof(body), "{\"user_id\":%lld}", user);
+    return post_id(path, body, 0, 201);
+}
+
+static long long funded_user(void)
+{
+    long long u = post_id("/api/v1/users", "{\"name\":\"cu\"}", 0, 201);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
+    struct test_resp r;
+    test_call(srv.base, "POST", path, "{\"amount\":500000}", 0, &r);
+    test_resp_free(&r);
+    return u;
+}
+
+static void order_with(long long user, long long product, long long user_coupon, const char *key,
+                       struct test_resp *r)
+{
+    char url[128], header[96], body[200];
+    snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
+    snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],\"coupon_id\":%lld}",
+             user, product, user_coupon);
+    const char *headers[] = {header, NULL};
+    assert_int_equal(test_http("POST", url, body, headers, r), 0);
+}
+
+static const char *status_of(long long user, long long user_coupon)
+{
+    static char status[16];
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons", user);
+    struct test_resp r;
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    status[0] = '\0';
+    json_t *items = json_object_get(r.json, "items");
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *it = json_array_get(items, i);
+        if (json_integer_value(json_object_get(it, "id")) == user_coupon)
+            snprintf(status, sizeof(status), "%s",
+                     json_string_value(json_object_get(it, "status")));
+    }
+    test_resp_free(&r);
+    return status;
+}
+
+static void issue_list_use_cancel__status_follows(void **state)
+{
+    (void)state;
+    long long coupon = campaign("FIXED", 5000, 10), user = funded_user();
+    long long product = post_id("/api/v1/products", "{\"name\":\"p\",\"price\":39000,\"stock\":9}", 1, 201);
+    long long mine = issue(coupon, user);
+    assert_string_equal(status_of(user, mine), "AVAILABLE");
+
+    struct test_resp r;
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/coupons/%lld", coupon);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(test_resp_int(&r, "issued_quantity"), 1);
+    assert_int_equal(test_resp_int(&r, "remaining_quantity"), 9);
+    test_resp_free(&r);
+
+    order_with(user, product, mine, "cp-1", &r);
+    assert_int_equal(r.status, 201);
+    assert_int_equal(test_resp_int(&r, "discount"), 5000);
+    assert_int_equal(test_resp_int(&r, "total"), 34000);
+    assert_int_equal(test_resp_int(&r, "coupon_id"), mine);
+    long long order = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    assert_string_equal(status_of(user, mine), "USED");
+
+    /* used: a second order cannot use it */
+    order_with(user, product, mine, "cp-2", &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(test_resp_code(&r), "COUPON_NOT_USABLE");
+    test_resp_free(&r);
+
+    /* the status filter */
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=USED", user);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    test_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=AVAILABLE", user);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    test_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=used", user);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 400);
+    test_resp_free(&r);
+
+    /* cancel gives it back */
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", order);
+    test_call(srv.base, "POST", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    test_resp_free(&r);
+    assert_string_equal(status_of(user, mine), "AVAILABLE");
+    order_with(user, product, mine, "cp-3", &r);
+    assert_int_equal(r.status, 201);
+    test_resp_free(&r);
+}
+
+static void rate_coupon__rounded_down_and_fixed_capped_at_total(void **state)
+{
+    (void)state;
+    long long user = funded_user();
+    long long product = post_id("/api/v1/products", "{\"name\":\"odd\",\"price\":999,\"stock\":9}", 1, 201);
+    long long rate = issue(campaign("RATE", 15, 5), user);
+    struct test_resp r;
+    order_with(user, product, rate, "rate-1", &r);
+    assert_int_equal(r.status, 201);
+    assert_int_equal(test_resp_int(&r, "discount"), 149); /* 149.85 */
+    assert_int_equal(test_resp_int(&r, "total"), 850);
+    test_resp_free(&r);
+    long long big = issue(campaign("FIXED", 5000, 5), user);
+    order_with(user, product, big, "fixed-1", &r);
+    assert_int_equal(r.status, 201);
+    assert_int_equal(test_resp_int(&r, "discount"), 999);
+    assert_int_equal(test_resp_int(&r, "total"), 0);
+    test_resp_free(&r);
+}
+
+static void refusals__expired_foreign_unknown(void **state)
+{
+    (void)state;
+    long long owner = funded_user(), other = funded_user();
+    long long product = post_id("/api/v1/products", "{\"name\":\"r\",\"price\":1000,\"stock\":9}", 1, 201);
+    long long coupon = campaign("FIXED", 100, 5);
+    long long owned = issue(coupon, owner);
+    struct test_resp r;
+    /* another user's coupon */
+    order_with(other, product, owned, "ref-1", &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(test_resp_code(&r), "COUPON_NOT_USABLE");
+    test_resp_free(&r);
+    /* expired: the owner can no longer use it; it lists as EXPIRED; nobody can be issued one */
+    char sql[128];
+    snprintf(sql, sizeof(sql), "UPDATE coupons SET expires_at = now() - interval '1 second' WHERE id = %lld",
+             coupon);
+    PQclear(test_db_query(&db, sql));
+    order_with(owner, product, owned, "ref-2", &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(test_resp_code(&r), "COUPON_NOT_USABLE");
+    test_resp_free(&r);
+    assert_string_equal(status_of(owner, owned), "EXPIRED");
+    char path[96], body[64];
+    snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", coupon);
+    snprintf(body, sizeof(body), "{\"user_id\":%lld}", other);
+    test_call(srv.base, "POST", path, body, 0, &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(test_resp_code(&r), "COUPON_EXPIRED");
+    test_resp_free(&r);
+    /* unknown campaign, unknown user */
+    test_call(srv.base, "POST", "/api/v1/coupons/999999/issue", body, 0, &r);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(test_resp_code(&r), "COUPON_NOT_FOUND");
+    test_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", campaign("FIXED", 100, 5));
+    test_call(srv.base, "POST", path, "{\"user_id\":99999999}", 0, &r);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
+    test_resp_free(&r);
+    test_call(srv.base, "GET", "/api/v1/users/99999999/coupons", NULL, 0, &r);
+    assert_int_equal(r.status, 404);
+    test_resp_free(&r);
+    /* admin only, validated */
+    test_call(srv.base, "POST", "/api/v1/coupons",
+              "{\"name\":\"C\",\"discount_type\":\"FIXED\",\"discount_value\":1,"
+              "\"total_quantity\":1,\"expires_at\":\"2099-12-31T23:59:59Z\"}",
+              0, &r);
+    assert_int_equal(r.status, 401);
+    test_resp_free(&r);
+    test_call(srv.base, "POST", "/api/v1/coupons",
+              "{\"name\":\"C\",\"discount_type\":\"PERCENT\",\"discount_value\":1,"
+              "\"total_quantity\":1,\"expires_at\":\"2099-12-31T23:59:59Z\"}",
+              1, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_string_value(json_object_get(r.json, "field")), "discount_type");
+    test_resp_free(&r);
+    test_call(srv.base, "POST", "/api/v1/coupons",
+              "{\"name\":\"C\",\"discount_type\":\"FIXED\",\"discount_value\":1,"
+              "\"total_quantity\":1,\"expires_at\":\"next year\"}",
+              1, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_string_value(json_object_get(r.json, "field")), "expires_at");
+    test_resp_free(&r);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    test_http_global_init();
+    test_db_create(&db, "coupons");
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    test_server_start(&srv, &cfg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_server_stop(&srv);
+    test_db_drop(&db);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(issue_list_use_cancel__status_follows),
+        cmocka_unit_test(rate_coupon__rounded_down_and_fixed_capped_at_total),
+        cmocka_unit_test(refusals__expired_foreign_unknown),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
