@@ -1,7 +1,7 @@
 # Thin wrapper: the work is in scripts/ and bench/.
 .PHONY: build run test bench format format-check clean
 
-SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests tools bench -name '*.[ch]')
+SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find src tests tools bench -name '*.[ch]')
 
 build:
 	cmake -S . -B build/debug -DCMAKE_BUILD_TYPE=Debug >/dev/null

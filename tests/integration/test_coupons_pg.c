@@ -61,9 +61,10 @@ static void order_with(long long user, long long product, long long user_coupon,
     char url[128], header[96], body[200];
     snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
     snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],\"coupon_id\":%lld}",
-             user, product, user_coupon);
+    snprintf(
+        body, sizeof(body),
+        "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],\"coupon_id\":%lld}",
+        user, product, user_coupon);
     const char *headers[] = {header, NULL};
     assert_int_equal(test_http("POST", url, body, headers, r), 0);
 }
@@ -92,7 +93,8 @@ static void issue_list_use_cancel__status_follows(void **state)
 {
     (void)state;
     long long coupon = campaign("FIXED", 5000, 10), user = funded_user();
-    long long product = post_id("/api/v1/products", "{\"name\":\"p\",\"price\":39000,\"stock\":9}", 1, 201);
+    long long product =
+        post_id("/api/v1/products", "{\"name\":\"p\",\"price\":39000,\"stock\":9}", 1, 201);
     long long mine = issue(coupon, user);
     assert_string_equal(status_of(user, mine), "AVAILABLE");
 
@@ -148,7 +150,8 @@ static void rate_coupon__rounded_down_and_fixed_capped_at_total(void **state)
 {
     (void)state;
     long long user = funded_user();
-    long long product = post_id("/api/v1/products", "{\"name\":\"odd\",\"price\":999,\"stock\":9}", 1, 201);
+    long long product =
+        post_id("/api/v1/products", "{\"name\":\"odd\",\"price\":999,\"stock\":9}", 1, 201);
     long long rate = issue(campaign("RATE", 15, 5), user);
     struct test_resp r;
     order_with(user, product, rate, "rate-1", &r);
@@ -168,7 +171,8 @@ static void refusals__expired_foreign_unknown(void **state)
 {
     (void)state;
     long long owner = funded_user(), other = funded_user();
-    long long product = post_id("/api/v1/products", "{\"name\":\"r\",\"price\":1000,\"stock\":9}", 1, 201);
+    long long product =
+        post_id("/api/v1/products", "{\"name\":\"r\",\"price\":1000,\"stock\":9}", 1, 201);
     long long coupon = campaign("FIXED", 100, 5);
     long long owned = issue(coupon, owner);
     struct test_resp r;
@@ -179,8 +183,8 @@ static void refusals__expired_foreign_unknown(void **state)
     test_resp_free(&r);
     /* expired: the owner can no longer use it; it lists as EXPIRED; nobody can be issued one */
     char sql[128];
-    snprintf(sql, sizeof(sql), "UPDATE coupons SET expires_at = now() - interval '1 second' WHERE id = %lld",
-             coupon);
+    snprintf(sql, sizeof(sql),
+             "UPDATE coupons SET expires_at = now() - interval '1 second' WHERE id = %lld", coupon);
     PQclear(test_db_query(&db, sql));
     order_with(owner, product, owned, "ref-2", &r);
     assert_int_equal(r.status, 409);
