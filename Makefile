@@ -17,7 +17,7 @@ bench:
 	bench/run
 
 format:
-	clang-format -i $(SOURCES)
+	@clang-format -i $(SOURCES)
 
 format-check:
 	@clang-format --dry-run --Werror $(SOURCES)
