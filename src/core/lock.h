@@ -1,0 +1,33 @@
+/* lock.h — the port of a distributed mutual-exclusion lock (implemented over Redis). */
+#ifndef SHOPD_CORE_LOCK_H
+#define SHOPD_CORE_LOCK_H
+
+#include <stdbool.h>
+
+#include "core/err.h"
+
+enum { LOCK_TOKEN_LEN = 33 }; /* 32 hex characters + NUL */
+
+/*
+ * A lock on a named resource. Take it before a database transaction begins
+ * and release it after commit or rollback, never inside: it narrows
+ * contention; the database still holds every invariant.
+ */
+struct lock_port_ops {
+    /*
+     * Waits (bounded) for key and fills token (this holder's proof). ERR_OK;
+     * ERR_UNAVAILABLE when the wait timed out (another holder kept it). When
+     * the lock service itself is unreachable, *held = false and ERR_OK: the
+     * caller proceeds on the database's guarantees alone (fail open).
+     */
+    enum err_code (*acquire)(void *self, const char *key, char token[LOCK_TOKEN_LEN], bool *held,
+                             struct err *e);
+    /* Releases key only if token still holds it (never another holder's lock). */
+    void (*release)(void *self, const char *key, const char *token);
+};
+struct lock_port {
+    const struct lock_port_ops *ops; /* NULL: no locking */
+    void *self;
+};
+
+#endif

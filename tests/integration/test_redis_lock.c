@@ -1,0 +1,263 @@
+/*
+ * test_redis_lock.c — the distributed lock against a real Redis: mutual
+ * exclusion across threads and across processes, expiry of a dead holder,
+ * a stale token unable to release a newer holder's lock, the wait timeout,
+ * and failing open when Redis is unreachable.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "infra/redis_lock.h"
+#include "support/test_db.h"
+
+static char ns[64];
+
+static struct redis_lock *new_lock(struct redis_pool *pool, unsigned lease_ms, unsigned wait_ms)
+{
+    struct redis_lock_config cfg = {.redis = pool,
+                                    .ns = ns,
+                                    .lease_ms = lease_ms,
+                                    .wait_ms = wait_ms,
+                                    .backoff_min_ms = 1,
+                                    .backoff_max_ms = 20};
+    return redis_lock_new(&cfg);
+}
+
+static struct redis_pool *new_pool(void)
+{
+    struct err e;
+    err_clear(&e);
+    struct redis_pool *p = redis_pool_new(test_redis_url(), 1000, &e);
+    assert_non_null(p);
+    return p;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Reads, pauses, writes a Redis counter: loses updates unless callers exclude each other. */
+static void unsafe_increment(struct redis_pool *pool, const char *counter)
+{
+    struct err e;
+    err_clear(&e);
+    redisReply *r = redis_command(pool, &e, "GET %s", counter);
+    long long v = r && r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+    freeReplyObject(r);
+    sleep_ms(1);
+    freeReplyObject(redis_command(pool, &e, "SET %s %lld", counter, v + 1));
+}
+
+struct worker {
+    struct redis_pool *pool;
+    struct redis_lock *lock;
+    const char *counter;
+    int rounds;
+    atomic_int *inside, *overlaps;
+};
+
+static void *locked_loop(void *arg)
+{
+    struct worker *w = arg;
+    struct lock_port port = redis_lock_port(w->lock);
+    for (int i = 0; i < w->rounds; i++) {
+        char token[LOCK_TOKEN_LEN];
+        bool held = false;
+        struct err e;
+        err_clear(&e);
+        assert_int_equal(port.ops->acquire(port.self, "user:1", token, &held, &e), ERR_OK);
+        assert_true(held);
+        if (atomic_fetch_add(w->inside, 1) != 0)
+            atomic_fetch_add(w->overlaps, 1);
+        unsafe_increment(w->pool, w->counter);
+        atomic_fetch_sub(w->inside, 1);
+        port.ops->release(port.self, "user:1", token);
+    }
+    return NULL;
+}
+
+static long long counter_value(struct redis_pool *pool, const char *counter)
+{
+    struct err e;
+    err_clear(&e);
+    redisReply *r = redis_command(pool, &e, "GET %s", counter);
+    long long v = r && r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+    freeReplyObject(r);
+    return v;
+}
+
+static void threads__exclude_each_other(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = new_pool();
+    struct redis_lock *lock = new_lock(pool, 5000, 10000);
+    char counter[96];
+    snprintf(counter, sizeof(counter), "%s:counter:threads", ns);
+    atomic_int inside, overlaps;
+    atomic_init(&inside, 0);
+    atomic_init(&overlaps, 0);
+    enum { THREADS = 8, ROUNDS = 25 };
+    struct worker w = {pool, lock, counter, ROUNDS, &inside, &overlaps};
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, locked_loop, &w);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&overlaps), 0);
+    assert_int_equal(counter_value(pool, counter), THREADS * ROUNDS);
+    redis_lock_free(lock);
+    redis_pool_free(pool);
+}
+
+static void processes__exclude_each_other(void **state)
+{
+    (void)state;
+    char counter[96];
+    snprintf(counter, sizeof(counter), "%s:counter:processes", ns);
+    enum { ROUNDS = 60 };
+    pid_t child = fork();
+    if (child == 0) {
+        struct redis_pool *pool = new_pool();
+        struct redis_lock *lock = new_lock(pool, 5000, 10000);
+        atomic_int inside, overlaps;
+        atomic_init(&inside, 0);
+        atomic_init(&overlaps, 0);
+        struct worker w = {pool, lock, counter, ROUNDS, &inside, &overlaps};
+        locked_loop(&w);
+        redis_lock_free(lock);
+        redis_pool_free(pool);
+        _exit(0);
+    }
+    struct redis_pool *pool = new_pool();
+    struct redis_lock *lock = new_lock(pool, 5000, 10000);
+    atomic_int inside, overlaps;
+    atomic_init(&inside, 0);
+    atomic_init(&overlaps, 0);
+    struct worker w = {pool, lock, counter, ROUNDS, &inside, &overlaps};
+    locked_loop(&w);
+    int status = 0;
+    waitpid(child, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(counter_value(pool, counter), 2 * ROUNDS);
+    redis_lock_free(lock);
+    redis_pool_free(pool);
+}
+
+static void dead_holder__lease_expires_and_frees_the_lock(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = new_pool();
+    struct redis_lock *dead = new_lock(pool, 200, 0);
+    struct redis_lock *next = new_lock(pool, 5000, 3000);
+    struct lock_port a = redis_lock_port(dead), b = redis_lock_port(next);
+    char t1[LOCK_TOKEN_LEN], t2[LOCK_TOKEN_LEN];
+    bool held;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(a.ops->acquire(a.self, "dead", t1, &held, &e), ERR_OK);
+    assert_true(held);
+    /* the holder "dies": it never releases; the next one gets in once the lease ends */
+    assert_int_equal(b.ops->acquire(b.self, "dead", t2, &held, &e), ERR_OK);
+    assert_true(held);
+    assert_string_not_equal(t1, t2);
+    b.ops->release(b.self, "dead", t2);
+    redis_lock_free(dead);
+    redis_lock_free(next);
+    redis_pool_free(pool);
+}
+
+static void stale_token__cannot_release_the_next_holders_lock(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = new_pool();
+    struct redis_lock *slow = new_lock(pool, 100, 0);
+    struct redis_lock *fast = new_lock(pool, 5000, 2000);
+    struct redis_lock *third = new_lock(pool, 5000, 50);
+    struct lock_port a = redis_lock_port(slow), b = redis_lock_port(fast),
+                     c = redis_lock_port(third);
+    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN], tc[LOCK_TOKEN_LEN];
+    bool held;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(a.ops->acquire(a.self, "stale", ta, &held, &e), ERR_OK);
+    sleep_ms(150); /* a's lease runs out while it still "works" */
+    assert_int_equal(b.ops->acquire(b.self, "stale", tb, &held, &e), ERR_OK);
+    assert_true(held);
+    a.ops->release(a.self, "stale",
+                   ta); /* late release with a stale token: must not free b's lock */
+    err_clear(&e);
+    assert_int_equal(c.ops->acquire(c.self, "stale", tc, &held, &e), ERR_UNAVAILABLE);
+    b.ops->release(b.self, "stale", tb);
+    assert_int_equal(c.ops->acquire(c.self, "stale", tc, &held, &e), ERR_OK);
+    assert_true(held);
+    c.ops->release(c.self, "stale", tc);
+    redis_lock_free(slow);
+    redis_lock_free(fast);
+    redis_lock_free(third);
+    redis_pool_free(pool);
+}
+
+static void wait_timeout__documented_error(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = new_pool();
+    struct redis_lock *holder = new_lock(pool, 5000, 0), *waiter = new_lock(pool, 5000, 100);
+    struct lock_port h = redis_lock_port(holder), w = redis_lock_port(waiter);
+    char th[LOCK_TOKEN_LEN], tw[LOCK_TOKEN_LEN];
+    bool held;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(h.ops->acquire(h.self, "busy", th, &held, &e), ERR_OK);
+    assert_int_equal(w.ops->acquire(w.self, "busy", tw, &held, &e), ERR_UNAVAILABLE);
+    assert_false(held);
+    assert_non_null(strstr(e.detail, "retry"));
+    h.ops->release(h.self, "busy", th);
+    redis_lock_free(holder);
+    redis_lock_free(waiter);
+    redis_pool_free(pool);
+}
+
+static void redis_unreachable__fails_open(void **state)
+{
+    (void)state;
+    struct err e;
+    err_clear(&e);
+    struct redis_pool *pool = redis_pool_new("redis://127.0.0.1:1/0", 200, &e);
+    struct redis_lock *lock = new_lock(pool, 5000, 100);
+    struct lock_port p = redis_lock_port(lock);
+    char t[LOCK_TOKEN_LEN];
+    bool held = true;
+    assert_int_equal(p.ops->acquire(p.self, "any", t, &held, &e), ERR_OK);
+    assert_false(held);
+    p.ops->release(p.self, "any", t); /* harmless */
+    redis_lock_free(lock);
+    redis_pool_free(pool);
+}
+
+int main(void)
+{
+    snprintf(ns, sizeof(ns), "locktest%ld", (long)getpid());
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(threads__exclude_each_other),
+        cmocka_unit_test(processes__exclude_each_other),
+        cmocka_unit_test(dead_holder__lease_expires_and_frees_the_lock),
+        cmocka_unit_test(stale_token__cannot_release_the_next_holders_lock),
+        cmocka_unit_test(wait_timeout__documented_error),
+        cmocka_unit_test(redis_unreachable__fails_open),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
