@@ -16,6 +16,7 @@
 #include "infra/idempotency_reaper.h"
 #include "infra/outbox_relay.h"
 #include "infra/redis.h"
+#include "infra/redis_lock.h"
 #include "order/adapters/order_http.h"
 #include "order/adapters/order_pg.h"
 #include "order/app/place_order.h"
@@ -37,6 +38,7 @@ struct app {
     struct product_service products;
     struct point_service points;
     struct coupon_gate_redis *gate;
+    struct redis_lock *user_lock;
     struct coupon_service coupons;
     struct pg_outbox outbox;
     struct outbox_relay *relay;
@@ -127,6 +129,22 @@ struct app *app_new(const struct config *cfg, struct err *e)
     a->points.repo = point_repo_pg(a->pg);
     a->points.charge_max = a->cfg.charge_max;
     a->points.balance_max = a->cfg.balance_max;
+    if (a->cfg.user_lock) {
+        struct redis_lock_config lock_cfg = {
+            .redis = a->redis,
+            .ns = a->cfg.redis_namespace,
+            .lease_ms = a->cfg.lock_lease_ms,
+            .wait_ms = a->cfg.lock_wait_ms,
+            .backoff_min_ms = 2,
+            .backoff_max_ms = 50,
+        };
+        a->user_lock = redis_lock_new(&lock_cfg);
+        if (!a->user_lock) {
+            err_set(e, ERR_INTERNAL, "out of memory");
+            goto out_free;
+        }
+        a->points.locks = redis_lock_port(a->user_lock);
+    }
     a->coupons.repo = coupon_repo_pg(a->pg);
     if (a->cfg.coupon_gate) {
         a->gate = coupon_gate_redis_new(a->redis, a->cfg.redis_namespace);
@@ -164,6 +182,7 @@ struct app *app_new(const struct config *cfg, struct err *e)
         .idempotency = pg_idempotency_port(a->pg),
         .events = pg_outbox_port(&a->outbox),
         .presenter = order_http_presenter(),
+        .locks = a->points.locks,
         .max_attempts = 3,
     };
     build_routes(a);
@@ -228,6 +247,7 @@ void app_free(struct app *a)
     idempotency_reaper_stop(a->reaper);
     metrics_free(a->metrics);
     coupon_gate_redis_free(a->gate);
+    redis_lock_free(a->user_lock);
     redis_pool_free(a->redis);
     pg_pool_free(a->pg);
     free(a);

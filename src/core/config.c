@@ -106,6 +106,9 @@ static void config_defaults(struct config *cfg)
     cfg->reaper_interval_ms = 600000;
     cfg->coupon_gate = true;
     strcpy(cfg->redis_namespace, "shopd");
+    cfg->user_lock = true;
+    cfg->lock_wait_ms = 2000;
+    cfg->lock_lease_ms = 30000;
 }
 
 /* Reads an unsigned setting in [min, max] into *out when the variable is set. */
@@ -214,12 +217,22 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
             return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_REDIS_NAMESPACE",
                                  "SHOPD_REDIS_NAMESPACE must not contain spaces or braces");
     }
+    if ((v = lookup("SHOPD_USER_LOCK", ud)) && parse_bool("SHOPD_USER_LOCK", v, &cfg->user_lock, e))
+        return e->code;
+    if (load_unsigned(lookup, ud, "SHOPD_LOCK_WAIT_MS", 0, 600000, &cfg->lock_wait_ms, e) ||
+        load_unsigned(lookup, ud, "SHOPD_LOCK_LEASE_MS", 100, 3600000, &cfg->lock_lease_ms, e))
+        return e->code;
     if ((v = lookup("SHOPD_COUPON_GATE", ud)) &&
         parse_bool("SHOPD_COUPON_GATE", v, &cfg->coupon_gate, e))
         return e->code;
     if ((v = lookup("SHOPD_OUTBOX_RELAY", ud)) &&
         parse_bool("SHOPD_OUTBOX_RELAY", v, &cfg->outbox_relay, e))
         return e->code;
+    if (cfg->lock_lease_ms <= cfg->db_statement_timeout_ms)
+        return err_set_field(
+            e, ERR_INVALID_REQUEST, "SHOPD_LOCK_LEASE_MS",
+            "SHOPD_LOCK_LEASE_MS (%u) must exceed SHOPD_DB_STATEMENT_TIMEOUT_MS (%u)",
+            cfg->lock_lease_ms, cfg->db_statement_timeout_ms);
     if (cfg->charge_max > cfg->balance_max)
         return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_CHARGE_MAX",
                              "SHOPD_CHARGE_MAX (%lld) must not exceed SHOPD_BALANCE_MAX (%lld)",

@@ -38,6 +38,9 @@ struct config {
     unsigned reaper_interval_ms;    /* SHOPD_REAPER_INTERVAL_MS, how often expired keys go */
     bool coupon_gate;               /* SHOPD_COUPON_GATE, Redis in front of issuance */
     char redis_namespace[64];       /* SHOPD_REDIS_NAMESPACE, prefix of every Redis key */
+    bool user_lock;                 /* SHOPD_USER_LOCK, per-user Redis lock around payments */
+    unsigned lock_wait_ms;          /* SHOPD_LOCK_WAIT_MS, then 503 with Retry-After */
+    unsigned lock_lease_ms;         /* SHOPD_LOCK_LEASE_MS, a dead holder's lock frees itself */
 };
 
 /* Looks up one variable; returns NULL when unset. ud is passed through. */

@@ -74,6 +74,8 @@ void http_dispatch(const struct router *r, const char *admin_token, struct http_
             err_set(&e, ERR_INTERNAL, "internal error");
         }
         problem_respond(resp, &e);
+        if (rc == ERR_UNAVAILABLE) /* a busy user lock, a database restart: worth a retry */
+            http_resp_header(resp, "Retry-After", "1");
     } else if (resp->status == 0) {
         err_set(&e, ERR_INTERNAL, "handler produced no response");
         log_error("handler %s %s produced no response", http_method_name(req->method), rt->pattern);

@@ -4,13 +4,15 @@
 
 #include <stdbool.h>
 
+#include "core/lock.h"
 #include "point/point.h"
 
 /* Repository (borrowed) and limits. Plain data, safe to share across threads. */
 struct point_service {
     struct point_repo repo;
-    int64_t charge_max;  /* largest single charge */
-    int64_t balance_max; /* a balance never exceeds this */
+    int64_t charge_max;     /* largest single charge */
+    int64_t balance_max;    /* a balance never exceeds this */
+    struct lock_port locks; /* per-user lock around charges (ops NULL: none) */
 };
 
 /* A page of ledger rows; items malloc'd, free with point_history_cleanup. */

@@ -153,14 +153,18 @@ static enum err_code orders_save(void *self, struct order *o, struct err *e)
     o->id = 42;
     return ERR_OK;
 }
+/* cancel reads the order first, to know whose lock to take */
 static enum err_code orders_get(void *self, int64_t id, struct order *out, struct err *e)
 {
     (void)self;
-    (void)id;
-    (void)out;
-    (void)e;
-    fail_msg("get is not part of these use cases");
-    return ERR_INTERNAL;
+    function_called();
+    check_expected(id);
+    enum err_code rc = mock_type(enum err_code);
+    if (rc)
+        return err_set(e, rc, "no such order");
+    out->id = id;
+    out->user_id = 7;
+    return ERR_OK;
 }
 static enum err_code orders_list(void *self, int64_t user_id, size_t limit, struct order *out,
                                  size_t *n, struct err *e)
@@ -272,6 +276,27 @@ static char *present_error(void *self, const struct err *e)
 }
 static const struct order_presenter_ops presenter_ops = {present_order, present_list,
                                                          present_error};
+
+/* ---- per-user lock ---- */
+static enum err_code lock_acquire(void *self, const char *key, char token[LOCK_TOKEN_LEN],
+                                  bool *held, struct err *e)
+{
+    (void)self;
+    function_called();
+    check_expected(key);
+    strcpy(token, "tok");
+    enum err_code rc = mock_type(enum err_code);
+    *held = rc == ERR_OK;
+    return rc ? err_set(e, rc, "lock busy") : ERR_OK;
+}
+static void lock_release(void *self, const char *key, const char *token)
+{
+    (void)self;
+    (void)token;
+    function_called();
+    check_expected(key);
+}
+static const struct lock_port_ops lock_ops = {lock_acquire, lock_release};
 
 static const struct order_deps deps = {
     .tx = {&tx_ops, NULL},
@@ -600,9 +625,17 @@ static void place__invalid_requests__no_port_touched(void **state)
     assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_INVALID_REQUEST);
 }
 
+static void expect_order_read(enum err_code rc)
+{
+    expect_function_call(orders_get);
+    expect_value(orders_get, id, 42);
+    will_return(orders_get, rc);
+}
+
 static void cancel__gives_everything_back_then_announces(void **state)
 {
     (void)state;
+    expect_order_read(ERR_OK);
     expect_function_call(tx_begin);
     expect_function_call(orders_cancel);
     expect_value(orders_cancel, id, 42);
@@ -633,6 +666,7 @@ static void cancel__gives_everything_back_then_announces(void **state)
 static void cancel__not_cancellable__nothing_given_back(void **state)
 {
     (void)state;
+    expect_order_read(ERR_OK);
     expect_function_call(tx_begin);
     expect_function_call(orders_cancel);
     expect_value(orders_cancel, id, 42);
@@ -644,6 +678,48 @@ static void cancel__not_cancellable__nothing_given_back(void **state)
     err_clear(&e);
     assert_int_equal(cancel_order(&deps, 42, &out, &e), ERR_ORDER_NOT_CANCELLABLE);
     assert_int_equal(cancel_order(&deps, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    expect_order_read(ERR_ORDER_NOT_FOUND); /* unknown order: nothing else, not even a lock */
+    assert_int_equal(cancel_order(&deps, 42, &out, &e), ERR_ORDER_NOT_FOUND);
+}
+
+static void place__user_lock_around_the_whole_transaction(void **state)
+{
+    (void)state;
+    struct order_deps locked = deps;
+    locked.locks = (struct lock_port){&lock_ops, NULL};
+    expect_function_call(lock_acquire);
+    expect_string(lock_acquire, key, "user:7");
+    will_return(lock_acquire, ERR_OK);
+    expect_start();
+    expect_take_one(ERR_OK);
+    expect_save(6000, ERR_OK);
+    expect_pay(6000, ERR_OK);
+    expect_paid_and_committed();
+    expect_function_call(lock_release);
+    expect_string(lock_release, key, "user:7");
+
+    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
+    struct order_result out;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    order_result_cleanup(&out);
+}
+
+static void place__lock_wait_times_out__nothing_else_runs(void **state)
+{
+    (void)state;
+    struct order_deps locked = deps;
+    locked.locks = (struct lock_port){&lock_ops, NULL};
+    expect_function_call(lock_acquire);
+    expect_string(lock_acquire, key, "user:7");
+    will_return(lock_acquire, ERR_UNAVAILABLE);
+
+    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
+    struct order_result out;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
 }
 
 int main(void)
@@ -661,6 +737,8 @@ int main(void)
         cmocka_unit_test(place__replay__first_outcome_and_nothing_taken),
         cmocka_unit_test(place__key_in_progress__refused_and_nothing_recorded),
         cmocka_unit_test(place__invalid_requests__no_port_touched),
+        cmocka_unit_test(place__user_lock_around_the_whole_transaction),
+        cmocka_unit_test(place__lock_wait_times_out__nothing_else_runs),
         cmocka_unit_test(cancel__gives_everything_back_then_announces),
         cmocka_unit_test(cancel__not_cancellable__nothing_given_back),
     };

@@ -47,7 +47,18 @@ enum err_code cancel_order(const struct order_deps *d, int64_t order_id, struct 
         return err_set(e, ERR_ORDER_NOT_FOUND, "order %lld does not exist", (long long)order_id);
     struct order o;
     memset(&o, 0, sizeof(o));
-    enum err_code rc = ERR_OK;
+    /* whose order it is decides the lock: read it first (outside any transaction) */
+    enum err_code rc = d->orders.ops->get(d->orders.self, order_id, &o, e);
+    if (rc != ERR_OK)
+        return rc;
+    int64_t user_id = o.user_id;
+    char token[LOCK_TOKEN_LEN];
+    bool locked = false;
+    rc = order_lock_user(d, user_id, token, &locked, e);
+    if (rc != ERR_OK) {
+        order_cleanup(&o);
+        return rc;
+    }
     int attempts = d->max_attempts > 0 ? d->max_attempts : 1;
     for (int i = 1; i <= attempts; i++) {
         bool retry;
@@ -57,6 +68,7 @@ enum err_code cancel_order(const struct order_deps *d, int64_t order_id, struct 
         if (rc == ERR_OK || !retry)
             break;
     }
+    order_unlock_user(d, user_id, token, locked);
     order_cleanup(&o);
     return rc;
 }

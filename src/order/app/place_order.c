@@ -2,6 +2,7 @@
  * save, pay, publish, record the outcome, commit; retry on serialization failure. */
 #include "order/app/place_order.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,31 @@ bool order_error_is_refusal(enum err_code code)
     default:
         return false;
     }
+}
+
+static void user_lock_key(int64_t user_id, char key[32])
+{
+    snprintf(key, 32, "user:%lld", (long long)user_id);
+}
+
+enum err_code order_lock_user(const struct order_deps *d, int64_t user_id,
+                              char token[LOCK_TOKEN_LEN], bool *locked, struct err *e)
+{
+    *locked = false;
+    if (!d->locks.ops)
+        return ERR_OK;
+    char key[32];
+    user_lock_key(user_id, key);
+    return d->locks.ops->acquire(d->locks.self, key, token, locked, e);
+}
+
+void order_unlock_user(const struct order_deps *d, int64_t user_id, const char *token, bool locked)
+{
+    if (!locked)
+        return;
+    char key[32];
+    user_lock_key(user_id, key);
+    d->locks.ops->release(d->locks.self, key, token);
 }
 
 void order_result_cleanup(struct order_result *out)
@@ -154,6 +180,11 @@ enum err_code place_order(const struct order_deps *d, const struct place_order_c
         goto out_free;
     }
 
+    /* the user's lock is taken before the transaction and released after it ends */
+    char token[LOCK_TOKEN_LEN];
+    bool locked = false;
+    if ((rc = order_lock_user(d, cmd->user_id, token, &locked, e)) != ERR_OK)
+        goto out_free;
     int attempts = d->max_attempts > 0 ? d->max_attempts : 1;
     for (int i = 1; i <= attempts; i++) {
         bool retry;
@@ -162,6 +193,7 @@ enum err_code place_order(const struct order_deps *d, const struct place_order_c
         if (rc == ERR_OK || !retry)
             break;
     }
+    order_unlock_user(d, cmd->user_id, token, locked);
 
 out_free:
     free(fingerprint);

@@ -2,6 +2,7 @@
 #ifndef SHOPD_ORDER_APP_PLACE_ORDER_H
 #define SHOPD_ORDER_APP_PLACE_ORDER_H
 
+#include "core/lock.h"
 #include "order/app/ports.h"
 
 /* Everything the use cases call (all borrowed). Plain data; share across threads freely. */
@@ -14,7 +15,8 @@ struct order_deps {
     struct idempotency_port idempotency;
     struct event_port events;
     struct order_presenter presenter;
-    int max_attempts; /* transaction attempts on serialization failure/deadlock (>= 1) */
+    struct lock_port locks; /* per-user lock around each use case (ops NULL: none) */
+    int max_attempts;       /* transaction attempts on serialization failure/deadlock (>= 1) */
 };
 
 struct place_order_cmd {
@@ -47,6 +49,16 @@ enum err_code place_order(const struct order_deps *d, const struct place_order_c
 
 /* True for the business refusals that are recorded and replayed (404s and 409s of orders). */
 bool order_error_is_refusal(enum err_code code);
+
+/*
+ * Takes the per-user lock ("user:<id>") when d has a lock port: ERR_OK with
+ * *locked telling whether it is held (a lock service that is down is not an
+ * error: the database holds the rules), or ERR_UNAVAILABLE when the wait
+ * timed out. Release with order_unlock_user after the transaction ended.
+ */
+enum err_code order_lock_user(const struct order_deps *d, int64_t user_id,
+                              char token[LOCK_TOKEN_LEN], bool *locked, struct err *e);
+void order_unlock_user(const struct order_deps *d, int64_t user_id, const char *token, bool locked);
 
 /* Frees out->body. */
 void order_result_cleanup(struct order_result *out);
