@@ -26,6 +26,9 @@
 #include "product/product_http.h"
 #include "product/product_repo_pg.h"
 #include "product/product_service.h"
+#include "ranking/ranking_http.h"
+#include "ranking/ranking_repo_pg.h"
+#include "ranking/ranking_service.h"
 
 enum { APP_MAX_ROUTES = 32, APP_MAX_BODY = 64 * 1024 };
 
@@ -40,6 +43,7 @@ struct app {
     struct coupon_gate_redis *gate;
     struct redis_lock *user_lock;
     struct coupon_service coupons;
+    struct ranking_service ranking;
     struct pg_outbox outbox;
     struct outbox_relay *relay;
     struct idempotency_reaper *reaper;
@@ -70,6 +74,7 @@ static void build_routes(struct app *a)
     add_route(a, HTTP_GET, "/metrics", ops_http_metrics, &a->ops, false);
     add_route(a, HTTP_GET, "/api/v1/products", product_http_list, &a->products, false);
     add_route(a, HTTP_POST, "/api/v1/products", product_http_create, &a->products, true);
+    add_route(a, HTTP_GET, "/api/v1/products/popular", ranking_http_popular, &a->ranking, false);
     add_route(a, HTTP_GET, "/api/v1/products/{id}", product_http_get, &a->products, false);
     add_route(a, HTTP_POST, "/api/v1/users", point_http_create_user, &a->points, false);
     add_route(a, HTTP_GET, "/api/v1/users/{id}/points", point_http_balance, &a->points, false);
@@ -146,6 +151,7 @@ struct app *app_new(const struct config *cfg, struct err *e)
         a->points.locks = redis_lock_port(a->user_lock);
     }
     a->coupons.repo = coupon_repo_pg(a->pg);
+    a->ranking.repo = ranking_repo_pg(a->pg);
     if (a->cfg.coupon_gate) {
         a->gate = coupon_gate_redis_new(a->redis, a->cfg.redis_namespace);
         if (!a->gate) {

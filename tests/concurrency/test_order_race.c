@@ -282,6 +282,12 @@ static void storm_of_orders_and_cancels__money_and_stock_conserved(void **state)
                                   " WHERE o.status = 'PAID' AND l.product_id IN (%s)",
                                   pids);
     assert_int_equal(initial_stock - left, sold);
+    /* the daily sales behind "popular products" count exactly the units of paid orders */
+    assert_int_equal(test_db_scalar(&db,
+                                    "SELECT coalesce(sum(quantity), 0) FROM product_sales_daily"
+                                    " WHERE product_id IN (%s)",
+                                    pids),
+                     sold);
     /* every ledger adds up to its balance */
     assert_int_equal(test_db_scalar(&db,
                                     "SELECT count(*) FROM users u WHERE id IN (%s) AND balance <>"

@@ -80,10 +80,11 @@ static enum err_code stock_take(void *self, struct order_line *lines, size_t n, 
     return rc;
 }
 static enum err_code stock_give_back(void *self, const struct order_line *lines, size_t n,
-                                     struct err *e)
+                                     int64_t sold_at, struct err *e)
 {
     (void)self;
     (void)lines;
+    (void)sold_at;
     (void)e;
     function_called();
     check_expected(n);

@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include "order/adapters/order_pg.h"
+#include "order/adapters/pg_arrays.h"
 
 /*
- * The order and all its lines in one statement. Line names come from the
- * product rows this transaction has just locked, so they equal what the
- * stock port read.
+ * The order, all its lines and the day's sales counters in one statement.
+ * Line names come from the product rows this transaction has just locked,
+ * so they equal what the stock port read. now() is the transaction's start,
+ * the same instant as created_at, so the sales day is the order's UTC day.
  */
 static const struct pg_stmt stmt_save = {
     "order_save",
@@ -19,7 +21,12 @@ static const struct pg_stmt stmt_save = {
     "       SELECT o.id, x.product_id, p.name, x.unit_price, x.quantity, x.amount"
     "         FROM o, unnest($6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])"
     "                 AS x(product_id, unit_price, quantity, amount)"
-    "         JOIN products p ON p.id = x.product_id)"
+    "         JOIN products p ON p.id = x.product_id),"
+    " s AS (INSERT INTO product_sales_daily (day, product_id, quantity)"
+    "       SELECT (now() AT TIME ZONE 'UTC')::date, x.product_id, x.quantity"
+    "         FROM unnest($6::bigint[], $8::bigint[]) AS x(product_id, quantity)"
+    "       ON CONFLICT (day, product_id)"
+    "       DO UPDATE SET quantity = product_sales_daily.quantity + EXCLUDED.quantity)"
     " SELECT id, created FROM o",
     9};
 
@@ -48,33 +55,15 @@ static const struct pg_stmt stmt_cancel = {
     1};
 static const struct pg_stmt stmt_exists = {"order_exists", "SELECT 1 FROM orders WHERE id = $1", 1};
 
-/* "{a,b,c}" of one int64 field of every line; malloc'd. */
-static char *line_array(const struct order_line *lines, size_t n, size_t field_offset)
-{
-    char *buf = malloc(n * 21 + 3);
-    if (!buf)
-        return NULL;
-    size_t used = 0;
-    buf[used++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        int64_t v;
-        memcpy(&v, (const char *)&lines[i] + field_offset, sizeof(v));
-        used += (size_t)sprintf(buf + used, "%s%lld", i ? "," : "", (long long)v);
-    }
-    buf[used++] = '}';
-    buf[used] = '\0';
-    return buf;
-}
-
 static enum err_code repo_save(void *self, struct order *o, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
-    char *ids = line_array(o->lines, o->n_lines, offsetof(struct order_line, product_id));
-    char *prices = line_array(o->lines, o->n_lines, offsetof(struct order_line, unit_price));
-    char *qtys = line_array(o->lines, o->n_lines, offsetof(struct order_line, quantity));
-    char *amounts = line_array(o->lines, o->n_lines, offsetof(struct order_line, amount));
+    char *ids = pg_line_array(o->lines, o->n_lines, offsetof(struct order_line, product_id));
+    char *prices = pg_line_array(o->lines, o->n_lines, offsetof(struct order_line, unit_price));
+    char *qtys = pg_line_array(o->lines, o->n_lines, offsetof(struct order_line, quantity));
+    char *amounts = pg_line_array(o->lines, o->n_lines, offsetof(struct order_line, amount));
     enum err_code rc = ERR_OK;
     if (!ids || !prices || !qtys || !amounts) {
         rc = err_set(e, ERR_INTERNAL, "out of memory");

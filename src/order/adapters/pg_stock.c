@@ -1,8 +1,11 @@
 /* pg_stock.c — stock taken and given back with conditional UPDATEs, one row at a time. */
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "order/adapters/order_pg.h"
+#include "order/adapters/pg_arrays.h"
 
 /* Never read-modify-write: the WHERE clause is the check, re-evaluated after any wait. */
 static const struct pg_stmt stmt_take = {
@@ -14,6 +17,13 @@ static const struct pg_stmt stmt_left = {"order_stock_left",
                                          "SELECT stock FROM products WHERE id = $1", 1};
 static const struct pg_stmt stmt_give_back = {
     "order_stock_give_back", "UPDATE products SET stock = stock + $2 WHERE id = $1", 2};
+/* After every stock row: the units leave the sales of the order's own UTC day. */
+static const struct pg_stmt stmt_unsell = {
+    "order_stock_unsell",
+    "UPDATE product_sales_daily s SET quantity = s.quantity - x.quantity"
+    "  FROM unnest($2::bigint[], $3::bigint[]) AS x(product_id, quantity)"
+    " WHERE s.day = (to_timestamp($1) AT TIME ZONE 'UTC')::date AND s.product_id = x.product_id",
+    3};
 
 /* Why a take changed nothing: unknown product, or too little left. */
 static enum err_code explain_refusal(struct pg_conn *c, const struct order_line *l, struct err *e)
@@ -61,8 +71,25 @@ static enum err_code stock_take(void *self, struct order_line *lines, size_t n, 
     return ERR_OK;
 }
 
+static enum err_code unsell(struct pg_conn *c, const struct order_line *lines, size_t n,
+                            int64_t sold_at, struct err *e)
+{
+    char *ids = pg_line_array(lines, n, offsetof(struct order_line, product_id));
+    char *qtys = pg_line_array(lines, n, offsetof(struct order_line, quantity));
+    enum err_code rc = ERR_OK;
+    char at[21];
+    const char *params[] = {pg_i64_param(sold_at, at), ids, qtys};
+    PGresult *r = ids && qtys ? pg_exec(c, &stmt_unsell, params, e) : NULL;
+    if (!r)
+        rc = ids && qtys ? e->code : err_set(e, ERR_INTERNAL, "out of memory");
+    PQclear(r);
+    free(ids);
+    free(qtys);
+    return rc;
+}
+
 static enum err_code stock_give_back(void *self, const struct order_line *lines, size_t n,
-                                     struct err *e)
+                                     int64_t sold_at, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
@@ -76,7 +103,7 @@ static enum err_code stock_give_back(void *self, const struct order_line *lines,
             return e->code;
         PQclear(r);
     }
-    return ERR_OK;
+    return unsell(c, lines, n, sold_at, e);
 }
 
 static const struct stock_port_ops pg_stock_ops = {

@@ -10,7 +10,7 @@ enum { ORDER_LIST_MAX = 100 };
 static enum err_code give_everything_back(const struct order_deps *d, const struct order *o,
                                           struct err *e)
 {
-    if (d->stock.ops->give_back(d->stock.self, o->lines, o->n_lines, e))
+    if (d->stock.ops->give_back(d->stock.self, o->lines, o->n_lines, o->created_at, e))
         return e->code;
     if (o->coupon_id && d->coupons.ops->release(d->coupons.self, o->coupon_id, e))
         return e->code;

@@ -39,8 +39,13 @@ struct stock_port_ops {
      * ERR_PRODUCT_NOT_FOUND or ERR_OUT_OF_STOCK with e->product_id.
      */
     enum err_code (*take)(void *self, struct order_line *lines, size_t n, struct err *e);
-    /* Puts each line's quantity back (cancel), ascending product id. */
-    enum err_code (*give_back)(void *self, const struct order_line *lines, size_t n, struct err *e);
+    /*
+     * Puts each line's quantity back (cancel), ascending product id, then
+     * takes the units out of the sales of sold_at's UTC day. Every stock row
+     * before any sales row, as place order does: the same lock order.
+     */
+    enum err_code (*give_back)(void *self, const struct order_line *lines, size_t n,
+                               int64_t sold_at, struct err *e);
 };
 struct stock_port {
     const struct stock_port_ops *ops;

@@ -1,0 +1,40 @@
+/* ranking.h — popular products: entity and the port of their source. */
+#ifndef SHOPD_RANKING_RANKING_H
+#define SHOPD_RANKING_RANKING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+enum {
+    RANKING_DAYS_MAX = 30,
+    RANKING_LIMIT_MAX = 100,
+    RANKING_NAME_MAX_BYTES = 800,
+};
+
+/* A product with the units sold in the window; stock read live. */
+struct popular_product {
+    int64_t id;
+    char name[RANKING_NAME_MAX_BYTES + 1];
+    int64_t price;
+    int64_t stock;
+    int64_t sold;
+};
+
+/* Where the ranking comes from (PostgreSQL's daily sales; Redis later). */
+struct ranking_repo_ops {
+    /*
+     * The limit products with the most units sold by paid orders during
+     * today and the previous days-1 UTC days, most first, ties by lower id;
+     * products with nothing sold are left out.
+     */
+    enum err_code (*top)(void *self, int days, size_t limit, struct popular_product *out, size_t *n,
+                         struct err *e);
+};
+struct ranking_repo {
+    const struct ranking_repo_ops *ops;
+    void *self;
+};
+
+#endif

@@ -1,0 +1,177 @@
+/* test_popular_pg.c — GET /api/v1/products/popular from PostgreSQL's daily sales: windows
+ * over UTC days, ties, cancels, limits and live stock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_server.h"
+
+static struct test_db db;
+static struct test_server srv;
+static long long p[8];
+
+static json_t *popular(const char *query, long status)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/api/v1/products/popular%s", query);
+    struct test_resp r;
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, status);
+    json_t *doc = json_incref(r.json);
+    test_resp_free(&r);
+    return doc;
+}
+
+/* "id:sold,id:sold" of a popular answer, for compact assertions. */
+static const char *summary(json_t *doc)
+{
+    static char out[512];
+    out[0] = '\0';
+    json_t *items = json_object_get(doc, "items");
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *it = json_array_get(items, i);
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%lld:%lld", i ? "," : "",
+                 (long long)json_integer_value(json_object_get(it, "id")) - p[0] + 1,
+                 (long long)json_integer_value(json_object_get(it, "sold")));
+    }
+    json_decref(doc);
+    return out;
+}
+
+/* Sales of product index i, days_ago UTC days before today. */
+static void sold_on(int i, int days_ago, int quantity)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO product_sales_daily (day, product_id, quantity)"
+             " VALUES ((now() AT TIME ZONE 'UTC')::date - %d, %lld, %d)",
+             days_ago, p[i], quantity);
+    PQclear(test_db_query(&db, sql));
+}
+
+static long long place(long long user, int i, int quantity, const char *key)
+{
+    char url[128], header[64], body[160];
+    snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
+    snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":%d}]}", user, p[i],
+             quantity);
+    const char *headers[] = {header, NULL};
+    struct test_resp r;
+    assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+static void windows_ties_and_defaults(void **state)
+{
+    (void)state;
+    assert_string_equal(summary(popular("", 200)), "");
+    /* product 1 (index 0): old sales only; 2: 3 days ago; 3: yesterday; 4 and 5: ties today */
+    sold_on(0, 30, 100);
+    sold_on(0, 29, 1);
+    sold_on(1, 3, 50);
+    sold_on(1, 2, 2);
+    sold_on(2, 1, 7);
+    sold_on(3, 0, 5);
+    sold_on(4, 0, 5);
+    assert_string_equal(summary(popular("?days=1", 200)), "4:5,5:5");  /* ties by lower id */
+    assert_string_equal(summary(popular("", 200)), "3:7,4:5,5:5,2:2"); /* days=3 by default */
+    assert_string_equal(summary(popular("?days=4&limit=2", 200)), "2:52,3:7");
+    assert_string_equal(summary(popular("?days=30", 200)), "2:52,3:7,4:5,5:5,1:1");
+    json_t *doc = popular("?days=3&limit=1", 200);
+    assert_int_equal(json_integer_value(json_object_get(doc, "days")), 3);
+    json_t *first = json_array_get(json_object_get(doc, "items"), 0);
+    assert_non_null(json_object_get(first, "name"));
+    assert_non_null(json_object_get(first, "price"));
+    assert_int_equal(json_integer_value(json_object_get(first, "stock")), 1000);
+    json_decref(doc);
+}
+
+static void orders_count_and_cancels_are_excluded(void **state)
+{
+    (void)state;
+    PQclear(test_db_query(&db, "TRUNCATE product_sales_daily"));
+    PQclear(test_db_query(&db, "INSERT INTO users (name, balance) VALUES ('buyer', 0)"));
+    long long user = test_db_scalar(&db, "SELECT max(id) FROM users WHERE %d = 1", 1);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", user);
+    struct test_resp r;
+    test_call(srv.base, "POST", path, "{\"amount\":1000000}", 0, &r);
+    test_resp_free(&r);
+    place(user, 5, 3, "pop-1");
+    place(user, 6, 2, "pop-2");
+    long long cancelled = place(user, 6, 4, "pop-3");
+    assert_string_equal(summary(popular("?days=1", 200)), "7:6,6:3");
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", cancelled);
+    test_call(srv.base, "POST", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    test_resp_free(&r);
+    assert_string_equal(summary(popular("?days=1", 200)), "6:3,7:2");
+    /* stock in the answer is live */
+    json_t *doc = popular("?days=1&limit=1", 200);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(doc, "items"), 0), "stock")),
+                     997);
+    json_decref(doc);
+}
+
+static void bad_parameters__400(void **state)
+{
+    (void)state;
+    const char *bad[] = {"?days=0", "?days=31", "?limit=0", "?limit=101", "?days=x", "?days=-1"};
+    for (size_t i = 0; i < 6; i++) {
+        json_t *doc = popular(bad[i], 400);
+        assert_string_equal(json_string_value(json_object_get(doc, "code")), "INVALID_REQUEST");
+        json_decref(doc);
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    test_http_global_init();
+    test_db_create(&db, "popular");
+    for (int i = 0; i < 8; i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO products (name, price, stock) VALUES ('p%d', %d, 1000)", i,
+                 100 * (i + 1));
+        PQclear(test_db_query(&db, sql));
+    }
+    p[0] = test_db_scalar(&db, "SELECT min(id) FROM products WHERE %d = 1", 1);
+    for (int i = 1; i < 8; i++)
+        p[i] = p[0] + i;
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    test_server_start(&srv, &cfg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_server_stop(&srv);
+    test_db_drop(&db);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(windows_ties_and_defaults),
+        cmocka_unit_test(orders_count_and_cancels_are_excluded),
+        cmocka_unit_test(bad_parameters__400),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
