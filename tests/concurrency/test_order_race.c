@@ -304,23 +304,22 @@ static void storm_of_orders_and_cancels__money_and_stock_conserved(void **state)
                      0);
 }
 
+static void tweak(struct config *cfg)
+{
+    cfg->threads = 16;
+}
+
 static int setup(void **state)
 {
     (void)state;
-    test_http_global_init();
-    test_db_create(&db, "order_race");
-    struct config cfg;
-    test_server_config(&cfg, db.url);
-    cfg.threads = 16;
-    test_server_start(&srv, &cfg);
+    test_env_start(&db, &srv, "order_race", tweak);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    test_server_stop(&srv);
-    test_db_drop(&db);
+    test_env_stop(&db, &srv);
     return 0;
 }
 

@@ -237,19 +237,14 @@ static void refusals__expired_foreign_unknown(void **state)
 static int setup(void **state)
 {
     (void)state;
-    test_http_global_init();
-    test_db_create(&db, "coupons");
-    struct config cfg;
-    test_server_config(&cfg, db.url);
-    test_server_start(&srv, &cfg);
+    test_env_start(&db, &srv, "coupons", NULL);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    test_server_stop(&srv);
-    test_db_drop(&db);
+    test_env_stop(&db, &srv);
     return 0;
 }
 

@@ -20,24 +20,23 @@
 static struct test_db db;
 static struct test_server srv;
 
+static void tweak(struct config *cfg)
+{
+    cfg->threads = 8;
+    cfg->reaper_interval_ms = 50;
+}
+
 static int setup(void **state)
 {
     (void)state;
-    test_http_global_init();
-    test_db_create(&db, "orders");
-    struct config cfg;
-    test_server_config(&cfg, db.url);
-    cfg.threads = 8;
-    cfg.reaper_interval_ms = 50;
-    test_server_start(&srv, &cfg);
+    test_env_start(&db, &srv, "orders", tweak);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    test_server_stop(&srv);
-    test_db_drop(&db);
+    test_env_stop(&db, &srv);
     return 0;
 }
 

@@ -15,24 +15,23 @@
 static struct test_db db;
 static struct test_server srv;
 
+static void tweak(struct config *cfg)
+{
+    cfg->balance_max = 100000; /* small cap so the limit is reachable */
+    cfg->charge_max = 60000;
+}
+
 static int setup(void **state)
 {
     (void)state;
-    test_http_global_init();
-    test_db_create(&db, "points");
-    struct config cfg;
-    test_server_config(&cfg, db.url);
-    cfg.balance_max = 100000; /* small cap so the limit is reachable */
-    cfg.charge_max = 60000;
-    test_server_start(&srv, &cfg);
+    test_env_start(&db, &srv, "points", tweak);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    test_server_stop(&srv);
-    test_db_drop(&db);
+    test_env_stop(&db, &srv);
     return 0;
 }
 

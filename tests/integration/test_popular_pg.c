@@ -140,8 +140,7 @@ static void bad_parameters__400(void **state)
 static int setup(void **state)
 {
     (void)state;
-    test_http_global_init();
-    test_db_create(&db, "popular");
+    test_env_start(&db, &srv, "popular", NULL);
     for (int i = 0; i < 8; i++) {
         char sql[128];
         snprintf(sql, sizeof(sql),
@@ -152,17 +151,13 @@ static int setup(void **state)
     p[0] = test_db_scalar(&db, "SELECT min(id) FROM products WHERE %d = 1", 1);
     for (int i = 1; i < 8; i++)
         p[i] = p[0] + i;
-    struct config cfg;
-    test_server_config(&cfg, db.url);
-    test_server_start(&srv, &cfg);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    test_server_stop(&srv);
-    test_db_drop(&db);
+    test_env_stop(&db, &srv);
     return 0;
 }
 

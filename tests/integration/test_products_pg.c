@@ -18,19 +18,14 @@ static struct test_server srv;
 static int setup(void **state)
 {
     (void)state;
-    test_http_global_init();
-    test_db_create(&db, "products");
-    struct config cfg;
-    test_server_config(&cfg, db.url);
-    test_server_start(&srv, &cfg);
+    test_env_start(&db, &srv, "products", NULL);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    test_server_stop(&srv);
-    test_db_drop(&db);
+    test_env_stop(&db, &srv);
     return 0;
 }
 

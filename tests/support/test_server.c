@@ -8,6 +8,8 @@
 
 #include "app/app.h"
 #include "http/server.h"
+#include "support/test_db.h"
+#include "support/test_http.h"
 
 static const char *lookup_nothing(const char *name, void *ud)
 {
@@ -72,4 +74,22 @@ void test_server_stop(struct test_server *s)
     app_free(s->app);
     s->http = NULL;
     s->app = NULL;
+}
+
+void test_env_start(struct test_db *db, struct test_server *srv, const char *prefix,
+                    void (*tweak)(struct config *cfg))
+{
+    test_http_global_init();
+    test_db_create(db, prefix);
+    struct config cfg;
+    test_server_config(&cfg, db->url);
+    if (tweak)
+        tweak(&cfg);
+    test_server_start(srv, &cfg);
+}
+
+void test_env_stop(struct test_db *db, struct test_server *srv)
+{
+    test_server_stop(srv);
+    test_db_drop(db);
 }

@@ -33,4 +33,17 @@ void test_server_start(struct test_server *s, const struct config *cfg);
 /* Stops the server (draining) and frees the app. */
 void test_server_stop(struct test_server *s);
 
+struct test_db;
+
+/*
+ * The usual test fixture: test_http_global_init, a migrated private database
+ * named after prefix, and a server on it whose config tweak (may be NULL)
+ * adjusted. Aborts on failure.
+ */
+void test_env_start(struct test_db *db, struct test_server *srv, const char *prefix,
+                    void (*tweak)(struct config *cfg));
+
+/* Stops the server and drops the database. */
+void test_env_stop(struct test_db *db, struct test_server *srv);
+
 #endif
