@@ -27,6 +27,7 @@
 #include "product/product_repo_pg.h"
 #include "product/product_service.h"
 #include "ranking/ranking_http.h"
+#include "ranking/ranking_redis.h"
 #include "ranking/ranking_repo_pg.h"
 #include "ranking/ranking_service.h"
 
@@ -44,6 +45,7 @@ struct app {
     struct redis_lock *user_lock;
     struct coupon_service coupons;
     struct ranking_service ranking;
+    struct ranking_redis *ranking_redis;
     struct pg_outbox outbox;
     struct outbox_relay *relay;
     struct idempotency_reaper *reaper;
@@ -151,7 +153,13 @@ struct app *app_new(const struct config *cfg, struct err *e)
         a->points.locks = redis_lock_port(a->user_lock);
     }
     a->coupons.repo = coupon_repo_pg(a->pg);
-    a->ranking.repo = ranking_repo_pg(a->pg);
+    a->ranking_redis =
+        ranking_redis_new(a->redis, a->pg, ranking_repo_pg(a->pg), a->cfg.redis_namespace);
+    if (!a->ranking_redis) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out_free;
+    }
+    a->ranking.repo = ranking_redis_repo(a->ranking_redis);
     if (a->cfg.coupon_gate) {
         a->gate = coupon_gate_redis_new(a->redis, a->cfg.redis_namespace);
         if (!a->gate) {
@@ -160,7 +168,8 @@ struct app *app_new(const struct config *cfg, struct err *e)
         }
         a->coupons.gate = coupon_gate_redis(a->gate);
     }
-    a->outbox = (struct pg_outbox){.pool = a->pg};
+    a->outbox = (struct pg_outbox){
+        .pool = a->pg, .on_sale = ranking_redis_on_sale, .on_sale_ud = a->ranking_redis};
     if (a->cfg.outbox_relay) {
         struct outbox_relay_config relay_cfg = {
             .pg = a->pg,
@@ -254,6 +263,7 @@ void app_free(struct app *a)
     metrics_free(a->metrics);
     coupon_gate_redis_free(a->gate);
     redis_lock_free(a->user_lock);
+    ranking_redis_free(a->ranking_redis);
     redis_pool_free(a->redis);
     pg_pool_free(a->pg);
     free(a);

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
+#include <hiredis/hiredis.h>
 
 #include "support/test_db.h"
 #include "support/test_http.h"
@@ -288,6 +290,30 @@ static void storm_of_orders_and_cancels__money_and_stock_conserved(void **state)
                                     " WHERE product_id IN (%s)",
                                     pids),
                      sold);
+    /* the Redis ranking (after-commit listener, versioned copies) agrees with PostgreSQL */
+    const char *url = test_redis_url();
+    int port = 6379;
+    sscanf(strrchr(url, ':') + 1, "%d", &port);
+    redisContext *rc = redisConnect("127.0.0.1", port);
+    char today[11];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    for (int i = 0; i < STORM_PRODUCTS; i++) {
+        redisReply *score = redisCommand(rc, "ZSCORE %s:rank:{%s} %lld", srv.cfg.redis_namespace,
+                                         today, ctx.products[i]);
+        long long in_redis = score && score->type == REDIS_REPLY_STRING ? atoll(score->str) : 0;
+        freeReplyObject(score);
+        char sql[192];
+        snprintf(
+            sql, sizeof(sql),
+            "SELECT coalesce(sum(quantity), 0) FROM product_sales_daily WHERE product_id = %lld"
+            " AND day = '%s'",
+            ctx.products[i], today);
+        assert_int_equal(in_redis, test_db_scalar(&db, "%s", sql));
+    }
+    redisFree(rc);
     /* every ledger adds up to its balance */
     assert_int_equal(test_db_scalar(&db,
                                     "SELECT count(*) FROM users u WHERE id IN (%s) AND balance <>"

@@ -5,9 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <hiredis/hiredis.h>
 
 #include "support/test_db.h"
 #include "support/test_http.h"
@@ -43,6 +45,21 @@ static const char *summary(json_t *doc)
     }
     json_decref(doc);
     return out;
+}
+
+/* Drops this server's ranking keys: rows written behind shopd's back (SQL) reach
+ * Redis when a read finds a day missing and rebuilds it from PostgreSQL. */
+static void forget_ranking(void)
+{
+    const char *url = test_redis_url();
+    int port = 6379;
+    sscanf(strrchr(url, ':') + 1, "%d", &port);
+    redisContext *c = redisConnect("127.0.0.1", port);
+    redisReply *keys = redisCommand(c, "KEYS %s:rank:*", srv.cfg.redis_namespace);
+    for (size_t i = 0; keys && i < keys->elements; i++)
+        freeReplyObject(redisCommand(c, "DEL %s", keys->element[i]->str));
+    freeReplyObject(keys);
+    redisFree(c);
 }
 
 /* Sales of product index i, days_ago UTC days before today. */
@@ -85,6 +102,7 @@ static void windows_ties_and_defaults(void **state)
     sold_on(2, 1, 7);
     sold_on(3, 0, 5);
     sold_on(4, 0, 5);
+    forget_ranking();
     assert_string_equal(summary(popular("?days=1", 200)), "4:5,5:5");  /* ties by lower id */
     assert_string_equal(summary(popular("", 200)), "3:7,4:5,5:5,2:2"); /* days=3 by default */
     assert_string_equal(summary(popular("?days=4&limit=2", 200)), "2:52,3:7");
@@ -102,6 +120,7 @@ static void orders_count_and_cancels_are_excluded(void **state)
 {
     (void)state;
     PQclear(test_db_query(&db, "TRUNCATE product_sales_daily"));
+    forget_ranking();
     PQclear(test_db_query(&db, "INSERT INTO users (name, balance) VALUES ('buyer', 0)"));
     long long user = test_db_scalar(&db, "SELECT max(id) FROM users WHERE %d = 1", 1);
     char path[96];
@@ -124,6 +143,28 @@ static void orders_count_and_cancels_are_excluded(void **state)
                          json_array_get(json_object_get(doc, "items"), 0), "stock")),
                      997);
     json_decref(doc);
+}
+
+static void ranking_lost__rebuilt_from_postgres_and_redis_down__answered_by_postgres(void **state)
+{
+    (void)state;
+    const char *before = summary(popular("?days=30&limit=100", 200));
+    char expected[512];
+    snprintf(expected, sizeof(expected), "%s", before);
+    forget_ranking(); /* as after FLUSHALL or a Redis restart */
+    assert_string_equal(summary(popular("?days=30&limit=100", 200)), expected);
+    /* a second server on the same database whose Redis is unreachable */
+    struct test_server down;
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    snprintf(cfg.redis_url, sizeof(cfg.redis_url), "redis://127.0.0.1:1/0");
+    test_server_start(&down, &cfg);
+    struct test_resp r;
+    test_call(down.base, "GET", "/api/v1/products/popular?days=30&limit=100", NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(summary(json_incref(r.json)), expected);
+    test_resp_free(&r);
+    test_server_stop(&down);
 }
 
 static void bad_parameters__400(void **state)
@@ -166,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(windows_ties_and_defaults),
         cmocka_unit_test(orders_count_and_cancels_are_excluded),
+        cmocka_unit_test(ranking_lost__rebuilt_from_postgres_and_redis_down__answered_by_postgres),
         cmocka_unit_test(bad_parameters__400),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

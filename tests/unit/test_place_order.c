@@ -249,10 +249,12 @@ static enum err_code events_publish(void *self, const char *type, const struct o
     check_expected(type);
     return ERR_OK;
 }
-static void events_committed(void *self)
+static void events_committed(void *self, const char *type, const struct order *o)
 {
     (void)self;
+    (void)o;
     function_called();
+    check_expected(type);
 }
 static const struct event_port_ops events_ops = {events_publish, events_committed};
 
@@ -386,6 +388,7 @@ static void expect_paid_and_committed(void)
 {
     expect_paid_then_commit(ERR_OK);
     expect_function_call(events_committed);
+    expect_string(events_committed, type, "ORDER_PAID");
 }
 
 static void expect_failure_rolled_back(bool retryable)
@@ -655,6 +658,7 @@ static void cancel__gives_everything_back_then_announces(void **state)
     expect_function_call(tx_commit);
     will_return(tx_commit, ERR_OK);
     expect_function_call(events_committed);
+    expect_string(events_committed, type, "ORDER_CANCELLED");
 
     struct order_result out;
     struct err e;

@@ -26,7 +26,8 @@ static const struct pg_stmt stmt_save = {
     "       SELECT (now() AT TIME ZONE 'UTC')::date, x.product_id, x.quantity"
     "         FROM unnest($6::bigint[], $8::bigint[]) AS x(product_id, quantity)"
     "       ON CONFLICT (day, product_id)"
-    "       DO UPDATE SET quantity = product_sales_daily.quantity + EXCLUDED.quantity)"
+    "       DO UPDATE SET quantity = product_sales_daily.quantity + EXCLUDED.quantity,"
+    "                     version = product_sales_daily.version + 1)"
     " SELECT id, created FROM o",
     9};
 

@@ -30,11 +30,19 @@ static enum err_code outbox_publish(void *self, const char *type, const struct o
     return ERR_OK;
 }
 
-static void outbox_committed(void *self)
+static void outbox_committed(void *self, const char *type, const struct order *o)
 {
+    (void)type;
     struct pg_outbox *outbox = self;
     if (outbox->wake)
         outbox->wake(outbox->wake_ud);
+    if (outbox->on_sale && o->n_lines > 0) {
+        int64_t ids[ORDER_MAX_LINES];
+        size_t n = o->n_lines < ORDER_MAX_LINES ? o->n_lines : ORDER_MAX_LINES;
+        for (size_t i = 0; i < n; i++)
+            ids[i] = o->lines[i].product_id;
+        outbox->on_sale(outbox->on_sale_ud, o->created_at, ids, n);
+    }
 }
 
 static const struct event_port_ops pg_outbox_ops = {

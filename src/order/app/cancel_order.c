@@ -31,7 +31,7 @@ static enum err_code cancel_once(const struct order_deps *d, int64_t order_id, s
         d->tx.ops->rollback(d->tx.self);
         return e->code;
     }
-    d->events.ops->committed(d->events.self);
+    d->events.ops->committed(d->events.self, "ORDER_CANCELLED", o);
     char *body = d->presenter.ops->order_body(d->presenter.self, o);
     if (!body)
         return err_set(e, ERR_INTERNAL, "out of memory rendering the order");

@@ -122,7 +122,7 @@ static enum err_code attempt(const struct order_deps *d, const struct place_orde
             free(body);
             goto out_rollback;
         }
-        d->events.ops->committed(d->events.self);
+        d->events.ops->committed(d->events.self, "ORDER_PAID", o);
         *out = (struct order_result){201, body, false};
         return ERR_OK;
     }

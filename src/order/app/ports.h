@@ -135,8 +135,12 @@ struct idempotency_port {
 struct event_port_ops {
     /* type "ORDER_PAID" or "ORDER_CANCELLED", about o. */
     enum err_code (*publish)(void *self, const char *type, const struct order *o, struct err *e);
-    /* After commit: lets the relay know there is something to send. Never fails. */
-    void (*committed)(void *self);
+    /*
+     * After commit (never inside the transaction): the application event for
+     * listeners such as the relay and the ranking. Never fails, never blocks
+     * on I/O for long.
+     */
+    void (*committed)(void *self, const char *type, const struct order *o);
 };
 struct event_port {
     const struct event_port_ops *ops;

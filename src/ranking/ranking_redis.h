@@ -1,0 +1,35 @@
+/* ranking_redis.h — the ranking in Redis: one sorted set per UTC day, kept from PostgreSQL. */
+#ifndef SHOPD_RANKING_RANKING_REDIS_H
+#define SHOPD_RANKING_RANKING_REDIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "infra/pg.h"
+#include "infra/redis.h"
+#include "ranking/ranking.h"
+
+struct ranking_redis;
+
+/*
+ * A ranking over redis (keys "<ns>:rank:{YYYY-MM-DD}…", copied ns) that
+ * reads product_sales_daily from pg and answers from PostgreSQL (fallback)
+ * when Redis fails. All borrowed pools must outlive it. NULL on OOM.
+ */
+struct ranking_redis *ranking_redis_new(struct redis_pool *redis, struct pg_pool *pg,
+                                        struct ranking_repo fallback, const char *ns);
+void ranking_redis_free(struct ranking_redis *r);
+
+/* The ranking_repo port answering from Redis (rebuilding missing days from PostgreSQL). */
+struct ranking_repo ranking_redis_repo(struct ranking_redis *r);
+
+/*
+ * After-commit listener: the sales of product_ids on sold_at's UTC day
+ * changed. Copies their current (quantity, version) from PostgreSQL into the
+ * day's sorted set, keeping per product only the highest version seen, so
+ * redelivered or reordered notifications never count twice or go backwards.
+ * Best effort: a failure is logged, the next read rebuilds. Thread-safe.
+ */
+void ranking_redis_on_sale(void *r, int64_t sold_at, const int64_t *product_ids, size_t n);
+
+#endif
