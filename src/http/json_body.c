@@ -98,7 +98,8 @@ enum err_code json_body_decode(const char *body, size_t len, const struct json_f
 {
     json_error_t jerr;
     enum err_code rc = ERR_OK;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    json_t *root =
+        json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
     if (!root) {
         if (json_error_code(&jerr) == json_error_numeric_overflow)
             return err_set(e, ERR_INVALID_REQUEST, "a number is outside the 64-bit integer range");

@@ -64,9 +64,7 @@ static void malformed__invalid_json(void **state)
                             "{\"name\":}",
                             "nonsense",
                             "{\"name\":\"a\"} x",
-                            "{\"name\":\"a\",\"name\":\"b\"}",
-                            "\"just a string\"",
-                            "5"};
+                            "{\"name\":\"a\",\"name\":\"b\"}"};
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         struct arena a;
         arena_init(&a);
@@ -116,7 +114,10 @@ static void non_object_root__invalid_request(void **state)
     arena_init(&a);
     struct decoded d;
     struct err e;
-    assert_int_equal(decode("[1,2]", &d, &a, &e), ERR_INVALID_REQUEST);
+    /* valid JSON of the wrong shape is a request problem, not a syntax problem */
+    const char *roots[] = {"[1,2]", "5", "\"just a string\"", "null", "true"};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(decode(roots[i], &d, &a, &e), ERR_INVALID_REQUEST);
     arena_cleanup(&a);
 }
 
