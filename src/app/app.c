@@ -46,6 +46,7 @@ struct app {
     struct coupon_service coupons;
     struct ranking_service ranking;
     struct ranking_redis *ranking_redis;
+    struct cache *cache;
     struct pg_outbox outbox;
     struct outbox_relay *relay;
     struct idempotency_reaper *reaper;
@@ -159,6 +160,14 @@ struct app *app_new(const struct config *cfg, struct err *e)
         err_set(e, ERR_INTERNAL, "out of memory");
         goto out_free;
     }
+    if (a->cfg.cache_ttl_ms) {
+        a->cache = cache_new(a->redis, a->cfg.redis_namespace);
+        if (!a->cache) {
+            err_set(e, ERR_INTERNAL, "out of memory");
+            goto out_free;
+        }
+        ranking_redis_set_cache(a->ranking_redis, a->cache, a->cfg.cache_ttl_ms);
+    }
     a->ranking.repo = ranking_redis_repo(a->ranking_redis);
     if (a->cfg.coupon_gate) {
         a->gate = coupon_gate_redis_new(a->redis, a->cfg.redis_namespace);
@@ -264,6 +273,7 @@ void app_free(struct app *a)
     coupon_gate_redis_free(a->gate);
     redis_lock_free(a->user_lock);
     ranking_redis_free(a->ranking_redis);
+    cache_free(a->cache);
     redis_pool_free(a->redis);
     pg_pool_free(a->pg);
     free(a);

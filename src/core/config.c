@@ -109,6 +109,7 @@ static void config_defaults(struct config *cfg)
     cfg->user_lock = true;
     cfg->lock_wait_ms = 2000;
     cfg->lock_lease_ms = 30000;
+    cfg->cache_ttl_ms = 5000;
 }
 
 /* Reads an unsigned setting in [min, max] into *out when the variable is set. */
@@ -220,7 +221,8 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
     if ((v = lookup("SHOPD_USER_LOCK", ud)) && parse_bool("SHOPD_USER_LOCK", v, &cfg->user_lock, e))
         return e->code;
     if (load_unsigned(lookup, ud, "SHOPD_LOCK_WAIT_MS", 0, 600000, &cfg->lock_wait_ms, e) ||
-        load_unsigned(lookup, ud, "SHOPD_LOCK_LEASE_MS", 100, 3600000, &cfg->lock_lease_ms, e))
+        load_unsigned(lookup, ud, "SHOPD_LOCK_LEASE_MS", 100, 3600000, &cfg->lock_lease_ms, e) ||
+        load_unsigned(lookup, ud, "SHOPD_CACHE_TTL_MS", 0, 86400000, &cfg->cache_ttl_ms, e))
         return e->code;
     if ((v = lookup("SHOPD_COUPON_GATE", ud)) &&
         parse_bool("SHOPD_COUPON_GATE", v, &cfg->coupon_gate, e))

@@ -41,6 +41,7 @@ struct config {
     bool user_lock;                 /* SHOPD_USER_LOCK, per-user Redis lock around payments */
     unsigned lock_wait_ms;          /* SHOPD_LOCK_WAIT_MS, then 503 with Retry-After */
     unsigned lock_lease_ms;         /* SHOPD_LOCK_LEASE_MS, a dead holder's lock frees itself */
+    unsigned cache_ttl_ms;          /* SHOPD_CACHE_TTL_MS, popular rankings (0 = no cache) */
 };
 
 /* Looks up one variable; returns NULL when unset. ud is passed through. */

@@ -48,7 +48,15 @@ struct ranking_redis {
     struct pg_pool *pg;
     struct ranking_repo fallback;
     char ns[64];
+    struct cache *cache; /* NULL: no cache */
+    unsigned cache_ttl_ms;
 };
+
+void ranking_redis_set_cache(struct ranking_redis *r, struct cache *cache, unsigned ttl_ms)
+{
+    r->cache = cache;
+    r->cache_ttl_ms = ttl_ms;
+}
 
 struct ranking_redis *ranking_redis_new(struct redis_pool *redis, struct pg_pool *pg,
                                         struct ranking_repo fallback, const char *ns)
@@ -148,6 +156,8 @@ void ranking_redis_on_sale(void *self, int64_t sold_at, const int64_t *product_i
     if (!copy_day(r, day, ids, false))
         log_debug("ranking: could not copy sales of %s (the next read rebuilds the day)", day);
     free(ids);
+    if (r->cache)
+        cache_bump(r->cache, "popular"); /* cached rankings are stale from now on */
 }
 
 /* A (product, sold) pair read from the union of the window's days. */
@@ -276,21 +286,103 @@ static enum err_code fill_products(struct ranking_redis *r, const struct scored 
     return ERR_OK;
 }
 
+/* The window's ranked (id, sold) pairs, best first, at most limit, all sold > 0. */
+static bool ranked(struct ranking_redis *r, int days, size_t limit, struct scored **items,
+                   size_t *k)
+{
+    size_t n_items = 0;
+    if (!read_top(r, days, limit, items, &n_items))
+        return false;
+    qsort(*items, n_items, sizeof(**items), by_sold_then_id);
+    *k = 0;
+    while (*k < n_items && *k < limit && (*items)[*k].sold > 0)
+        (*k)++;
+    return true;
+}
+
+struct window {
+    struct ranking_redis *r;
+    int days;
+    size_t limit;
+};
+
+/* Cache loader: the ranking as "id:sold,id:sold" text. */
+static enum err_code load_ranking_text(void *ud, char **out, struct err *e)
+{
+    struct window *w = ud;
+    struct scored *items = NULL;
+    size_t k = 0;
+    if (!ranked(w->r, w->days, w->limit, &items, &k)) {
+        free(items);
+        return err_set(e, ERR_UNAVAILABLE, "ranking unavailable in redis");
+    }
+    *out = malloc(k * 42 + 2);
+    if (*out) {
+        size_t used = 0;
+        (*out)[0] = '\0';
+        for (size_t i = 0; i < k; i++)
+            used += (size_t)sprintf(*out + used, "%s%lld:%lld", i ? "," : "",
+                                    (long long)items[i].id, (long long)items[i].sold);
+        if (k == 0)
+            strcpy(*out, "-"); /* an empty ranking is a value too */
+    }
+    free(items);
+    return *out ? ERR_OK : err_set(e, ERR_INTERNAL, "out of memory");
+}
+
+/* Parses load_ranking_text's format into items (malloc'd). */
+static bool parse_ranking_text(const char *text, struct scored **items, size_t *k)
+{
+    *k = 0;
+    size_t cap = 1;
+    for (const char *p = text; *p; p++)
+        cap += *p == ',';
+    *items = calloc(cap, sizeof(**items));
+    if (!*items)
+        return false;
+    if (strcmp(text, "-") == 0)
+        return true;
+    const char *p = text;
+    while (*p) {
+        long long id, sold;
+        int used = 0;
+        if (sscanf(p, "%lld:%lld%n", &id, &sold, &used) != 2)
+            return false;
+        (*items)[(*k)++] = (struct scored){id, sold};
+        p += used;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
 static enum err_code redis_top(void *self, int days, size_t limit, struct popular_product *out,
                                size_t *n, struct err *e)
 {
     struct ranking_redis *r = self;
     struct scored *items = NULL;
-    size_t n_items = 0;
-    if (!read_top(r, days, limit, &items, &n_items)) {
+    size_t k = 0;
+    bool ok;
+    if (r->cache) {
+        char key[96], *text = NULL;
+        bool hit;
+        snprintf(key, sizeof(key), "popular:%lld:%d:%zu", cache_generation(r->cache, "popular"),
+                 days, limit);
+        struct window w = {r, days, limit};
+        struct err cache_err;
+        err_clear(&cache_err);
+        ok = cache_get(r->cache, key, r->cache_ttl_ms, 200, load_ranking_text, &w, &text, &hit,
+                       &cache_err) == ERR_OK &&
+             parse_ranking_text(text, &items, &k);
+        free(text);
+    } else {
+        ok = ranked(r, days, limit, &items, &k);
+    }
+    if (!ok) {
         free(items);
         /* Redis is down or lost its mind: PostgreSQL has the same answer, only slower */
         return r->fallback.ops->top(r->fallback.self, days, limit, out, n, e);
     }
-    qsort(items, n_items, sizeof(*items), by_sold_then_id);
-    size_t k = 0;
-    while (k < n_items && k < limit && items[k].sold > 0)
-        k++;
     enum err_code rc = fill_products(r, items, k, out, n, e);
     free(items);
     return rc;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "infra/cache.h"
 #include "infra/pg.h"
 #include "infra/redis.h"
 #include "ranking/ranking.h"
@@ -18,6 +19,13 @@ struct ranking_redis;
  */
 struct ranking_redis *ranking_redis_new(struct redis_pool *redis, struct pg_pool *pg,
                                         struct ranking_repo fallback, const char *ns);
+
+/*
+ * Caches each window's ranking (ids and units, never stock) in cache
+ * (borrowed; NULL = no cache) for ttl_ms: every sale bumps the cache's
+ * "popular" generation, so a cached ranking never outlives a change.
+ */
+void ranking_redis_set_cache(struct ranking_redis *r, struct cache *cache, unsigned ttl_ms);
 void ranking_redis_free(struct ranking_redis *r);
 
 /* The ranking_repo port answering from Redis (rebuilding missing days from PostgreSQL). */

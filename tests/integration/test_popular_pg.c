@@ -55,10 +55,13 @@ static void forget_ranking(void)
     int port = 6379;
     sscanf(strrchr(url, ':') + 1, "%d", &port);
     redisContext *c = redisConnect("127.0.0.1", port);
-    redisReply *keys = redisCommand(c, "KEYS %s:rank:*", srv.cfg.redis_namespace);
-    for (size_t i = 0; keys && i < keys->elements; i++)
-        freeReplyObject(redisCommand(c, "DEL %s", keys->element[i]->str));
-    freeReplyObject(keys);
+    const char *patterns[] = {"rank", "cache"}; /* the ranking and its cached windows */
+    for (size_t k = 0; k < 2; k++) {
+        redisReply *keys = redisCommand(c, "KEYS %s:%s:*", srv.cfg.redis_namespace, patterns[k]);
+        for (size_t i = 0; keys && i < keys->elements; i++)
+            freeReplyObject(redisCommand(c, "DEL %s", keys->element[i]->str));
+        freeReplyObject(keys);
+    }
     redisFree(c);
 }
 

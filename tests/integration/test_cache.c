@@ -1,0 +1,155 @@
+/* test_cache.c — cache-aside against a real Redis: hit and miss, invalidation by generation,
+ * one loader for 100 concurrent misses, Redis down. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "infra/cache.h"
+#include "support/test_db.h"
+
+static char ns[64];
+static atomic_int loads;
+
+static enum err_code slow_load(void *ud, char **out, struct err *e)
+{
+    (void)e;
+    atomic_fetch_add(&loads, 1);
+    struct timespec ts = {0, 50 * 1000 * 1000}; /* a slow query */
+    nanosleep(&ts, NULL);
+    *out = strdup(ud);
+    return ERR_OK;
+}
+
+static struct redis_pool *pool_for(const char *url)
+{
+    struct err e;
+    err_clear(&e);
+    struct redis_pool *p = redis_pool_new(url, 500, &e);
+    assert_non_null(p);
+    return p;
+}
+
+static void miss_then_hit(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = pool_for(test_redis_url());
+    struct cache *c = cache_new(pool, ns);
+    atomic_store(&loads, 0);
+    char *out;
+    bool hit;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(cache_get(c, "k1", 10000, 500, slow_load, "v1", &out, &hit, &e), ERR_OK);
+    assert_false(hit);
+    assert_string_equal(out, "v1");
+    free(out);
+    assert_int_equal(cache_get(c, "k1", 10000, 500, slow_load, "v2", &out, &hit, &e), ERR_OK);
+    assert_true(hit);
+    assert_string_equal(out, "v1"); /* from the cache, not the loader */
+    free(out);
+    assert_int_equal(atomic_load(&loads), 1);
+    cache_free(c);
+    redis_pool_free(pool);
+}
+
+static void generation_bump__old_entries_never_read_again(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = pool_for(test_redis_url());
+    struct cache *c = cache_new(pool, ns);
+    char key[64], *out;
+    bool hit;
+    struct err e;
+    err_clear(&e);
+    snprintf(key, sizeof(key), "g:%lld", cache_generation(c, "things"));
+    assert_int_equal(cache_get(c, key, 10000, 500, slow_load, "old", &out, &hit, &e), ERR_OK);
+    free(out);
+    assert_true(cache_bump(c, "things") > 0); /* a write happened */
+    snprintf(key, sizeof(key), "g:%lld", cache_generation(c, "things"));
+    assert_int_equal(cache_get(c, key, 10000, 500, slow_load, "new", &out, &hit, &e), ERR_OK);
+    assert_false(hit);
+    assert_string_equal(out, "new");
+    free(out);
+    cache_free(c);
+    redis_pool_free(pool);
+}
+
+struct stampede {
+    struct cache *c;
+    atomic_int *wrong;
+};
+
+static void *reader(void *arg)
+{
+    struct stampede *s = arg;
+    char *out = NULL;
+    bool hit;
+    struct err e;
+    err_clear(&e);
+    if (cache_get(s->c, "hot", 10000, 2000, slow_load, "value", &out, &hit, &e) != ERR_OK ||
+        strcmp(out, "value") != 0)
+        atomic_fetch_add(s->wrong, 1);
+    free(out);
+    return NULL;
+}
+
+static void hundred_concurrent_misses__one_load(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = pool_for(test_redis_url());
+    struct cache *c = cache_new(pool, ns);
+    atomic_store(&loads, 0);
+    atomic_int wrong;
+    atomic_init(&wrong, 0);
+    struct stampede s = {c, &wrong};
+    pthread_t t[100];
+    for (int i = 0; i < 100; i++)
+        pthread_create(&t[i], NULL, reader, &s);
+    for (int i = 0; i < 100; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&wrong), 0);
+    assert_int_equal(atomic_load(&loads), 1);
+    cache_free(c);
+    redis_pool_free(pool);
+}
+
+static void redis_down__the_loader_answers(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = pool_for("redis://127.0.0.1:1/0");
+    struct cache *c = cache_new(pool, ns);
+    atomic_store(&loads, 0);
+    char *out;
+    bool hit;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(cache_get(c, "k", 1000, 100, slow_load, "direct", &out, &hit, &e), ERR_OK);
+    assert_false(hit);
+    assert_string_equal(out, "direct");
+    free(out);
+    assert_int_equal(atomic_load(&loads), 1);
+    cache_free(c);
+    redis_pool_free(pool);
+}
+
+int main(void)
+{
+    snprintf(ns, sizeof(ns), "cachetest%ld", (long)getpid());
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(miss_then_hit),
+        cmocka_unit_test(generation_bump__old_entries_never_read_again),
+        cmocka_unit_test(hundred_concurrent_misses__one_load),
+        cmocka_unit_test(redis_down__the_loader_answers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
