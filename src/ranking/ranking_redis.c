@@ -202,7 +202,7 @@ static bool read_top(struct ranking_redis *r, int days, size_t limit, struct sco
     char zsets[RANKING_DAYS_MAX][128];
     if (!days_ready(r, days, zsets))
         return false;
-    char tmp[128], numkeys[8], stop[24], min[24];
+    char tmp[128], numkeys[16], stop[24], min[24];
     snprintf(tmp, sizeof(tmp), "%s:rank:tmp:%ld:%lx", r->ns, (long)time(NULL),
              (unsigned long)(uintptr_t)items ^ (unsigned long)rand());
     snprintf(numkeys, sizeof(numkeys), "%d", days);
