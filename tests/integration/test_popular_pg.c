@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
+#include "ranking/ranking_redis.h"
 #include "support/test_db.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
@@ -170,6 +172,37 @@ static void ranking_lost__rebuilt_from_postgres_and_redis_down__answered_by_post
     test_server_stop(&down);
 }
 
+static void redelivered_and_reordered_notifications__never_count_twice(void **state)
+{
+    (void)state;
+    /* a listener of our own on the same keys, fed the same notification three times */
+    struct err e;
+    err_clear(&e);
+    struct pg_pool_config pg_cfg = {.conninfo = db.url, .connect_timeout_s = 5};
+    struct pg_pool *pg = pg_pool_new(&pg_cfg);
+    struct redis_pool *redis = redis_pool_new(test_redis_url(), 1000, &e);
+    struct ranking_redis *r =
+        ranking_redis_new(redis, pg, (struct ranking_repo){NULL, NULL}, srv.cfg.redis_namespace);
+    int64_t ids[] = {p[6]};
+    const char *before = summary(popular("?days=1&limit=100", 200));
+    char expected[512];
+    snprintf(expected, sizeof(expected), "%s", before);
+    for (int i = 0; i < 3; i++)
+        ranking_redis_on_sale(r, (int64_t)time(NULL), ids, 1);
+    assert_string_equal(summary(popular("?days=1&limit=100", 200)), expected);
+    /* an old value arriving late (lower version) is ignored */
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "UPDATE product_sales_daily SET quantity = 999, version = 0 WHERE product_id = %lld",
+             p[6]);
+    PQclear(test_db_query(&db, sql));
+    ranking_redis_on_sale(r, (int64_t)time(NULL), ids, 1);
+    assert_string_equal(summary(popular("?days=1&limit=100", 200)), expected);
+    ranking_redis_free(r);
+    redis_pool_free(redis);
+    pg_pool_free(pg);
+}
+
 static void bad_parameters__400(void **state)
 {
     (void)state;
@@ -211,6 +244,7 @@ int main(void)
         cmocka_unit_test(windows_ties_and_defaults),
         cmocka_unit_test(orders_count_and_cancels_are_excluded),
         cmocka_unit_test(ranking_lost__rebuilt_from_postgres_and_redis_down__answered_by_postgres),
+        cmocka_unit_test(redelivered_and_reordered_notifications__never_count_twice),
         cmocka_unit_test(bad_parameters__400),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
