@@ -230,7 +230,12 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
     if ((v = lookup("SHOPD_OUTBOX_RELAY", ud)) &&
         parse_bool("SHOPD_OUTBOX_RELAY", v, &cfg->outbox_relay, e))
         return e->code;
-    if (cfg->lock_lease_ms <= cfg->db_statement_timeout_ms)
+    /* the lease must outlive the transaction it guards; an unbounded statement has no bound */
+    if (cfg->user_lock && cfg->db_statement_timeout_ms == 0)
+        return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_DB_STATEMENT_TIMEOUT_MS",
+                             "SHOPD_DB_STATEMENT_TIMEOUT_MS must be set (not 0) while "
+                             "SHOPD_USER_LOCK is on: the lock lease has to outlive it");
+    if (cfg->user_lock && cfg->lock_lease_ms <= cfg->db_statement_timeout_ms)
         return err_set_field(
             e, ERR_INVALID_REQUEST, "SHOPD_LOCK_LEASE_MS",
             "SHOPD_LOCK_LEASE_MS (%u) must exceed SHOPD_DB_STATEMENT_TIMEOUT_MS (%u)",

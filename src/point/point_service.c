@@ -120,8 +120,13 @@ enum err_code point_service_charge_once(const struct point_service *s, int64_t u
         return e->code;
     char fingerprint[32];
     snprintf(fingerprint, sizeof(fingerprint), "amount=%lld", (long long)amount);
-    return s->repo.ops->charge_once(s->repo.self, user_id, amount, s->balance_max, key, fingerprint,
-                                    render, out, e);
+    struct held_lock l;
+    if (lock_user(s, user_id, &l, e))
+        return e->code;
+    enum err_code rc = s->repo.ops->charge_once(s->repo.self, user_id, amount, s->balance_max, key,
+                                                fingerprint, render, out, e);
+    unlock_user(s, &l);
+    return rc;
 }
 
 enum err_code point_service_history(const struct point_service *s, int64_t user_id, int64_t before,

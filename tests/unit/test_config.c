@@ -1,19 +1,31 @@
-/* test_config.c — SHOPD_* parsing: defaults, every variable, refusals naming the variable. */
+/*
+ * test_config.c — SHOPD_* settings (core/config.c): the documented defaults,
+ * every variable parsed, each range's both ends accepted and both
+ * neighbours refused, malformed values refused as ERR_INVALID_REQUEST with
+ * e.field = the variable, and the cross-setting rules.
+ *
+ * The environment is a small table behind a config_lookup_fn; no real
+ * environment variable is read (except by the config_lookup_env test).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "core/config.h"
 
+/* ---- the fake environment ---- */
+
 struct env_pair {
     const char *name, *value;
 };
 
-/* A lookup over a NULL-terminated table of pairs. */
+/* A config_lookup_fn over a table ended by {NULL, NULL}. */
 static const char *table_lookup(const char *name, void *ud)
 {
     for (const struct env_pair *p = ud; p->name; p++)
@@ -28,13 +40,39 @@ static enum err_code load(struct config *cfg, const struct env_pair *env, struct
     return config_load(cfg, table_lookup, (void *)env, e);
 }
 
-static void defaults__documented_values(void **state)
+/* Loads one variable (plus an optional companion) and returns the result. */
+static enum err_code load_one(struct config *cfg, const char *name, const char *value,
+                              struct env_pair companion, struct err *e)
+{
+    const struct env_pair env[] = {{name, value}, companion, {NULL, NULL}};
+    return load(cfg, env, e);
+}
+
+static const struct env_pair no_companion = {NULL, NULL};
+
+/* Asserts that value for name is refused naming name, in field and detail. */
+static void assert_refused(const char *name, const char *value)
+{
+    struct config cfg;
+    struct err e;
+    enum err_code rc = load_one(&cfg, name, value, no_companion, &e);
+    if (rc != ERR_INVALID_REQUEST || strcmp(e.field, name) != 0)
+        fail_msg("%s=\"%s\": expected INVALID_REQUEST naming %s, got %s field \"%s\" (%s)", name,
+                 value, name, err_code_str(rc), e.field, e.detail);
+    assert_int_equal(e.code, ERR_INVALID_REQUEST);
+    assert_non_null(strstr(e.detail, name));
+}
+
+/* ---- defaults ---- */
+
+static void load__nothing_set__every_documented_default(void **state)
 {
     (void)state;
     struct config cfg;
     struct err e;
     const struct env_pair none[] = {{NULL, NULL}};
     assert_int_equal(load(&cfg, none, &e), ERR_OK);
+    assert_int_equal(e.code, ERR_OK);
     assert_string_equal(cfg.listen_host, "127.0.0.1");
     assert_int_equal(cfg.listen_port, 8080);
     assert_string_equal(cfg.database_url, "postgresql://shopd@127.0.0.1:55432/shopd");
@@ -51,9 +89,25 @@ static void defaults__documented_values(void **state)
     assert_int_equal(cfg.db_connect_timeout_s, 3);
     assert_int_equal(cfg.redis_timeout_ms, 500);
     assert_true(cfg.migrate);
+    assert_string_equal(cfg.dataplatform_url, "");
+    assert_int_equal(cfg.dataplatform_timeout_ms, 2000);
+    assert_true(cfg.outbox_relay);
+    assert_int_equal(cfg.outbox_poll_ms, 1000);
+    assert_int_equal(cfg.outbox_max_attempts, 10);
+    assert_int_equal(cfg.outbox_backoff_ms, 500);
+    assert_int_equal(cfg.idempotency_ttl_hours, 24);
+    assert_int_equal(cfg.reaper_interval_ms, 600000);
+    assert_true(cfg.coupon_gate);
+    assert_string_equal(cfg.redis_namespace, "shopd");
+    assert_true(cfg.user_lock);
+    assert_int_equal(cfg.lock_wait_ms, 2000);
+    assert_int_equal(cfg.lock_lease_ms, 30000);
+    assert_int_equal(cfg.cache_ttl_ms, 5000);
 }
 
-static void every_variable__parsed(void **state)
+/* ---- every variable ---- */
+
+static void load__every_variable_set__each_parsed_into_its_field(void **state)
 {
     (void)state;
     struct config cfg;
@@ -81,6 +135,12 @@ static void every_variable__parsed(void **state)
         {"SHOPD_OUTBOX_BACKOFF_MS", "100"},
         {"SHOPD_IDEMPOTENCY_TTL_HOURS", "48"},
         {"SHOPD_REAPER_INTERVAL_MS", "1000"},
+        {"SHOPD_COUPON_GATE", "false"},
+        {"SHOPD_REDIS_NAMESPACE", "shop-test:7"},
+        {"SHOPD_USER_LOCK", "0"},
+        {"SHOPD_LOCK_WAIT_MS", "0"},
+        {"SHOPD_LOCK_LEASE_MS", "251"},
+        {"SHOPD_CACHE_TTL_MS", "0"},
         {NULL, NULL},
     };
     assert_int_equal(load(&cfg, env, &e), ERR_OK);
@@ -108,90 +168,503 @@ static void every_variable__parsed(void **state)
     assert_int_equal(cfg.outbox_backoff_ms, 100);
     assert_int_equal(cfg.idempotency_ttl_hours, 48);
     assert_int_equal(cfg.reaper_interval_ms, 1000);
+    assert_false(cfg.coupon_gate);
+    assert_string_equal(cfg.redis_namespace, "shop-test:7");
+    assert_false(cfg.user_lock);
+    assert_int_equal(cfg.lock_wait_ms, 0);
+    assert_int_equal(cfg.lock_lease_ms, 251);
+    assert_int_equal(cfg.cache_ttl_ms, 0);
 }
 
-static void bad_values__invalid_naming_the_variable(void **state)
+/* Records every name config_load asks for. */
+struct asked {
+    const char *names[64];
+    size_t n;
+};
+
+static const char *recording_lookup(const char *name, void *ud)
+{
+    struct asked *a = ud;
+    if (a->n < sizeof(a->names) / sizeof(a->names[0]))
+        a->names[a->n++] = name;
+    return NULL;
+}
+
+static void load__asks_for_exactly_the_documented_variables(void **state)
 {
     (void)state;
-    const struct env_pair cases[] = {
-        {"SHOPD_LISTEN", "8080"},
-        {"SHOPD_LISTEN", "127.0.0.1:"},
-        {"SHOPD_LISTEN", ":8080"},
-        {"SHOPD_LISTEN", "1.2.3.4:70000"},
-        {"SHOPD_LISTEN", "localhost:80"},
-        {"SHOPD_LISTEN", "1.2.3.4:80x"},
-        {"SHOPD_DATABASE_URL", ""},
-        {"SHOPD_REDIS_URL", "http://cache:6379"},
-        {"SHOPD_REDIS_URL", ""},
-        {"SHOPD_ADMIN_TOKEN", ""},
-        {"SHOPD_THREADS", "0"},
-        {"SHOPD_THREADS", "257"},
-        {"SHOPD_THREADS", "eight"},
-        {"SHOPD_THREADS", " 8"},
-        {"SHOPD_THREADS", "8 "},
-        {"SHOPD_THREADS", ""},
-        {"SHOPD_CHARGE_MAX", "0"},
-        {"SHOPD_CHARGE_MAX", "99999999999999999999"},
-        {"SHOPD_BALANCE_MAX", "-5"},
-        {"SHOPD_ACCESS_LOG", "maybe"},
-        {"SHOPD_LOG_LEVEL", "verbose"},
-        {"SHOPD_SHUTDOWN_TIMEOUT_MS", "-1"},
-        {"SHOPD_DB_STATEMENT_TIMEOUT_MS", "1.5"},
-        {"SHOPD_DB_CONNECT_TIMEOUT_S", "0"},
-        {"SHOPD_REDIS_TIMEOUT_MS", "0"},
-        {"SHOPD_MIGRATE", "2"},
-        {"SHOPD_DATAPLATFORM_URL", "ftp://x"},
-        {"SHOPD_OUTBOX_MAX_ATTEMPTS", "0"},
-        {"SHOPD_OUTBOX_RELAY", "sometimes"},
-        {"SHOPD_IDEMPOTENCY_TTL_HOURS", "23"},
-        {"SHOPD_REAPER_INTERVAL_MS", "abc"},
+    /* README's settings table */
+    static const char *const documented[] = {
+        "SHOPD_LISTEN",
+        "SHOPD_DATABASE_URL",
+        "SHOPD_REDIS_URL",
+        "SHOPD_ADMIN_TOKEN",
+        "SHOPD_THREADS",
+        "SHOPD_CHARGE_MAX",
+        "SHOPD_BALANCE_MAX",
+        "SHOPD_ACCESS_LOG",
+        "SHOPD_LOG_LEVEL",
+        "SHOPD_SHUTDOWN_TIMEOUT_MS",
+        "SHOPD_DB_STATEMENT_TIMEOUT_MS",
+        "SHOPD_DB_CONNECT_TIMEOUT_S",
+        "SHOPD_REDIS_TIMEOUT_MS",
+        "SHOPD_MIGRATE",
+        "SHOPD_DATAPLATFORM_URL",
+        "SHOPD_DATAPLATFORM_TIMEOUT_MS",
+        "SHOPD_OUTBOX_RELAY",
+        "SHOPD_OUTBOX_POLL_MS",
+        "SHOPD_OUTBOX_MAX_ATTEMPTS",
+        "SHOPD_OUTBOX_BACKOFF_MS",
+        "SHOPD_IDEMPOTENCY_TTL_HOURS",
+        "SHOPD_REAPER_INTERVAL_MS",
+        "SHOPD_USER_LOCK",
+        "SHOPD_LOCK_WAIT_MS",
+        "SHOPD_LOCK_LEASE_MS",
+        "SHOPD_COUPON_GATE",
+        "SHOPD_REDIS_NAMESPACE",
+        "SHOPD_CACHE_TTL_MS",
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const struct env_pair env[] = {cases[i], {NULL, NULL}};
-        struct config cfg;
-        struct err e;
-        assert_int_equal(load(&cfg, env, &e), ERR_INVALID_REQUEST);
-        assert_string_equal(e.field, cases[i].name);
-        assert_non_null(strstr(e.detail, cases[i].name));
+    const size_t n_documented = sizeof(documented) / sizeof(documented[0]);
+    struct asked asked = {.n = 0};
+    struct config cfg;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(config_load(&cfg, recording_lookup, &asked, &e), ERR_OK);
+    /* each name read is documented (a new setting must be added here and tested) */
+    for (size_t i = 0; i < asked.n; i++) {
+        size_t j = 0;
+        while (j < n_documented && strcmp(asked.names[i], documented[j]) != 0)
+            j++;
+        if (j == n_documented)
+            fail_msg("config_load reads %s, which this test does not know", asked.names[i]);
+    }
+    /* and each documented name is read */
+    for (size_t j = 0; j < n_documented; j++) {
+        size_t i = 0;
+        while (i < asked.n && strcmp(asked.names[i], documented[j]) != 0)
+            i++;
+        if (i == asked.n)
+            fail_msg("config_load never reads %s", documented[j]);
     }
 }
 
-static void charge_max_above_balance_max__refused(void **state)
+/* ---- integer settings: both ends in, both neighbours out ---- */
+
+enum setting_kind { KIND_UNSIGNED, KIND_INT64 };
+
+struct int_setting {
+    const char *name;
+    size_t offset;
+    enum setting_kind kind;
+    int64_t min, max; /* the parser's bounds */
+    /* another variable needed for an end to agree with the cross-setting rules */
+    struct env_pair with_min, with_max;
+    int64_t top; /* highest value that loads, when below max (0: max itself) */
+};
+
+static int64_t read_setting(const struct config *cfg, const struct int_setting *s)
 {
-    (void)state;
-    const struct env_pair env[] = {
-        {"SHOPD_CHARGE_MAX", "2000"}, {"SHOPD_BALANCE_MAX", "1999"}, {NULL, NULL}};
-    struct config cfg;
-    struct err e;
-    assert_int_equal(load(&cfg, env, &e), ERR_INVALID_REQUEST);
-    assert_string_equal(e.field, "SHOPD_CHARGE_MAX");
+    const char *p = (const char *)cfg + s->offset;
+    if (s->kind == KIND_UNSIGNED) {
+        unsigned u;
+        memcpy(&u, p, sizeof(u));
+        return (int64_t)u;
+    }
+    int64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
 }
 
-static void booleans__all_spellings(void **state)
+#define U_SETTING(var, field, lo, hi)                                                              \
+    {                                                                                              \
+        .name = var, .offset = offsetof(struct config, field), .kind = KIND_UNSIGNED, .min = lo,   \
+        .max = hi                                                                                  \
+    }
+
+static void integer_settings__range_ends_accepted_neighbours_refused(void **state)
 {
     (void)state;
+    const struct int_setting settings[] = {
+        U_SETTING("SHOPD_THREADS", threads, 1, 256),
+        {.name = "SHOPD_CHARGE_MAX",
+         .offset = offsetof(struct config, charge_max),
+         .kind = KIND_INT64,
+         .min = 1,
+         .max = INT64_MAX / 4,
+         .with_max = {"SHOPD_BALANCE_MAX", "2305843009213693951"}},
+        {.name = "SHOPD_BALANCE_MAX",
+         .offset = offsetof(struct config, balance_max),
+         .kind = KIND_INT64,
+         .min = 1,
+         .max = INT64_MAX / 4,
+         .with_min = {"SHOPD_CHARGE_MAX", "1"}},
+        U_SETTING("SHOPD_SHUTDOWN_TIMEOUT_MS", shutdown_timeout_ms, 0, 3600000),
+        /*
+         * 0 (no timeout) only without the user lock, whose lease must outlive a
+         * statement; the top is one below the longest lease, which must exceed it.
+         */
+        {.name = "SHOPD_DB_STATEMENT_TIMEOUT_MS",
+         .offset = offsetof(struct config, db_statement_timeout_ms),
+         .kind = KIND_UNSIGNED,
+         .min = 0,
+         .max = 3600000,
+         .with_min = {"SHOPD_USER_LOCK", "off"},
+         .with_max = {"SHOPD_LOCK_LEASE_MS", "3600000"},
+         .top = 3599999},
+        U_SETTING("SHOPD_DB_CONNECT_TIMEOUT_S", db_connect_timeout_s, 1, 600),
+        U_SETTING("SHOPD_REDIS_TIMEOUT_MS", redis_timeout_ms, 1, 600000),
+        U_SETTING("SHOPD_DATAPLATFORM_TIMEOUT_MS", dataplatform_timeout_ms, 1, 600000),
+        U_SETTING("SHOPD_OUTBOX_POLL_MS", outbox_poll_ms, 10, 3600000),
+        U_SETTING("SHOPD_OUTBOX_MAX_ATTEMPTS", outbox_max_attempts, 1, 1000),
+        U_SETTING("SHOPD_OUTBOX_BACKOFF_MS", outbox_backoff_ms, 1, 3600000),
+        U_SETTING("SHOPD_IDEMPOTENCY_TTL_HOURS", idempotency_ttl_hours, 24, 24 * 366),
+        U_SETTING("SHOPD_REAPER_INTERVAL_MS", reaper_interval_ms, 10, 86400000),
+        U_SETTING("SHOPD_LOCK_WAIT_MS", lock_wait_ms, 0, 600000),
+        {.name = "SHOPD_LOCK_LEASE_MS",
+         .offset = offsetof(struct config, lock_lease_ms),
+         .kind = KIND_UNSIGNED,
+         .min = 100,
+         .max = 3600000,
+         .with_min = {"SHOPD_DB_STATEMENT_TIMEOUT_MS", "99"}},
+        U_SETTING("SHOPD_CACHE_TTL_MS", cache_ttl_ms, 0, 86400000),
+    };
+    const char *malformed[] = {
+        "", " 5", "5 ", "+5", "5x", "x5", "1.5", "1e3", "0x10", "-", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        const struct int_setting *s = &settings[i];
+        char text[32];
+        struct config cfg;
+        struct err e;
+
+        snprintf(text, sizeof(text), "%lld", (long long)s->min);
+        if (load_one(&cfg, s->name, text, s->with_min, &e) != ERR_OK)
+            fail_msg("%s=%s (its minimum) refused: %s", s->name, text, e.detail);
+        assert_int_equal(read_setting(&cfg, s), s->min);
+
+        int64_t top = s->top ? s->top : s->max;
+        snprintf(text, sizeof(text), "%lld", (long long)top);
+        if (load_one(&cfg, s->name, text, s->with_max, &e) != ERR_OK)
+            fail_msg("%s=%s (its maximum) refused: %s", s->name, text, e.detail);
+        assert_int_equal(read_setting(&cfg, s), top);
+
+        snprintf(text, sizeof(text), "%lld", (long long)s->min - 1);
+        assert_refused(s->name, text);
+        snprintf(text, sizeof(text), "%lld", (long long)s->max + 1);
+        assert_refused(s->name, text);
+        /* the same malformed spellings are refused everywhere */
+        for (size_t j = 0; j < sizeof(malformed) / sizeof(malformed[0]); j++)
+            assert_refused(s->name, malformed[j]);
+    }
+}
+
+/* ---- SHOPD_LISTEN ---- */
+
+static void listen__ipv4_and_port__split_into_host_and_port(void **state)
+{
+    (void)state;
+    const struct {
+        const char *text, *host;
+        unsigned port;
+    } cases[] = {
+        {"0.0.0.0:0", "0.0.0.0", 0},
+        {"127.0.0.1:8080", "127.0.0.1", 8080},
+        {"10.20.30.40:65535", "10.20.30.40", 65535},
+        {"255.255.255.255:1", "255.255.255.255", 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct config cfg;
+        struct err e;
+        assert_int_equal(load_one(&cfg, "SHOPD_LISTEN", cases[i].text, no_companion, &e), ERR_OK);
+        assert_string_equal(cfg.listen_host, cases[i].host);
+        assert_int_equal(cfg.listen_port, cases[i].port);
+    }
+}
+
+static void listen__not_ipv4_colon_port__refused_naming_shopd_listen(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "8080",          /* no host */
+        ":8080",         /* empty host */
+        "127.0.0.1:",    /* empty port */
+        "127.0.0.1",     /* no port */
+        "1.2.3.4:70000", /* port out of range */
+        "1.2.3.4:65536", /* one past the last port */
+        "1.2.3.4:-1",    /* negative port */
+        "1.2.3.4:+80",   /* sign */
+        "1.2.3.4: 80",   /* space */
+        "1.2.3.4:80x",   /* trailing garbage */
+        "localhost:80",  /* a name, not an IPv4 literal */
+        "1.2.3:80",      /* three parts */
+        "1.2.3.256:80",  /* octet out of range */
+        "[::1]:80",      /* IPv6 */
+        "1.2.3.4:80:90", /* two colons */
+        "",              /* empty */
+        "1111111111111111111111111111111111111111111111111111111111111111111:80", /* long host */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_refused("SHOPD_LISTEN", bad[i]);
+}
+
+/* ---- text settings ---- */
+
+static void text_settings__empty_or_too_long__refused_never_truncated(void **state)
+{
+    (void)state;
+    static char text[CONFIG_TEXT_MAX + 2];
+    const struct {
+        const char *name;
+        size_t cap; /* buffer size: cap - 1 characters fit */
+        const char *prefix;
+    } cases[] = {
+        {"SHOPD_DATABASE_URL", CONFIG_TEXT_MAX, "postgresql://"},
+        {"SHOPD_REDIS_URL", CONFIG_TEXT_MAX, "redis://"},
+        {"SHOPD_ADMIN_TOKEN", 256, "t"},
+        {"SHOPD_REDIS_NAMESPACE", 64, "n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct config cfg;
+        struct err e;
+        assert_refused(cases[i].name, "");
+        /* the longest value that fits is kept whole */
+        memset(text, 'a', cases[i].cap - 1);
+        memcpy(text, cases[i].prefix, strlen(cases[i].prefix));
+        text[cases[i].cap - 1] = '\0';
+        if (load_one(&cfg, cases[i].name, text, no_companion, &e) != ERR_OK)
+            fail_msg("%s of %zu characters refused: %s", cases[i].name, cases[i].cap - 1, e.detail);
+        /* one more character is refused, never truncated */
+        text[cases[i].cap - 1] = 'a';
+        text[cases[i].cap] = '\0';
+        assert_refused(cases[i].name, text);
+    }
+    struct config cfg;
+    struct err e;
+    memset(text, 'a', CONFIG_TEXT_MAX - 1);
+    memcpy(text, "https://", 8);
+    text[CONFIG_TEXT_MAX - 1] = '\0';
+    assert_int_equal(load_one(&cfg, "SHOPD_DATAPLATFORM_URL", text, no_companion, &e), ERR_OK);
+    assert_int_equal(strlen(cfg.dataplatform_url), CONFIG_TEXT_MAX - 1);
+    text[CONFIG_TEXT_MAX - 1] = 'a';
+    text[CONFIG_TEXT_MAX] = '\0';
+    assert_refused("SHOPD_DATAPLATFORM_URL", text);
+}
+
+static void redis_url__not_redis_scheme__refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"http://cache:6379", "cache:6379", "REDIS://cache:6379", "rediss:/x",
+                         "unix:///tmp/redis.sock"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_refused("SHOPD_REDIS_URL", bad[i]);
+    struct config cfg;
+    struct err e;
+    assert_int_equal(
+        load_one(&cfg, "SHOPD_REDIS_URL", "redis://:pw@10.0.0.1:6379/3", no_companion, &e), ERR_OK);
+    assert_string_equal(cfg.redis_url, "redis://:pw@10.0.0.1:6379/3");
+}
+
+static void dataplatform_url__http_https_or_empty__else_refused(void **state)
+{
+    (void)state;
+    const char *ok[] = {"", "http://dp", "https://dp.example:8443/v1/events"};
+    for (size_t i = 0; i < 3; i++) {
+        struct config cfg;
+        struct err e;
+        assert_int_equal(load_one(&cfg, "SHOPD_DATAPLATFORM_URL", ok[i], no_companion, &e), ERR_OK);
+        assert_string_equal(cfg.dataplatform_url, ok[i]);
+    }
+    const char *bad[] = {"ftp://dp", "dp:9000", "HTTP://dp", " http://dp"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_refused("SHOPD_DATAPLATFORM_URL", bad[i]);
+}
+
+static void redis_namespace__spaces_braces_or_line_breaks__refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"a b", "a{b", "a}b", "{shop}", "a\tb", "a\nb", "a\rb"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_refused("SHOPD_REDIS_NAMESPACE", bad[i]);
+}
+
+static void admin_token__set__no_longer_the_default(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct err e;
+    /* even a value equal to the built-in default counts as configured */
+    assert_int_equal(load_one(&cfg, "SHOPD_ADMIN_TOKEN", "dev-admin-token", no_companion, &e),
+                     ERR_OK);
+    assert_false(cfg.admin_token_is_default);
+}
+
+/* ---- booleans and the log level ---- */
+
+static void booleans__documented_spellings__parsed_in_every_variable(void **state)
+{
+    (void)state;
+    const struct {
+        const char *name;
+        size_t offset;
+    } flags[] = {
+        {"SHOPD_ACCESS_LOG", offsetof(struct config, access_log)},
+        {"SHOPD_MIGRATE", offsetof(struct config, migrate)},
+        {"SHOPD_OUTBOX_RELAY", offsetof(struct config, outbox_relay)},
+        {"SHOPD_USER_LOCK", offsetof(struct config, user_lock)},
+        {"SHOPD_COUPON_GATE", offsetof(struct config, coupon_gate)},
+    };
     const char *on[] = {"1", "on", "true", "yes"};
     const char *off[] = {"0", "off", "false", "no"};
+    const char *bad[] = {"", "maybe", "2", "-1", "ON", "Off", "TRUE", "y", "n", " on", "on "};
+    for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+        for (size_t i = 0; i < 4; i++) {
+            struct config cfg;
+            struct err e;
+            bool v;
+            assert_int_equal(load_one(&cfg, flags[f].name, on[i], no_companion, &e), ERR_OK);
+            memcpy(&v, (const char *)&cfg + flags[f].offset, sizeof(v));
+            assert_true(v);
+            assert_int_equal(load_one(&cfg, flags[f].name, off[i], no_companion, &e), ERR_OK);
+            memcpy(&v, (const char *)&cfg + flags[f].offset, sizeof(v));
+            assert_false(v);
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+            assert_refused(flags[f].name, bad[i]);
+    }
+}
+
+static void log_level__four_names__else_refused(void **state)
+{
+    (void)state;
+    const struct {
+        const char *text;
+        enum log_level level;
+    } ok[] = {{"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN}, {"error", LOG_ERROR}};
     for (size_t i = 0; i < 4; i++) {
         struct config cfg;
         struct err e;
-        const struct env_pair a[] = {{"SHOPD_ACCESS_LOG", on[i]}, {NULL, NULL}};
-        assert_int_equal(load(&cfg, a, &e), ERR_OK);
-        assert_true(cfg.access_log);
-        const struct env_pair b[] = {{"SHOPD_ACCESS_LOG", off[i]}, {NULL, NULL}};
-        assert_int_equal(load(&cfg, b, &e), ERR_OK);
-        assert_false(cfg.access_log);
+        assert_int_equal(load_one(&cfg, "SHOPD_LOG_LEVEL", ok[i].text, no_companion, &e), ERR_OK);
+        assert_int_equal(cfg.log_level, ok[i].level);
     }
+    const char *bad[] = {"", "verbose", "warning", "INFO", "0", "trace"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_refused("SHOPD_LOG_LEVEL", bad[i]);
+}
+
+/* ---- cross-setting rules ---- */
+
+static void charge_max__above_balance_max__refused_naming_charge_max(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct err e;
+    const struct env_pair above[] = {
+        {"SHOPD_CHARGE_MAX", "2000"}, {"SHOPD_BALANCE_MAX", "1999"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, above, &e), ERR_INVALID_REQUEST);
+    assert_string_equal(e.field, "SHOPD_CHARGE_MAX");
+    /* the default charge limit against a lowered cap */
+    const struct env_pair low_cap[] = {{"SHOPD_BALANCE_MAX", "999999"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, low_cap, &e), ERR_INVALID_REQUEST);
+    assert_string_equal(e.field, "SHOPD_CHARGE_MAX");
+    /* equal is allowed */
+    const struct env_pair equal[] = {
+        {"SHOPD_CHARGE_MAX", "2000"}, {"SHOPD_BALANCE_MAX", "2000"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, equal, &e), ERR_OK);
+}
+
+static void lock_lease__not_above_statement_timeout__refused_naming_the_lease(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct err e;
+    const struct env_pair equal[] = {{"SHOPD_LOCK_LEASE_MS", "5000"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, equal, &e), ERR_INVALID_REQUEST);
+    assert_string_equal(e.field, "SHOPD_LOCK_LEASE_MS");
+    const struct env_pair longer_statements[] = {{"SHOPD_DB_STATEMENT_TIMEOUT_MS", "30001"},
+                                                 {NULL, NULL}};
+    assert_int_equal(load(&cfg, longer_statements, &e), ERR_INVALID_REQUEST);
+    assert_string_equal(e.field, "SHOPD_LOCK_LEASE_MS");
+    const struct env_pair just_above[] = {{"SHOPD_LOCK_LEASE_MS", "5001"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, just_above, &e), ERR_OK);
+}
+
+/*
+ * SHOPD_DB_STATEMENT_TIMEOUT_MS=0 means "no statement timeout" (README,
+ * infra/pg.h). The user lock's lease must outlive the transaction it guards
+ * (README: "must exceed the statement timeout"; docs/distributed-lock.md):
+ * no finite lease exceeds an unlimited statement, so with the lock on this
+ * combination must be refused.
+ */
+static void statement_timeout__zero_with_user_lock__refused(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct err e;
+    const struct env_pair env[] = {{"SHOPD_DB_STATEMENT_TIMEOUT_MS", "0"}, {NULL, NULL}};
+    enum err_code rc = load(&cfg, env, &e);
+    if (rc != ERR_INVALID_REQUEST)
+        fail_msg("SHOPD_DB_STATEMENT_TIMEOUT_MS=0 (unlimited) with SHOPD_USER_LOCK=on and a "
+                 "%u ms lease was accepted: the lease cannot outlive an unlimited statement",
+                 cfg.lock_lease_ms);
+    assert_true(strcmp(e.field, "SHOPD_DB_STATEMENT_TIMEOUT_MS") == 0 ||
+                strcmp(e.field, "SHOPD_LOCK_LEASE_MS") == 0);
+}
+
+static void statement_timeout__zero_without_user_lock__accepted(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct err e;
+    const struct env_pair env[] = {
+        {"SHOPD_DB_STATEMENT_TIMEOUT_MS", "0"}, {"SHOPD_USER_LOCK", "off"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, env, &e), ERR_OK);
+    assert_int_equal(cfg.db_statement_timeout_ms, 0);
+    assert_false(cfg.user_lock);
+}
+
+static void bad_value__error_detail_quotes_the_value(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct err e;
+    const struct env_pair env[] = {{"SHOPD_THREADS", "lots"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, env, &e), ERR_INVALID_REQUEST);
+    assert_string_equal(e.field, "SHOPD_THREADS");
+    assert_non_null(strstr(e.detail, "\"lots\""));
+}
+
+static void config_lookup_env__reads_the_process_environment(void **state)
+{
+    (void)state;
+    const char *name = "SHOPD_UNIT_TEST_LOOKUP_ENV";
+    assert_int_equal(unsetenv(name), 0);
+    assert_null(config_lookup_env(name, NULL));
+    assert_int_equal(setenv(name, "from the environment", 1), 0);
+    assert_string_equal(config_lookup_env(name, NULL), "from the environment");
+    assert_int_equal(unsetenv(name), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults__documented_values),
-        cmocka_unit_test(every_variable__parsed),
-        cmocka_unit_test(bad_values__invalid_naming_the_variable),
-        cmocka_unit_test(charge_max_above_balance_max__refused),
-        cmocka_unit_test(booleans__all_spellings),
+        cmocka_unit_test(load__nothing_set__every_documented_default),
+        cmocka_unit_test(load__every_variable_set__each_parsed_into_its_field),
+        cmocka_unit_test(load__asks_for_exactly_the_documented_variables),
+        cmocka_unit_test(integer_settings__range_ends_accepted_neighbours_refused),
+        cmocka_unit_test(listen__ipv4_and_port__split_into_host_and_port),
+        cmocka_unit_test(listen__not_ipv4_colon_port__refused_naming_shopd_listen),
+        cmocka_unit_test(text_settings__empty_or_too_long__refused_never_truncated),
+        cmocka_unit_test(redis_url__not_redis_scheme__refused),
+        cmocka_unit_test(dataplatform_url__http_https_or_empty__else_refused),
+        cmocka_unit_test(redis_namespace__spaces_braces_or_line_breaks__refused),
+        cmocka_unit_test(admin_token__set__no_longer_the_default),
+        cmocka_unit_test(booleans__documented_spellings__parsed_in_every_variable),
+        cmocka_unit_test(log_level__four_names__else_refused),
+        cmocka_unit_test(charge_max__above_balance_max__refused_naming_charge_max),
+        cmocka_unit_test(lock_lease__not_above_statement_timeout__refused_naming_the_lease),
+        cmocka_unit_test(statement_timeout__zero_with_user_lock__refused),
+        cmocka_unit_test(statement_timeout__zero_without_user_lock__accepted),
+        cmocka_unit_test(bad_value__error_detail_quotes_the_value),
+        cmocka_unit_test(config_lookup_env__reads_the_process_environment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

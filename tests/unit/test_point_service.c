@@ -1,37 +1,69 @@
 /*
- * test_point_service.c — users and points use cases with the repository
- * mocked (cmocka): limits are enforced before any storage call, the cap is
- * handed to the repository's atomic charge, errors pass through.
+ * test_point_service.c — users and points use cases (point/point_service.c)
+ * with the repository port and the per-user lock port mocked in cmocka.
+ * Links shopd_point alone.
+ *
+ * "repo untouched": every mock starts with check_expected()/mock_type(), so
+ * a call nobody expected fails the test on the spot. The mocks also append
+ * to a call log so the order of lock and repository calls can be checked.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "point/point_service.h"
 
+#define HANGUL "\xea\xb0\x80" /* 3 bytes, 1 character */
+
+/* ---- call log ---- */
+
+static char call_log[512];
+
+static void log_call(const char *what)
+{
+    size_t used = strlen(call_log);
+    snprintf(call_log + used, sizeof(call_log) - used, "%s%s", used ? " " : "", what);
+}
+
+static int reset_log(void **state)
+{
+    (void)state;
+    call_log[0] = '\0';
+    return 0;
+}
+
+/* ---- mock repository ---- */
+
 static enum err_code mock_create_user(void *self, const char *name, struct point_user *out,
                                       struct err *e)
 {
     (void)self;
-    (void)e;
+    log_call("create_user");
     check_expected_ptr(name);
+    enum err_code rc = mock_type(enum err_code);
+    if (rc != ERR_OK)
+        return err_set(e, rc, "repo: insert failed");
     out->id = 1;
-    strcpy(out->name, name);
+    snprintf(out->name, sizeof(out->name), "%s", name);
     out->balance = 0;
-    return mock_type(enum err_code);
+    return ERR_OK;
 }
 
 static enum err_code mock_balance(void *self, int64_t user_id, int64_t *balance, struct err *e)
 {
     (void)self;
+    log_call("balance");
     check_expected(user_id);
     enum err_code rc = mock_type(enum err_code);
     if (rc != ERR_OK)
-        return err_set(e, rc, "mock failure");
+        return err_set(e, rc, "repo: user %lld failed", (long long)user_id);
     *balance = 5000;
     return ERR_OK;
 }
@@ -40,30 +72,14 @@ static enum err_code mock_charge(void *self, int64_t user_id, int64_t amount, in
                                  int64_t *balance_after, struct err *e)
 {
     (void)self;
+    log_call("charge");
     check_expected(user_id);
     check_expected(amount);
     check_expected(cap);
     enum err_code rc = mock_type(enum err_code);
     if (rc != ERR_OK)
-        return err_set(e, rc, "mock failure");
+        return err_set(e, rc, "repo: charge of %lld refused", (long long)amount);
     *balance_after = amount + 100;
-    return ERR_OK;
-}
-
-static enum err_code mock_history(void *self, int64_t user_id, int64_t before, size_t limit,
-                                  struct point_entry *out, size_t *n, struct err *e)
-{
-    (void)self;
-    check_expected(user_id);
-    check_expected(before);
-    check_expected(limit);
-    size_t rows = mock_type(size_t);
-    enum err_code rc = mock_type(enum err_code);
-    if (rc != ERR_OK)
-        return err_set(e, rc, "mock failure");
-    for (size_t i = 0; i < rows; i++)
-        out[i] = (struct point_entry){.id = 100 - (int64_t)i, .type = POINT_CHARGE, .amount = 10};
-    *n = rows;
     return ERR_OK;
 }
 
@@ -73,31 +89,146 @@ static enum err_code mock_charge_once(void *self, int64_t user_id, int64_t amoun
                                       struct point_charge_outcome *out, struct err *e)
 {
     (void)self;
-    (void)user_id;
-    (void)cap;
-    (void)render;
-    (void)e;
+    log_call("charge_once");
+    check_expected(user_id);
     check_expected(amount);
+    check_expected(cap);
     check_expected_ptr(key);
     check_expected_ptr(fingerprint);
+    check_expected_ptr(render);
+    enum err_code rc = mock_type(enum err_code);
+    if (rc != ERR_OK)
+        return err_set(e, rc, "repo: keyed charge refused");
     out->status = 200;
+    out->body = strdup("{\"user_id\":7,\"balance\":110}");
+    out->replayed = mock_type(bool);
+    return ERR_OK;
+}
+
+/* Returns the queued number of rows, ids 100, 99, 98, ... (newest first). */
+static enum err_code mock_history(void *self, int64_t user_id, int64_t before, size_t limit,
+                                  struct point_entry *out, size_t *n, struct err *e)
+{
+    (void)self;
+    log_call("history");
+    check_expected(user_id);
+    check_expected(before);
+    check_expected(limit);
+    size_t rows = mock_type(size_t);
+    enum err_code rc = mock_type(enum err_code);
+    if (rc != ERR_OK)
+        return err_set(e, rc, "repo: history failed");
+    assert_true(rows <= limit);
+    for (size_t i = 0; i < rows; i++)
+        out[i] =
+            (struct point_entry){.id = 100 - 3 * (int64_t)i, .type = POINT_CHARGE, .amount = 10};
+    *n = rows;
     return ERR_OK;
 }
 
 static const struct point_repo_ops mock_ops = {
-    .charge_once = mock_charge_once,
     .create_user = mock_create_user,
     .balance = mock_balance,
     .charge = mock_charge,
+    .charge_once = mock_charge_once,
     .history = mock_history,
 };
+
+/* ---- mock lock ---- */
+
+static enum err_code mock_acquire(void *self, const char *key, char token[LOCK_TOKEN_LEN],
+                                  bool *held, struct err *e)
+{
+    (void)self;
+    log_call("acquire");
+    check_expected_ptr(key);
+    enum err_code rc = mock_type(enum err_code);
+    if (rc != ERR_OK)
+        return err_set(e, rc, "lock %s is busy", key);
+    *held = mock_type(bool);
+    snprintf(token, LOCK_TOKEN_LEN, "%s", "0123456789abcdef0123456789abcdef");
+    return ERR_OK;
+}
+
+static void mock_release(void *self, const char *key, const char *token)
+{
+    (void)self;
+    log_call("release");
+    check_expected_ptr(key);
+    check_expected_ptr(token);
+}
+
+static const struct lock_port_ops mock_lock_ops = {
+    .acquire = mock_acquire,
+    .release = mock_release,
+};
+
+/* Default limits, no lock. */
 static const struct point_service svc = {
     .repo = {.ops = &mock_ops, .self = NULL},
     .charge_max = 1000000,
     .balance_max = 100000000,
 };
 
-static void create_user__valid_name__stored(void **state)
+/* Unusual limits (so the service is seen to use its own), with the user lock. */
+static const struct point_service locked_svc = {
+    .repo = {.ops = &mock_ops, .self = NULL},
+    .charge_max = 5000,
+    .balance_max = 20000,
+    .locks = {.ops = &mock_lock_ops, .self = NULL},
+};
+
+static void expect_charge(int64_t user_id, int64_t amount, int64_t cap, enum err_code rc)
+{
+    expect_value(mock_charge, user_id, user_id);
+    expect_value(mock_charge, amount, amount);
+    expect_value(mock_charge, cap, cap);
+    will_return(mock_charge, rc);
+}
+
+static void expect_acquire(const char *key, enum err_code rc, bool held)
+{
+    expect_string(mock_acquire, key, key);
+    will_return(mock_acquire, rc);
+    if (rc == ERR_OK)
+        will_return(mock_acquire, held);
+}
+
+static void expect_release(const char *key)
+{
+    expect_string(mock_release, key, key);
+    expect_string(mock_release, token, "0123456789abcdef0123456789abcdef");
+}
+
+static const struct point_charge_renderer renderer = {NULL, NULL};
+
+static void expect_charge_once(int64_t user_id, int64_t amount, int64_t cap, const char *key,
+                               const char *fingerprint, enum err_code rc, bool replayed)
+{
+    expect_value(mock_charge_once, user_id, user_id);
+    expect_value(mock_charge_once, amount, amount);
+    expect_value(mock_charge_once, cap, cap);
+    expect_string(mock_charge_once, key, key);
+    expect_string(mock_charge_once, fingerprint, fingerprint);
+    expect_value(mock_charge_once, render, &renderer);
+    will_return(mock_charge_once, rc);
+    if (rc == ERR_OK)
+        will_return(mock_charge_once, replayed);
+}
+
+static void expect_history(int64_t user_id, int64_t before, size_t limit, size_t rows,
+                           enum err_code rc)
+{
+    expect_value(mock_history, user_id, user_id);
+    expect_value(mock_history, before, before);
+    expect_value(mock_history, limit, limit);
+    will_return(mock_history, rows);
+    will_return(mock_history, rc);
+}
+
+/* ---- create_user ---- */
+
+static void create_user__valid_name__stored_with_balance_0(void **state)
 {
     (void)state;
     struct point_user u;
@@ -106,24 +237,115 @@ static void create_user__valid_name__stored(void **state)
     expect_string(mock_create_user, name, "kim");
     will_return(mock_create_user, ERR_OK);
     assert_int_equal(point_service_create_user(&svc, "kim", &u, &e), ERR_OK);
+    assert_int_equal(u.id, 1);
+    assert_string_equal(u.name, "kim");
     assert_int_equal(u.balance, 0);
 }
 
-static void create_user__blank_or_long_name__invalid_without_repo(void **state)
+static void create_user__100_multibyte_characters__accepted(void **state)
 {
     (void)state;
-    char long_name[102];
-    memset(long_name, 'k', 101);
-    long_name[101] = '\0';
-    const char *names[] = {"", "   ", long_name};
-    for (size_t i = 0; i < 3; i++) {
+    static char name[100 * 3 + 1];
+    name[0] = '\0';
+    for (int i = 0; i < 100; i++)
+        strcat(name, HANGUL);
+    struct point_user u;
+    struct err e;
+    err_clear(&e);
+    expect_string(mock_create_user, name, name);
+    will_return(mock_create_user, ERR_OK);
+    assert_int_equal(point_service_create_user(&svc, name, &u, &e), ERR_OK);
+    assert_string_equal(u.name, name);
+}
+
+static void create_user__blank_or_too_long_name__invalid_request_and_repo_untouched(void **state)
+{
+    (void)state;
+    static char ascii101[102], hangul101[101 * 3 + 1], bytes_beyond[1 + 500 + 1];
+    memset(ascii101, 'k', 101);
+    ascii101[101] = '\0';
+    hangul101[0] = '\0';
+    for (int i = 0; i < 101; i++)
+        strcat(hangul101, HANGUL);
+    bytes_beyond[0] = 'k'; /* one character by count, 501 bytes */
+    memset(bytes_beyond + 1, 0x80, 500);
+    bytes_beyond[501] = '\0';
+    const char *names[] = {"", " ", "\t\r\n", ascii101, hangul101, bytes_beyond};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         struct point_user u;
         struct err e;
         err_clear(&e);
         assert_int_equal(point_service_create_user(&svc, names[i], &u, &e), ERR_INVALID_REQUEST);
         assert_string_equal(e.field, "name");
     }
+    assert_string_equal(call_log, "");
 }
+
+static void create_user__repo_error__propagates_unchanged(void **state)
+{
+    (void)state;
+    struct point_user u;
+    struct err e;
+    err_clear(&e);
+    expect_string(mock_create_user, name, "lee");
+    will_return(mock_create_user, ERR_UNAVAILABLE);
+    assert_int_equal(point_service_create_user(&svc, "lee", &u, &e), ERR_UNAVAILABLE);
+    assert_string_equal(e.detail, "repo: insert failed");
+}
+
+/* ---- balance ---- */
+
+static void balance__existing_user__the_repository_balance(void **state)
+{
+    (void)state;
+    int64_t v = 0;
+    struct err e;
+    err_clear(&e);
+    expect_value(mock_balance, user_id, 3);
+    will_return(mock_balance, ERR_OK);
+    assert_int_equal(point_service_balance(&svc, 3, &v, &e), ERR_OK);
+    assert_int_equal(v, 5000);
+}
+
+static void balance__repo_user_not_found__propagates_unchanged(void **state)
+{
+    (void)state;
+    int64_t v = 0;
+    struct err e;
+    err_clear(&e);
+    expect_value(mock_balance, user_id, 4);
+    will_return(mock_balance, ERR_USER_NOT_FOUND);
+    assert_int_equal(point_service_balance(&svc, 4, &v, &e), ERR_USER_NOT_FOUND);
+    assert_string_equal(e.detail, "repo: user 4 failed");
+}
+
+static void user_id_not_positive__user_not_found_and_repo_untouched(void **state)
+{
+    (void)state;
+    const int64_t ids[] = {0, -1, INT64_MIN};
+    for (size_t i = 0; i < 3; i++) {
+        int64_t v = -7;
+        struct point_history h;
+        struct point_charge_outcome out;
+        struct err e;
+        err_clear(&e);
+        assert_int_equal(point_service_balance(&svc, ids[i], &v, &e), ERR_USER_NOT_FOUND);
+        err_clear(&e);
+        assert_int_equal(point_service_charge(&svc, ids[i], 10, &v, &e), ERR_USER_NOT_FOUND);
+        assert_int_equal(v, -7);
+        err_clear(&e);
+        assert_int_equal(point_service_charge(&locked_svc, ids[i], 10, &v, &e), ERR_USER_NOT_FOUND);
+        err_clear(&e);
+        assert_int_equal(point_service_charge_once(&svc, ids[i], 10, "k", &renderer, &out, &e),
+                         ERR_USER_NOT_FOUND);
+        err_clear(&e);
+        assert_int_equal(point_service_history(&svc, ids[i], 0, 20, &h, &e), ERR_USER_NOT_FOUND);
+        assert_null(h.items);
+    }
+    assert_string_equal(call_log, ""); /* neither the repository nor the lock */
+}
+
+/* ---- charge ---- */
 
 static void charge__amount_out_of_range__invalid_amount_and_repo_untouched(void **state)
 {
@@ -134,12 +356,26 @@ static void charge__amount_out_of_range__invalid_amount_and_repo_untouched(void 
         struct err e;
         err_clear(&e);
         assert_int_equal(point_service_charge(&svc, 1, amounts[i], &after, &e), ERR_INVALID_AMOUNT);
+        assert_int_equal(e.code, ERR_INVALID_AMOUNT);
         assert_string_equal(e.field, "amount");
         assert_int_equal(after, -1);
     }
+    assert_string_equal(call_log, "");
 }
 
-static void charge__limits_inclusive__repo_gets_amount_and_cap(void **state)
+static void
+charge__amount_above_the_services_own_limit__invalid_amount_and_lock_untouched(void **state)
+{
+    (void)state;
+    int64_t after = -1;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(point_service_charge(&locked_svc, 1, 5001, &after, &e), ERR_INVALID_AMOUNT);
+    assert_string_equal(e.field, "amount");
+    assert_string_equal(call_log, "");
+}
+
+static void charge__limits_inclusive__repo_gets_amount_and_cap_balance_max(void **state)
 {
     (void)state;
     const int64_t amounts[] = {1, 1000000};
@@ -147,169 +383,362 @@ static void charge__limits_inclusive__repo_gets_amount_and_cap(void **state)
         int64_t after = 0;
         struct err e;
         err_clear(&e);
-        expect_value(mock_charge, user_id, 7);
-        expect_value(mock_charge, amount, amounts[i]);
-        expect_value(mock_charge, cap, 100000000);
-        will_return(mock_charge, ERR_OK);
+        expect_charge(7, amounts[i], 100000000, ERR_OK);
         assert_int_equal(point_service_charge(&svc, 7, amounts[i], &after, &e), ERR_OK);
         assert_int_equal(after, amounts[i] + 100);
     }
 }
 
-static void charge__repo_refusals__propagate(void **state)
+static void charge__repo_refusals__propagate_unchanged(void **state)
 {
     (void)state;
-    const enum err_code codes[] = {ERR_BALANCE_LIMIT_EXCEEDED, ERR_USER_NOT_FOUND, ERR_UNAVAILABLE};
-    for (size_t i = 0; i < 3; i++) {
-        int64_t after = 0;
+    const enum err_code codes[] = {ERR_BALANCE_LIMIT_EXCEEDED, ERR_USER_NOT_FOUND, ERR_UNAVAILABLE,
+                                   ERR_INTERNAL};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        int64_t after = -1;
         struct err e;
         err_clear(&e);
-        expect_value(mock_charge, user_id, 7);
-        expect_value(mock_charge, amount, 10);
-        expect_value(mock_charge, cap, 100000000);
-        will_return(mock_charge, codes[i]);
+        expect_charge(7, 10, 100000000, codes[i]);
         assert_int_equal(point_service_charge(&svc, 7, 10, &after, &e), codes[i]);
         assert_int_equal(e.code, codes[i]);
+        assert_string_equal(e.detail, "repo: charge of 10 refused");
     }
 }
 
-static void non_positive_user__not_found_without_repo(void **state)
+/* ---- charge under the per-user lock ---- */
+
+static void charge__with_user_lock__acquire_charge_release_in_that_order(void **state)
 {
     (void)state;
-    int64_t v;
-    struct point_history h;
+    int64_t after = 0;
     struct err e;
     err_clear(&e);
-    assert_int_equal(point_service_balance(&svc, 0, &v, &e), ERR_USER_NOT_FOUND);
-    assert_int_equal(point_service_charge(&svc, -1, 10, &v, &e), ERR_USER_NOT_FOUND);
-    assert_int_equal(point_service_history(&svc, 0, 0, 20, &h, &e), ERR_USER_NOT_FOUND);
-    assert_null(h.items);
+    expect_acquire("user:7", ERR_OK, true);
+    expect_charge(7, 5000, 20000, ERR_OK); /* charge_max exactly; cap = balance_max */
+    expect_release("user:7");
+    assert_int_equal(point_service_charge(&locked_svc, 7, 5000, &after, &e), ERR_OK);
+    assert_int_equal(after, 5100);
+    assert_string_equal(call_log, "acquire charge release");
 }
 
-static void balance__reads_repo(void **state)
+static void charge__repo_refuses_under_lock__lock_still_released(void **state)
 {
     (void)state;
-    int64_t v = 0;
+    int64_t after = 0;
     struct err e;
     err_clear(&e);
-    expect_value(mock_balance, user_id, 3);
-    will_return(mock_balance, ERR_OK);
-    assert_int_equal(point_service_balance(&svc, 3, &v, &e), ERR_OK);
-    assert_int_equal(v, 5000);
-    expect_value(mock_balance, user_id, 4);
-    will_return(mock_balance, ERR_USER_NOT_FOUND);
-    assert_int_equal(point_service_balance(&svc, 4, &v, &e), ERR_USER_NOT_FOUND);
+    expect_acquire("user:7", ERR_OK, true);
+    expect_charge(7, 10, 20000, ERR_BALANCE_LIMIT_EXCEEDED);
+    expect_release("user:7");
+    assert_int_equal(point_service_charge(&locked_svc, 7, 10, &after, &e),
+                     ERR_BALANCE_LIMIT_EXCEEDED);
+    assert_string_equal(call_log, "acquire charge release");
 }
 
-static void history__asks_one_extra_and_sets_next_before(void **state)
+static void charge__lock_busy__unavailable_and_repo_untouched(void **state)
 {
     (void)state;
-    struct point_history h;
+    int64_t after = -1;
     struct err e;
     err_clear(&e);
-    expect_value(mock_history, user_id, 3);
-    expect_value(mock_history, before, 0);
-    expect_value(mock_history, limit, 3);
-    will_return(mock_history, (size_t)3);
-    will_return(mock_history, ERR_OK);
-    assert_int_equal(point_service_history(&svc, 3, 0, 2, &h, &e), ERR_OK);
-    assert_int_equal(h.n, 2);
-    assert_true(h.has_more);
-    assert_int_equal(h.next_before, 99);
-    point_history_cleanup(&h);
-
-    expect_value(mock_history, user_id, 3);
-    expect_value(mock_history, before, 99);
-    expect_value(mock_history, limit, 3);
-    will_return(mock_history, (size_t)1);
-    will_return(mock_history, ERR_OK);
-    assert_int_equal(point_service_history(&svc, 3, 99, 2, &h, &e), ERR_OK);
-    assert_int_equal(h.n, 1);
-    assert_false(h.has_more);
-    point_history_cleanup(&h);
+    expect_acquire("user:7", ERR_UNAVAILABLE, false);
+    assert_int_equal(point_service_charge(&locked_svc, 7, 10, &after, &e), ERR_UNAVAILABLE);
+    assert_int_equal(after, -1);
+    assert_string_equal(call_log, "acquire"); /* no charge, no release of a lock never held */
 }
 
-static void history__bad_paging__invalid_without_repo(void **state)
+static void charge__lock_service_down__charges_without_lock_and_releases_nothing(void **state)
 {
     (void)state;
-    struct point_history h;
+    int64_t after = 0;
     struct err e;
     err_clear(&e);
-    assert_int_equal(point_service_history(&svc, 3, 0, 0, &h, &e), ERR_INVALID_REQUEST);
-    assert_string_equal(e.field, "limit");
-    assert_int_equal(point_service_history(&svc, 3, 0, 101, &h, &e), ERR_INVALID_REQUEST);
-    err_clear(&e);
-    assert_int_equal(point_service_history(&svc, 3, -1, 10, &h, &e), ERR_INVALID_REQUEST);
-    assert_string_equal(e.field, "before");
+    expect_acquire("user:7", ERR_OK, false); /* fail open */
+    expect_charge(7, 10, 20000, ERR_OK);
+    assert_int_equal(point_service_charge(&locked_svc, 7, 10, &after, &e), ERR_OK);
+    assert_string_equal(call_log, "acquire charge");
 }
 
-static void history__repo_error__propagates_and_frees(void **state)
+static void charge__lock_key__names_the_user(void **state)
 {
     (void)state;
-    struct point_history h;
+    int64_t after = 0;
     struct err e;
     err_clear(&e);
-    expect_value(mock_history, user_id, 3);
-    expect_value(mock_history, before, 0);
-    expect_value(mock_history, limit, 21);
-    will_return(mock_history, (size_t)0);
-    will_return(mock_history, ERR_USER_NOT_FOUND);
-    assert_int_equal(point_service_history(&svc, 3, 0, 20, &h, &e), ERR_USER_NOT_FOUND);
-    assert_null(h.items);
+    expect_acquire("user:9223372036854775807", ERR_OK, true);
+    expect_charge(INT64_MAX, 10, 20000, ERR_OK);
+    expect_release("user:9223372036854775807");
+    assert_int_equal(point_service_charge(&locked_svc, INT64_MAX, 10, &after, &e), ERR_OK);
 }
 
-static void entry_type__names_round_trip(void **state)
-{
-    (void)state;
-    const enum point_entry_type all[] = {POINT_CHARGE, POINT_USE, POINT_REFUND};
-    const char *names[] = {"CHARGE", "USE", "REFUND"};
-    for (size_t i = 0; i < 3; i++) {
-        enum point_entry_type t;
-        assert_string_equal(point_entry_type_name(all[i]), names[i]);
-        assert_true(point_entry_type_parse(names[i], &t));
-        assert_int_equal(t, all[i]);
-    }
-    enum point_entry_type t;
-    assert_false(point_entry_type_parse("charge", &t));
-    assert_false(point_entry_type_parse("", &t));
-}
+/* ---- charge with an Idempotency-Key ---- */
 
-static void charge_once__checks_before_the_repo_and_fingerprints_the_amount(void **state)
+static void charge_once__valid__repo_gets_user_amount_cap_key_and_fingerprint(void **state)
 {
     (void)state;
     struct point_charge_outcome out;
     struct err e;
     err_clear(&e);
-    const struct point_charge_renderer render = {NULL, NULL};
-    assert_int_equal(point_service_charge_once(&svc, 7, 10, "", &render, &out, &e),
-                     ERR_IDEMPOTENCY_KEY_REQUIRED);
-    assert_int_equal(point_service_charge_once(&svc, 7, 10, "new\nline", &render, &out, &e),
-                     ERR_IDEMPOTENCY_KEY_REQUIRED);
-    assert_int_equal(point_service_charge_once(&svc, 7, 0, "k", &render, &out, &e),
-                     ERR_INVALID_AMOUNT);
-    assert_int_equal(point_service_charge_once(&svc, 0, 10, "k", &render, &out, &e),
-                     ERR_USER_NOT_FOUND);
-    expect_value(mock_charge_once, amount, 10);
-    expect_string(mock_charge_once, key, "k");
-    expect_string(mock_charge_once, fingerprint, "amount=10");
-    assert_int_equal(point_service_charge_once(&svc, 7, 10, "k", &render, &out, &e), ERR_OK);
+    expect_charge_once(7, 10, 100000000, "key-1", "amount=10", ERR_OK, false);
+    assert_int_equal(point_service_charge_once(&svc, 7, 10, "key-1", &renderer, &out, &e), ERR_OK);
+    assert_int_equal(out.status, 200);
+    assert_false(out.replayed);
+    assert_string_equal(out.body, "{\"user_id\":7,\"balance\":110}");
+    free(out.body);
+
+    expect_charge_once(7, 10, 100000000, "key-1", "amount=10", ERR_OK, true);
+    assert_int_equal(point_service_charge_once(&svc, 7, 10, "key-1", &renderer, &out, &e), ERR_OK);
+    assert_true(out.replayed);
+    free(out.body);
 }
+
+static void charge_once__other_amount__other_fingerprint(void **state)
+{
+    (void)state;
+    struct point_charge_outcome out;
+    struct err e;
+    err_clear(&e);
+    /* the same key with another amount must be told apart (IDEMPOTENCY_KEY_REUSED) */
+    expect_charge_once(7, 11, 100000000, "key-1", "amount=11", ERR_IDEMPOTENCY_KEY_REUSED, false);
+    assert_int_equal(point_service_charge_once(&svc, 7, 11, "key-1", &renderer, &out, &e),
+                     ERR_IDEMPOTENCY_KEY_REUSED);
+    assert_null(out.body);
+}
+
+static void charge_once__repo_refusals__propagate_unchanged(void **state)
+{
+    (void)state;
+    const enum err_code codes[] = {ERR_REQUEST_IN_PROGRESS, ERR_IDEMPOTENCY_KEY_REUSED,
+                                   ERR_BALANCE_LIMIT_EXCEEDED, ERR_USER_NOT_FOUND, ERR_UNAVAILABLE};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        struct point_charge_outcome out;
+        struct err e;
+        err_clear(&e);
+        expect_charge_once(7, 10, 100000000, "k", "amount=10", codes[i], false);
+        assert_int_equal(point_service_charge_once(&svc, 7, 10, "k", &renderer, &out, &e),
+                         codes[i]);
+        assert_string_equal(e.detail, "repo: keyed charge refused");
+    }
+}
+
+static void charge_once__malformed_key__key_required_and_repo_untouched(void **state)
+{
+    (void)state;
+    static char long_key[257];
+    memset(long_key, 'k', 256);
+    long_key[256] = '\0';
+    const char *keys[] = {"", "new\nline", "tab\there", "\x7f", "caf\xc3\xa9", long_key};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        struct point_charge_outcome out;
+        struct err e;
+        err_clear(&e);
+        assert_int_equal(point_service_charge_once(&svc, 7, 10, keys[i], &renderer, &out, &e),
+                         ERR_IDEMPOTENCY_KEY_REQUIRED);
+        assert_null(out.body);
+    }
+    /* the key is checked first: a bad key with a bad amount is still about the key */
+    struct point_charge_outcome out;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(point_service_charge_once(&svc, 7, 0, "", &renderer, &out, &e),
+                     ERR_IDEMPOTENCY_KEY_REQUIRED);
+    assert_string_equal(call_log, "");
+}
+
+static void charge_once__key_of_255_printable_characters__accepted(void **state)
+{
+    (void)state;
+    static char key[256];
+    for (int i = 0; i < 255; i++)
+        key[i] = (char)(' ' + i % 95); /* every printable ASCII character, space to tilde */
+    key[255] = '\0';
+    struct point_charge_outcome out;
+    struct err e;
+    err_clear(&e);
+    expect_charge_once(7, 10, 100000000, key, "amount=10", ERR_OK, false);
+    assert_int_equal(point_service_charge_once(&svc, 7, 10, key, &renderer, &out, &e), ERR_OK);
+    free(out.body);
+}
+
+static void charge_once__amount_out_of_range__invalid_amount_and_repo_untouched(void **state)
+{
+    (void)state;
+    const int64_t amounts[] = {0, -1, 1000001};
+    for (size_t i = 0; i < 3; i++) {
+        struct point_charge_outcome out;
+        struct err e;
+        err_clear(&e);
+        assert_int_equal(point_service_charge_once(&svc, 7, amounts[i], "k", &renderer, &out, &e),
+                         ERR_INVALID_AMOUNT);
+        assert_string_equal(e.field, "amount");
+    }
+    assert_string_equal(call_log, "");
+}
+
+/*
+ * docs/distributed-lock.md, "Key and scope": the user lock covers "charge
+ * (with or without an Idempotency-Key)", acquired before the transaction and
+ * released after it; point_service.h: "per-user lock around charges".
+ */
+static void charge_once__with_user_lock__acquire_charge_release_in_that_order(void **state)
+{
+    (void)state;
+    struct point_charge_outcome out;
+    struct err e;
+    err_clear(&e);
+    expect_acquire("user:7", ERR_OK, true);
+    expect_charge_once(7, 5000, 20000, "key-1", "amount=5000", ERR_OK, false);
+    expect_release("user:7");
+    enum err_code rc =
+        point_service_charge_once(&locked_svc, 7, 5000, "key-1", &renderer, &out, &e);
+    free(out.body);
+    assert_int_equal(rc, ERR_OK);
+    assert_string_equal(call_log, "acquire charge_once release");
+}
+
+/* ---- history ---- */
+
+static void history__limit_or_before_out_of_range__invalid_request_and_repo_untouched(void **state)
+{
+    (void)state;
+    const struct {
+        int64_t before, limit;
+        const char *field;
+    } cases[] = {
+        {0, 0, "limit"},         {0, -1, "limit"},   {0, 101, "limit"},
+        {0, INT64_MAX, "limit"}, {-1, 20, "before"}, {INT64_MIN, 20, "before"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct point_history h;
+        struct err e;
+        err_clear(&e);
+        assert_int_equal(point_service_history(&svc, 3, cases[i].before, cases[i].limit, &h, &e),
+                         ERR_INVALID_REQUEST);
+        assert_string_equal(e.field, cases[i].field);
+        assert_null(h.items);
+    }
+    assert_string_equal(call_log, "");
+}
+
+static void history__limit_ends__repo_asked_for_one_row_more(void **state)
+{
+    (void)state;
+    struct point_history h;
+    struct err e;
+    err_clear(&e);
+    expect_history(3, 0, 2, 1, ERR_OK);
+    assert_int_equal(point_service_history(&svc, 3, 0, 1, &h, &e), ERR_OK);
+    assert_int_equal(h.n, 1);
+    assert_false(h.has_more);
+    point_history_cleanup(&h);
+
+    expect_history(3, 0, 101, 0, ERR_OK);
+    assert_int_equal(point_service_history(&svc, 3, 0, 100, &h, &e), ERR_OK);
+    assert_int_equal(h.n, 0);
+    assert_false(h.has_more);
+    point_history_cleanup(&h);
+}
+
+static void history__extra_row__has_more_and_next_before_is_the_last_shown_id(void **state)
+{
+    (void)state;
+    struct point_history h;
+    struct err e;
+    err_clear(&e);
+    expect_history(3, 0, 3, 3, ERR_OK); /* ids 100, 97 shown; 94 proves there is more */
+    assert_int_equal(point_service_history(&svc, 3, 0, 2, &h, &e), ERR_OK);
+    assert_int_equal(h.n, 2);
+    assert_true(h.has_more);
+    assert_int_equal(h.items[0].id, 100);
+    assert_int_equal(h.items[1].id, 97);
+    assert_int_equal(h.next_before, 97);
+    point_history_cleanup(&h);
+    assert_null(h.items);
+
+    /* the next page passes next_before through */
+    expect_history(3, 97, 3, 2, ERR_OK);
+    assert_int_equal(point_service_history(&svc, 3, 97, 2, &h, &e), ERR_OK);
+    assert_int_equal(h.n, 2);
+    assert_false(h.has_more);
+    point_history_cleanup(&h);
+}
+
+static void history__repo_error__propagates_unchanged_and_frees(void **state)
+{
+    (void)state;
+    struct point_history h;
+    struct err e;
+    err_clear(&e);
+    expect_history(3, 0, 21, 0, ERR_USER_NOT_FOUND);
+    assert_int_equal(point_service_history(&svc, 3, 0, 20, &h, &e), ERR_USER_NOT_FOUND);
+    assert_string_equal(e.detail, "repo: history failed");
+    assert_null(h.items); /* ASan: nothing leaked */
+    assert_int_equal(h.n, 0);
+}
+
+/* ---- ledger entry types ---- */
+
+static void entry_type__names_and_parse_round_trip(void **state)
+{
+    (void)state;
+    const enum point_entry_type all[] = {POINT_CHARGE, POINT_USE, POINT_REFUND};
+    const char *names[] = {"CHARGE", "USE", "REFUND"};
+    for (size_t i = 0; i < 3; i++) {
+        enum point_entry_type t = (enum point_entry_type)99;
+        assert_string_equal(point_entry_type_name(all[i]), names[i]);
+        assert_true(point_entry_type_parse(names[i], &t));
+        assert_int_equal(t, all[i]);
+        assert_true(point_entry_type_parse(point_entry_type_name(all[i]), &t));
+        assert_int_equal(t, all[i]);
+    }
+}
+
+static void entry_type__unknown_name__refused_and_output_untouched(void **state)
+{
+    (void)state;
+    const char *bad[] = {"charge", "", "CHARGES", "USE ", "UNKNOWN", "REFUN"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        enum point_entry_type t = POINT_REFUND;
+        assert_false(point_entry_type_parse(bad[i], &t));
+        assert_int_equal(t, POINT_REFUND);
+    }
+    assert_string_equal(point_entry_type_name((enum point_entry_type)42), "UNKNOWN");
+}
+
+#define T(f) cmocka_unit_test_setup(f, reset_log)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(create_user__valid_name__stored),
-        cmocka_unit_test(create_user__blank_or_long_name__invalid_without_repo),
-        cmocka_unit_test(charge__amount_out_of_range__invalid_amount_and_repo_untouched),
-        cmocka_unit_test(charge__limits_inclusive__repo_gets_amount_and_cap),
-        cmocka_unit_test(charge__repo_refusals__propagate),
-        cmocka_unit_test(non_positive_user__not_found_without_repo),
-        cmocka_unit_test(balance__reads_repo),
-        cmocka_unit_test(history__asks_one_extra_and_sets_next_before),
-        cmocka_unit_test(history__bad_paging__invalid_without_repo),
-        cmocka_unit_test(history__repo_error__propagates_and_frees),
-        cmocka_unit_test(entry_type__names_round_trip),
-        cmocka_unit_test(charge_once__checks_before_the_repo_and_fingerprints_the_amount),
+        T(create_user__valid_name__stored_with_balance_0),
+        T(create_user__100_multibyte_characters__accepted),
+        T(create_user__blank_or_too_long_name__invalid_request_and_repo_untouched),
+        T(create_user__repo_error__propagates_unchanged),
+        T(balance__existing_user__the_repository_balance),
+        T(balance__repo_user_not_found__propagates_unchanged),
+        T(user_id_not_positive__user_not_found_and_repo_untouched),
+        T(charge__amount_out_of_range__invalid_amount_and_repo_untouched),
+        T(charge__amount_above_the_services_own_limit__invalid_amount_and_lock_untouched),
+        T(charge__limits_inclusive__repo_gets_amount_and_cap_balance_max),
+        T(charge__repo_refusals__propagate_unchanged),
+        T(charge__with_user_lock__acquire_charge_release_in_that_order),
+        T(charge__repo_refuses_under_lock__lock_still_released),
+        T(charge__lock_busy__unavailable_and_repo_untouched),
+        T(charge__lock_service_down__charges_without_lock_and_releases_nothing),
+        T(charge__lock_key__names_the_user),
+        T(charge_once__valid__repo_gets_user_amount_cap_key_and_fingerprint),
+        T(charge_once__other_amount__other_fingerprint),
+        T(charge_once__repo_refusals__propagate_unchanged),
+        T(charge_once__malformed_key__key_required_and_repo_untouched),
+        T(charge_once__key_of_255_printable_characters__accepted),
+        T(charge_once__amount_out_of_range__invalid_amount_and_repo_untouched),
+        T(charge_once__with_user_lock__acquire_charge_release_in_that_order),
+        T(history__limit_or_before_out_of_range__invalid_request_and_repo_untouched),
+        T(history__limit_ends__repo_asked_for_one_row_more),
+        T(history__extra_row__has_more_and_next_before_is_the_last_shown_id),
+        T(history__repo_error__propagates_unchanged_and_frees),
+        T(entry_type__names_and_parse_round_trip),
+        T(entry_type__unknown_name__refused_and_output_untouched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
