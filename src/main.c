@@ -4,11 +4,30 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "app/app.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/server.h"
+
+/*
+ * Every open connection holds a descriptor: raise the soft limit toward
+ * max_connections plus room for database and Redis connections, up to the
+ * hard limit. Past the limit the server still answers 503 (a spare
+ * descriptor per worker), so this only moves where that starts.
+ */
+static void raise_fd_limit(unsigned max_connections)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_connections + 512;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        log_warn("open files limited to %llu: fewer than SHOPD_MAX_CONNECTIONS (%u) can be served",
+                 (unsigned long long)rl.rlim_cur, max_connections);
+}
 
 int main(void)
 {
@@ -20,6 +39,7 @@ int main(void)
         return 2;
     }
     log_set_level(cfg.log_level);
+    raise_fd_limit(cfg.max_connections);
     if (cfg.admin_token_is_default)
         log_warn("SHOPD_ADMIN_TOKEN is not set: using the development token");
 

@@ -1,6 +1,8 @@
 /* app.c — wiring of every module; the only place that knows them all. */
 #include "app/app.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +33,7 @@
 #include "ranking/ranking_repo_pg.h"
 #include "ranking/ranking_service.h"
 
-enum { APP_MAX_ROUTES = 32, APP_MAX_BODY = 64 * 1024 };
+enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 19 }; /* APP_N_ROUTES: route_specs' length */
 
 struct app {
     struct config cfg;
@@ -51,48 +53,68 @@ struct app {
     struct outbox_relay *relay;
     struct idempotency_reaper *reaper;
     struct order_deps orders;
-    struct route routes[APP_MAX_ROUTES];
-    const char *route_labels[APP_MAX_ROUTES];
-    char label_text[APP_MAX_ROUTES][96];
+    struct route routes[APP_N_ROUTES];
+    const char *route_labels[APP_N_ROUTES];
+    char label_text[APP_N_ROUTES][96];
     struct router router;
 };
 
-static void add_route(struct app *a, enum http_method m, const char *pattern, http_handler_fn fn,
-                      void *ctx, bool admin)
-{
-    size_t i = a->router.n_routes++;
-    a->routes[i] = (struct route){m, pattern, fn, ctx, admin};
-    strncpy(a->label_text[i], http_method_name(m), sizeof(a->label_text[i]) - 1);
-    strncat(a->label_text[i], " ", sizeof(a->label_text[i]) - strlen(a->label_text[i]) - 1);
-    strncat(a->label_text[i], pattern, sizeof(a->label_text[i]) - strlen(a->label_text[i]) - 1);
-    a->route_labels[i] = a->label_text[i];
-}
+/*
+ * The route table, declared once. ctx is the offset of the handler's
+ * context inside struct app. The app's arrays are sized from this table, so
+ * a route added here can never overflow them.
+ */
+static const struct route_spec {
+    enum http_method method;
+    const char *pattern;
+    http_handler_fn handler;
+    size_t ctx;
+    bool admin;
+} route_specs[] = {
+    {HTTP_GET, "/healthz", ops_http_healthz, offsetof(struct app, ops), false},
+    {HTTP_GET, "/readyz", ops_http_readyz, offsetof(struct app, ops), false},
+    {HTTP_GET, "/metrics", ops_http_metrics, offsetof(struct app, ops), false},
+    {HTTP_GET, "/api/v1/products", product_http_list, offsetof(struct app, products), false},
+    {HTTP_POST, "/api/v1/products", product_http_create, offsetof(struct app, products), true},
+    {HTTP_GET, "/api/v1/products/popular", ranking_http_popular, offsetof(struct app, ranking),
+     false},
+    {HTTP_GET, "/api/v1/products/{id}", product_http_get, offsetof(struct app, products), false},
+    {HTTP_POST, "/api/v1/users", point_http_create_user, offsetof(struct app, points), false},
+    {HTTP_GET, "/api/v1/users/{id}/points", point_http_balance, offsetof(struct app, points),
+     false},
+    {HTTP_POST, "/api/v1/users/{id}/points/charge", point_http_charge, offsetof(struct app, points),
+     false},
+    {HTTP_GET, "/api/v1/users/{id}/points/history", point_http_history,
+     offsetof(struct app, points), false},
+    {HTTP_POST, "/api/v1/coupons", coupon_http_create, offsetof(struct app, coupons), true},
+    {HTTP_GET, "/api/v1/coupons/{id}", coupon_http_get, offsetof(struct app, coupons), false},
+    {HTTP_POST, "/api/v1/coupons/{id}/issue", coupon_http_issue, offsetof(struct app, coupons),
+     false},
+    {HTTP_GET, "/api/v1/users/{id}/coupons", coupon_http_list, offsetof(struct app, coupons),
+     false},
+    {HTTP_POST, "/api/v1/orders", order_http_place, offsetof(struct app, orders), false},
+    {HTTP_GET, "/api/v1/orders/{id}", order_http_get, offsetof(struct app, orders), false},
+    {HTTP_POST, "/api/v1/orders/{id}/cancel", order_http_cancel, offsetof(struct app, orders),
+     false},
+    {HTTP_GET, "/api/v1/users/{id}/orders", order_http_list_by_user, offsetof(struct app, orders),
+     false},
+};
+
+_Static_assert(sizeof(route_specs) / sizeof(route_specs[0]) == APP_N_ROUTES,
+               "APP_N_ROUTES must equal the number of route_specs");
 
 static void build_routes(struct app *a)
 {
     a->router.routes = a->routes;
-    a->router.n_routes = 0;
-    add_route(a, HTTP_GET, "/healthz", ops_http_healthz, &a->ops, false);
-    add_route(a, HTTP_GET, "/readyz", ops_http_readyz, &a->ops, false);
-    add_route(a, HTTP_GET, "/metrics", ops_http_metrics, &a->ops, false);
-    add_route(a, HTTP_GET, "/api/v1/products", product_http_list, &a->products, false);
-    add_route(a, HTTP_POST, "/api/v1/products", product_http_create, &a->products, true);
-    add_route(a, HTTP_GET, "/api/v1/products/popular", ranking_http_popular, &a->ranking, false);
-    add_route(a, HTTP_GET, "/api/v1/products/{id}", product_http_get, &a->products, false);
-    add_route(a, HTTP_POST, "/api/v1/users", point_http_create_user, &a->points, false);
-    add_route(a, HTTP_GET, "/api/v1/users/{id}/points", point_http_balance, &a->points, false);
-    add_route(a, HTTP_POST, "/api/v1/users/{id}/points/charge", point_http_charge, &a->points,
-              false);
-    add_route(a, HTTP_GET, "/api/v1/users/{id}/points/history", point_http_history, &a->points,
-              false);
-    add_route(a, HTTP_POST, "/api/v1/coupons", coupon_http_create, &a->coupons, true);
-    add_route(a, HTTP_GET, "/api/v1/coupons/{id}", coupon_http_get, &a->coupons, false);
-    add_route(a, HTTP_POST, "/api/v1/coupons/{id}/issue", coupon_http_issue, &a->coupons, false);
-    add_route(a, HTTP_GET, "/api/v1/users/{id}/coupons", coupon_http_list, &a->coupons, false);
-    add_route(a, HTTP_POST, "/api/v1/orders", order_http_place, &a->orders, false);
-    add_route(a, HTTP_GET, "/api/v1/orders/{id}", order_http_get, &a->orders, false);
-    add_route(a, HTTP_POST, "/api/v1/orders/{id}/cancel", order_http_cancel, &a->orders, false);
-    add_route(a, HTTP_GET, "/api/v1/users/{id}/orders", order_http_list_by_user, &a->orders, false);
+    a->router.n_routes = APP_N_ROUTES;
+    for (size_t i = 0; i < APP_N_ROUTES; i++) {
+        const struct route_spec *rs = &route_specs[i];
+        a->routes[i] =
+            (struct route){rs->method, rs->pattern, rs->handler, (char *)a + rs->ctx, rs->admin};
+        snprintf(a->label_text[i], sizeof(a->label_text[i]), "%s %s", http_method_name(rs->method),
+                 rs->pattern);
+        a->route_labels[i] = a->label_text[i];
+    }
 }
 
 static enum err_code run_migrations(struct app *a, struct err *e)
@@ -259,7 +281,8 @@ void app_http_config(struct app *a, struct http_server_config *out)
         .max_body = APP_MAX_BODY,
         .admin_token = a->cfg.admin_token,
         .access_log = a->cfg.access_log,
-        .idle_timeout_s = 30,
+        .idle_timeout_s = a->cfg.idle_timeout_s,
+        .max_connections = a->cfg.max_connections,
     };
 }
 

@@ -8,9 +8,7 @@ static const struct pg_stmt stmt_ping = {"ops_ping", "SELECT 1", 0};
 enum err_code ops_http_healthz(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     (void)req;
-    (void)e;
-    http_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
-    return ERR_OK;
+    return http_resp_json_built(resp, 200, json_pack("{s:s}", "status", "ok"), "health", e);
 }
 
 static bool pg_ready(struct pg_pool *pool)
@@ -43,10 +41,9 @@ enum err_code ops_http_readyz(struct http_req *req, struct http_resp *resp, stru
     if (!pg || !redis)
         return err_set(e, ERR_UNAVAILABLE, "not ready: postgres %s, redis %s", pg ? "up" : "down",
                        redis ? "up" : "down");
-    http_resp_json(
-        resp, 200,
-        json_pack("{s:s, s:s, s:s}", "status", "ready", "postgres", "up", "redis", "up"));
-    return ERR_OK;
+    return http_resp_json_built(
+        resp, 200, json_pack("{s:s, s:s, s:s}", "status", "ready", "postgres", "up", "redis", "up"),
+        "readiness", e);
 }
 
 enum err_code ops_http_metrics(struct http_req *req, struct http_resp *resp, struct err *e)

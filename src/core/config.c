@@ -110,6 +110,8 @@ static void config_defaults(struct config *cfg)
     cfg->lock_wait_ms = 2000;
     cfg->lock_lease_ms = 30000;
     cfg->cache_ttl_ms = 5000;
+    cfg->idle_timeout_s = 30;
+    cfg->max_connections = 4096;
 }
 
 /* Reads an unsigned setting in [min, max] into *out when the variable is set. */
@@ -166,6 +168,9 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
     if ((v = lookup("SHOPD_LOG_LEVEL", ud)) && !log_level_parse(v, &cfg->log_level))
         return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_LOG_LEVEL",
                              "SHOPD_LOG_LEVEL must be debug, info, warn or error, got \"%s\"", v);
+    if (load_unsigned(lookup, ud, "SHOPD_IDLE_TIMEOUT_S", 1, 3600, &cfg->idle_timeout_s, e) ||
+        load_unsigned(lookup, ud, "SHOPD_MAX_CONNECTIONS", 1, 1000000, &cfg->max_connections, e))
+        return e->code;
     if ((v = lookup("SHOPD_SHUTDOWN_TIMEOUT_MS", ud))) {
         if (parse_int("SHOPD_SHUTDOWN_TIMEOUT_MS", v, 0, 3600000, &n, e))
             return e->code;

@@ -20,7 +20,7 @@ struct config {
     bool admin_token_is_default;            /* true when SHOPD_ADMIN_TOKEN was not set */
     unsigned threads;                       /* SHOPD_THREADS, HTTP worker threads */
     int64_t charge_max;                     /* SHOPD_CHARGE_MAX, largest single charge */
-    int64_t balance_max;                    /* SHOPD_BALANCE_MAX, cap on a balance */
+    int64_t balance_max;                    /* SHOPD_BALANCE_MAX, cap on charges (not refunds) */
     bool access_log;                        /* SHOPD_ACCESS_LOG, one line per request */
     enum log_level log_level;               /* SHOPD_LOG_LEVEL */
     unsigned shutdown_timeout_ms;           /* SHOPD_SHUTDOWN_TIMEOUT_MS, drain limit */
@@ -42,6 +42,8 @@ struct config {
     unsigned lock_wait_ms;          /* SHOPD_LOCK_WAIT_MS, then 503 with Retry-After */
     unsigned lock_lease_ms;         /* SHOPD_LOCK_LEASE_MS, a dead holder's lock frees itself */
     unsigned cache_ttl_ms;          /* SHOPD_CACHE_TTL_MS, popular rankings (0 = no cache) */
+    unsigned idle_timeout_s;        /* SHOPD_IDLE_TIMEOUT_S, idle keep-alive and request limit */
+    unsigned max_connections;       /* SHOPD_MAX_CONNECTIONS, then 503 and close */
 };
 
 /* Looks up one variable; returns NULL when unset. ud is passed through. */

@@ -32,10 +32,17 @@
     X(ERR_COUPON_EXPIRED, 409, "COUPON_EXPIRED", "Coupon expired")                                 \
     X(ERR_ORDER_NOT_CANCELLABLE, 409, "ORDER_NOT_CANCELLABLE", "Order not cancellable")            \
     X(ERR_REQUEST_IN_PROGRESS, 409, "REQUEST_IN_PROGRESS", "Request in progress")                  \
+    X(ERR_BAD_REQUEST, 400, "BAD_REQUEST", "Bad request")                                          \
+    X(ERR_REQUEST_TIMEOUT, 408, "REQUEST_TIMEOUT", "Request timeout")                              \
     X(ERR_PAYLOAD_TOO_LARGE, 413, "PAYLOAD_TOO_LARGE", "Payload too large")                        \
+    X(ERR_URI_TOO_LONG, 414, "URI_TOO_LONG", "URI too long")                                       \
+    X(ERR_EXPECTATION_FAILED, 417, "EXPECTATION_FAILED", "Expectation failed")                     \
+    X(ERR_HEADERS_TOO_LARGE, 431, "HEADERS_TOO_LARGE", "Request header fields too large")          \
     X(ERR_IDEMPOTENCY_KEY_REUSED, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency key reused")         \
     X(ERR_INTERNAL, 500, "INTERNAL_ERROR", "Internal error")                                       \
-    X(ERR_UNAVAILABLE, 503, "SERVICE_UNAVAILABLE", "Service unavailable")
+    X(ERR_NOT_IMPLEMENTED, 501, "NOT_IMPLEMENTED", "Not implemented")                              \
+    X(ERR_UNAVAILABLE, 503, "SERVICE_UNAVAILABLE", "Service unavailable")                          \
+    X(ERR_HTTP_VERSION, 505, "HTTP_VERSION_NOT_SUPPORTED", "HTTP version not supported")
 
 enum err_code {
 #define ERR_ENUM_ENTRY(name, status, code, title) name,

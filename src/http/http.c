@@ -55,6 +55,15 @@ void http_resp_json(struct http_resp *resp, int status, json_t *body)
     resp->content_type = "application/json";
 }
 
+enum err_code http_resp_json_built(struct http_resp *resp, int status, json_t *body,
+                                   const char *what, struct err *e)
+{
+    if (!body)
+        return err_set(e, ERR_INTERNAL, "failed to build the %s response", what);
+    http_resp_json(resp, status, body);
+    return ERR_OK;
+}
+
 void http_resp_raw(struct http_resp *resp, int status, const char *content_type, char *body,
                    size_t len)
 {

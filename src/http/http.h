@@ -24,8 +24,8 @@ enum http_method {
 };
 
 enum {
-    HTTP_MAX_HEADERS = 48,
-    HTTP_MAX_QUERY = 16,
+    HTTP_MAX_HEADERS = 64, /* more header fields are refused with 431 */
+    HTTP_MAX_QUERY = 32,   /* more query parameters are refused with 400 */
     HTTP_MAX_PATH_IDS = 4,
     HTTP_MAX_RESP_HEADERS = 8
 };
@@ -89,6 +89,15 @@ enum err_code http_req_query_int(const struct http_req *req, const char *name, i
 
 /* Sets status and JSON body; takes ownership of body (NULL-safe on OOM). */
 void http_resp_json(struct http_resp *resp, int status, json_t *body);
+
+/*
+ * Like http_resp_json for a body built by jansson calls that may have
+ * failed: with body NULL nothing is set and ERR_INTERNAL is returned (e
+ * naming what), so a failed builder is a 500, never a 200 without a body.
+ * Returns ERR_OK otherwise.
+ */
+enum err_code http_resp_json_built(struct http_resp *resp, int status, json_t *body,
+                                   const char *what, struct err *e);
 
 /* Sets status and a raw body; takes ownership of body (malloc'd). */
 void http_resp_raw(struct http_resp *resp, int status, const char *content_type, char *body,

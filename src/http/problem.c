@@ -1,6 +1,9 @@
 /* problem.c — problem+json rendering. */
 #include "http/problem.h"
 
+#include <stdio.h>
+#include <string.h>
+
 /*
  * A JSON string of text even when text is not valid UTF-8 (a detail cut in
  * the middle of a character, a request path with raw bytes): invalid bytes
@@ -19,25 +22,47 @@ static json_t *text_json(const char *text)
     return json_string(safe);
 }
 
+/* Sets key to value (stolen); false when value is NULL or the object could not take it. */
+static bool set_member(json_t *doc, const char *key, json_t *value)
+{
+    return value && json_object_set_new(doc, key, value) == 0;
+}
+
 json_t *problem_new(const struct err *e)
 {
     json_t *doc = json_object();
     if (!doc)
         return NULL;
-    json_object_set_new(doc, "type", json_string("about:blank"));
-    json_object_set_new(doc, "title", json_string(err_title(e->code)));
-    json_object_set_new(doc, "status", json_integer(err_http_status(e->code)));
-    json_object_set_new(doc, "detail", text_json(e->detail[0] ? e->detail : err_title(e->code)));
-    json_object_set_new(doc, "code", json_string(err_code_str(e->code)));
-    if (e->field[0])
-        json_object_set_new(doc, "field", text_json(e->field));
-    if (e->product_id > 0)
-        json_object_set_new(doc, "product_id", json_integer(e->product_id));
+    bool ok = set_member(doc, "type", json_string("about:blank")) &&
+              set_member(doc, "title", json_string(err_title(e->code))) &&
+              set_member(doc, "status", json_integer(err_http_status(e->code))) &&
+              set_member(doc, "detail", text_json(e->detail[0] ? e->detail : err_title(e->code))) &&
+              set_member(doc, "code", json_string(err_code_str(e->code)));
+    if (ok && e->field[0])
+        ok = set_member(doc, "field", text_json(e->field));
+    if (ok && e->product_id > 0)
+        ok = set_member(doc, "product_id", json_integer(e->product_id));
+    if (!ok) { /* never a document with members missing */
+        json_decref(doc);
+        return NULL;
+    }
     return doc;
 }
 
 void problem_respond(struct http_resp *resp, const struct err *e)
 {
-    http_resp_json(resp, err_http_status(e->code), problem_new(e));
+    json_t *doc = problem_new(e);
+    if (doc) {
+        http_resp_json(resp, err_http_status(e->code), doc);
+    } else { /* out of memory: the members every problem has, without jansson */
+        char text[256];
+        int n = snprintf(text, sizeof(text),
+                         "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,"
+                         "\"detail\":\"%s\",\"code\":\"%s\"}",
+                         err_title(e->code), err_http_status(e->code), err_title(e->code),
+                         err_code_str(e->code));
+        char *body = n > 0 && (size_t)n < sizeof(text) ? strdup(text) : NULL;
+        http_resp_raw(resp, err_http_status(e->code), NULL, body, body ? (size_t)n : 0);
+    }
     resp->content_type = "application/problem+json";
 }

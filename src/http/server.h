@@ -1,4 +1,4 @@
-/* server.h — the HTTP server: libmicrohttpd thread pool + epoll. */
+/* server.h — the HTTP/1.1 server: worker threads, one epoll set each, handlers inline. */
 #ifndef SHOPD_HTTP_SERVER_H
 #define SHOPD_HTTP_SERVER_H
 
@@ -17,7 +17,9 @@ struct http_server_config {
     size_t max_body;         /* larger bodies get 413 */
     const char *admin_token; /* bearer token for admin routes (borrowed) */
     bool access_log;         /* one log line per request */
-    unsigned idle_timeout_s; /* idle keep-alive connections are closed after this */
+    unsigned idle_timeout_s; /* idle keep-alive connections are closed after this, and a
+                                request must arrive whole within it (else 408); 0 = 30 */
+    size_t max_connections;  /* open connections beyond this get 503; 0 = 4096 */
 };
 
 struct http_server;

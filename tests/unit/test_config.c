@@ -223,6 +223,8 @@ static void load__asks_for_exactly_the_documented_variables(void **state)
         "SHOPD_COUPON_GATE",
         "SHOPD_REDIS_NAMESPACE",
         "SHOPD_CACHE_TTL_MS",
+        "SHOPD_IDLE_TIMEOUT_S",
+        "SHOPD_MAX_CONNECTIONS",
     };
     const size_t n_documented = sizeof(documented) / sizeof(documented[0]);
     struct asked asked = {.n = 0};
@@ -327,6 +329,8 @@ static void integer_settings__range_ends_accepted_neighbours_refused(void **stat
          .max = 3600000,
          .with_min = {"SHOPD_DB_STATEMENT_TIMEOUT_MS", "99"}},
         U_SETTING("SHOPD_CACHE_TTL_MS", cache_ttl_ms, 0, 86400000),
+        U_SETTING("SHOPD_IDLE_TIMEOUT_S", idle_timeout_s, 1, 3600),
+        U_SETTING("SHOPD_MAX_CONNECTIONS", max_connections, 1, 1000000),
     };
     const char *malformed[] = {
         "", " 5", "5 ", "+5", "5x", "x5", "1.5", "1e3", "0x10", "-", "99999999999999999999"};

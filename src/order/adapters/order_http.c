@@ -29,8 +29,12 @@ static char *present_order_list(void *self, const struct order *orders, size_t n
 {
     (void)self;
     json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(items, order_json(&orders[i]));
+    for (size_t i = 0; i < n; i++) {
+        if (json_array_append_new(items, order_json(&orders[i])) != 0) { /* never a short list */
+            json_decref(items);
+            return NULL;
+        }
+    }
     return dump(json_pack("{s:o}", "items", items));
 }
 
