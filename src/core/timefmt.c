@@ -3,14 +3,6 @@
 
 #include <time.h>
 
-void timefmt_rfc3339(int64_t epoch_seconds, char out[TIMEFMT_RFC3339_LEN])
-{
-    time_t t = (time_t)epoch_seconds;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, TIMEFMT_RFC3339_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int64_t timefmt_monotonic_us(void)
 {
     struct timespec ts;
@@ -59,6 +51,61 @@ static int days_in_month(int y, int m)
     return m == 2 && leap ? 29 : days[m - 1];
 }
 
+/* The inverse of days_from_civil: y-m-d of the day days after 1970-01-01. */
+static void civil_from_days(int64_t days, int64_t *y, int *m, int *d)
+{
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    int64_t doe = days - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* Writes v as exactly n decimal digits at p (v fits in n digits). */
+static char *put_digits(char *p, int64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+/* No gmtime/strftime: their year is an int, and a too-long result leaves out unterminated. */
+bool timefmt_rfc3339(int64_t epoch_seconds, char out[TIMEFMT_RFC3339_LEN])
+{
+    if (epoch_seconds < TIMEFMT_EPOCH_MIN || epoch_seconds > TIMEFMT_EPOCH_MAX) {
+        out[0] = '\0';
+        return false;
+    }
+    int64_t days = epoch_seconds / 86400, sod = epoch_seconds % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    char *p = put_digits(out, y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = 'T';
+    p = put_digits(p, sod / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, sod / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, sod % 60, 2);
+    *p++ = 'Z';
+    *p = '\0';
+    return true;
+}
+
 bool timefmt_parse_rfc3339(const char *text, int64_t *epoch_seconds)
 {
     const char *p = text;
@@ -89,6 +136,9 @@ bool timefmt_parse_rfc3339(const char *text, int64_t *epoch_seconds)
         s > 59 || oh > 23 || om > 59)
         return false;
     int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-    *epoch_seconds = t - sign * (oh * 3600 + om * 60);
+    t -= sign * (oh * 3600 + om * 60);
+    if (t < TIMEFMT_EPOCH_MIN || t > TIMEFMT_EPOCH_MAX)
+        return false; /* e.g. year 0000, or 9999-12-31 with a negative offset */
+    *epoch_seconds = t;
     return true;
 }

@@ -9,16 +9,18 @@
 #include "coupon/coupon_service.h"
 #include "http/json_body.h"
 
+/* A timestamp, JSON null for 0 (never), or NULL when it can't be shown (outside timefmt's range).
+ */
 static json_t *time_json(int64_t epoch)
 {
     if (!epoch)
         return json_null();
     char text[TIMEFMT_RFC3339_LEN];
-    timefmt_rfc3339(epoch, text);
-    return json_string(text);
+    return timefmt_rfc3339(epoch, text) ? json_string(text) : NULL;
 }
 
-static json_t *coupon_json(const struct coupon *c)
+/* json_pack fails (NULL) when any value is NULL ("o" of a failed time_json) or not UTF-8. */
+json_t *coupon_to_json(const struct coupon *c)
 {
     return json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "id", (json_int_t)c->id, "name",
                      c->name, "discount_type", coupon_type_name(c->type), "discount_value",
@@ -28,7 +30,7 @@ static json_t *coupon_json(const struct coupon *c)
                      time_json(c->expires_at));
 }
 
-static json_t *user_coupon_json(const struct user_coupon *u)
+json_t *user_coupon_to_json(const struct user_coupon *u)
 {
     return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:s, s:o, s:o, s:o}", "id", (json_int_t)u->id,
                      "coupon_id", (json_int_t)u->coupon_id, "user_id", (json_int_t)u->user_id,
@@ -36,6 +38,25 @@ static json_t *user_coupon_json(const struct user_coupon *u)
                      (json_int_t)u->value, "status", user_coupon_status_name(u->status),
                      "issued_at", time_json(u->issued_at), "expires_at", time_json(u->expires_at),
                      "used_at", time_json(u->used_at));
+}
+
+json_t *user_coupon_list_to_json(const struct user_coupon *items, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        /* steals the item, NULL included; fails on a NULL list or item */
+        if (json_array_append_new(list, user_coupon_to_json(&items[i]))) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return json_pack("{s:o}", "items", list);
+}
+
+/* Sets body (stolen) as the response; ERR_INTERNAL when building it failed (NULL). */
+static enum err_code respond(struct http_resp *resp, int status, json_t *body, struct err *e)
+{
+    return http_resp_json_built(resp, status, body, "coupon", e);
 }
 
 enum err_code coupon_http_create(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -61,8 +82,7 @@ enum err_code coupon_http_create(struct http_req *req, struct http_resp *resp, s
     snprintf(c.name, sizeof(c.name), "%s", name);
     if (coupon_service_create(req->ctx, &c, (int64_t)time(NULL), e))
         return e->code;
-    http_resp_json(resp, 201, coupon_json(&c));
-    return ERR_OK;
+    return respond(resp, 201, coupon_to_json(&c), e);
 }
 
 enum err_code coupon_http_get(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -70,8 +90,7 @@ enum err_code coupon_http_get(struct http_req *req, struct http_resp *resp, stru
     struct coupon c;
     if (coupon_service_get(req->ctx, req->path_ids[0], &c, e))
         return e->code;
-    http_resp_json(resp, 200, coupon_json(&c));
-    return ERR_OK;
+    return respond(resp, 200, coupon_to_json(&c), e);
 }
 
 enum err_code coupon_http_issue(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -85,8 +104,7 @@ enum err_code coupon_http_issue(struct http_req *req, struct http_resp *resp, st
     struct user_coupon u;
     if (coupon_service_issue(req->ctx, req->path_ids[0], user_id, &u, e))
         return e->code;
-    http_resp_json(resp, 201, user_coupon_json(&u));
-    return ERR_OK;
+    return respond(resp, 201, user_coupon_to_json(&u), e);
 }
 
 enum err_code coupon_http_list(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -97,12 +115,8 @@ enum err_code coupon_http_list(struct http_req *req, struct http_resp *resp, str
     size_t n = 0;
     enum err_code rc = coupon_service_list(req->ctx, req->path_ids[0],
                                            http_req_query(req, "status"), items, &n, e);
-    if (rc == ERR_OK) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(list, user_coupon_json(&items[i]));
-        http_resp_json(resp, 200, json_pack("{s:o}", "items", list));
-    }
+    if (rc == ERR_OK)
+        rc = respond(resp, 200, user_coupon_list_to_json(items, n), e);
     free(items);
     return rc;
 }

@@ -12,7 +12,7 @@
 static const struct pg_stmt stmt_create = {
     "coupon_create",
     "INSERT INTO coupons (name, discount_type, discount_value, total_quantity, expires_at)"
-    " VALUES ($1, $2, $3, $4, to_timestamp($5)) RETURNING " COUPON_COLUMNS,
+    " VALUES ($1, $2, $3, $4, to_timestamp($5::bigint)) RETURNING " COUPON_COLUMNS,
     5};
 static const struct pg_stmt stmt_get = {"coupon_get",
                                         "SELECT " COUPON_COLUMNS " FROM coupons WHERE id = $1", 1};
@@ -28,7 +28,7 @@ static const struct pg_stmt stmt_issue = {
     "WITH c AS (UPDATE coupons SET issued_quantity = issued_quantity + 1"
     "            WHERE id = $1 AND issued_quantity < total_quantity AND expires_at > now()"
     "            RETURNING id, name, discount_type, discount_value, expires_at),"
-    " uc AS (INSERT INTO user_coupons (coupon_id, user_id) SELECT id, $2 FROM c"
+    " uc AS (INSERT INTO user_coupons (coupon_id, user_id) SELECT id, $2::bigint FROM c"
     "        RETURNING id, issued_at)"
     " SELECT uc.id, c.id, c.name, c.discount_type, c.discount_value,"
     "        extract(epoch FROM uc.issued_at)::bigint, extract(epoch FROM c.expires_at)::bigint"
@@ -59,8 +59,8 @@ static const struct pg_stmt stmt_list = {
     "       extract(epoch FROM c.expires_at)::bigint,"
     "       coalesce(extract(epoch FROM uc.used_at)::bigint, 0)"
     "  FROM user_coupons uc JOIN coupons c ON c.id = uc.coupon_id"
-    " WHERE uc.user_id = $1 AND ($2 = 'ALL' OR " STATUS_EXPR " = $2)"
-    " ORDER BY uc.id DESC LIMIT $3",
+    " WHERE uc.user_id = $1 AND ($2::text = 'ALL' OR " STATUS_EXPR " = $2::text)"
+    " ORDER BY uc.id DESC LIMIT $3::bigint",
     3};
 static const struct pg_stmt stmt_user_exists = {"coupon_user_exists",
                                                 "SELECT 1 FROM users WHERE id = $1", 1};

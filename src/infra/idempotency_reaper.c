@@ -13,7 +13,7 @@ static const struct pg_stmt stmt_reap = {
     "idempotency_reap",
     "DELETE FROM idempotency_keys WHERE ctid IN ("
     " SELECT ctid FROM idempotency_keys"
-    "  WHERE created_at < now() - make_interval(hours => $1::int) LIMIT $2)",
+    "  WHERE created_at < now() - make_interval(hours => $1::int) LIMIT $2::bigint)",
     2};
 
 struct idempotency_reaper {

@@ -28,7 +28,7 @@ static const struct pg_stmt stmt_claim = {
     "       next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)"
     " WHERE id IN (SELECT id FROM outbox_events"
     "               WHERE status = 'PENDING' AND next_attempt_at <= now()"
-    "               ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+    "               ORDER BY id LIMIT $1::bigint FOR UPDATE SKIP LOCKED)"
     " RETURNING id, event_id, type,"
     "           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     "           payload::text, attempts",

@@ -1,16 +1,54 @@
 /* point_http.c — users/points API: decode, call the service, encode. */
 #include "point/point_http.h"
 
-#include "core/timefmt.h"
 #include <string.h>
 
+#include "core/timefmt.h"
 #include "http/json_body.h"
 #include "http/problem.h"
 #include "point/point_service.h"
 
-static json_t *balance_json(int64_t user_id, int64_t balance)
+/* json_pack returns NULL when anything fails (OOM, a NULL or non-UTF-8 string, a NULL "o"). */
+json_t *point_balance_to_json(int64_t user_id, int64_t balance)
 {
     return json_pack("{s:I, s:I}", "user_id", (json_int_t)user_id, "balance", (json_int_t)balance);
+}
+
+json_t *point_user_to_json(const struct point_user *u)
+{
+    return json_pack("{s:I, s:s, s:I}", "id", (json_int_t)u->id, "name", u->name, "balance",
+                     (json_int_t)u->balance);
+}
+
+json_t *point_entry_to_json(const struct point_entry *p)
+{
+    char created[TIMEFMT_RFC3339_LEN];
+    bool dated = timefmt_rfc3339(p->created_at, created); /* else NULL: json_pack fails */
+    return json_pack("{s:I, s:s, s:I, s:I, s:o, s:s}", "id", (json_int_t)p->id, "type",
+                     point_entry_type_name(p->type), "amount", (json_int_t)p->amount,
+                     "balance_after", (json_int_t)p->balance_after, "order_id",
+                     p->order_id ? json_integer(p->order_id) : json_null(), "created_at",
+                     dated ? created : NULL);
+}
+
+json_t *point_history_to_json(const struct point_history *h)
+{
+    json_t *items = json_array();
+    for (size_t i = 0; i < h->n; i++) {
+        /* steals the entry, NULL included; fails on a NULL array or entry */
+        if (json_array_append_new(items, point_entry_to_json(&h->items[i]))) {
+            json_decref(items);
+            return NULL;
+        }
+    }
+    return json_pack("{s:o, s:o}", "items", items, "next_before",
+                     h->has_more ? json_integer(h->next_before) : json_null());
+}
+
+/* Sets body (stolen) as the response; ERR_INTERNAL when building it failed (NULL). */
+static enum err_code respond(struct http_resp *resp, int status, json_t *body, struct err *e)
+{
+    return http_resp_json_built(resp, status, body, "points", e);
 }
 
 enum err_code point_http_create_user(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -25,10 +63,7 @@ enum err_code point_http_create_user(struct http_req *req, struct http_resp *res
     struct point_user u;
     if (point_service_create_user(svc, name, &u, e))
         return e->code;
-    http_resp_json(resp, 201,
-                   json_pack("{s:I, s:s, s:I}", "id", (json_int_t)u.id, "name", u.name, "balance",
-                             (json_int_t)u.balance));
-    return ERR_OK;
+    return respond(resp, 201, point_user_to_json(&u), e);
 }
 
 enum err_code point_http_balance(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -37,13 +72,12 @@ enum err_code point_http_balance(struct http_req *req, struct http_resp *resp, s
     int64_t user_id = req->path_ids[0], balance;
     if (point_service_balance(svc, user_id, &balance, e))
         return e->code;
-    http_resp_json(resp, 200, balance_json(user_id, balance));
-    return ERR_OK;
+    return respond(resp, 200, point_balance_to_json(user_id, balance), e);
 }
 
 static char *render_ok(int64_t user_id, int64_t balance)
 {
-    json_t *doc = balance_json(user_id, balance);
+    json_t *doc = point_balance_to_json(user_id, balance);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
@@ -91,18 +125,7 @@ enum err_code point_http_charge(struct http_req *req, struct http_resp *resp, st
         return charge_once(req, resp, amount, key, e);
     if (point_service_charge(svc, user_id, amount, &balance, e))
         return e->code;
-    http_resp_json(resp, 200, balance_json(user_id, balance));
-    return ERR_OK;
-}
-
-static json_t *entry_json(const struct point_entry *p)
-{
-    char created[TIMEFMT_RFC3339_LEN];
-    timefmt_rfc3339(p->created_at, created);
-    return json_pack("{s:I, s:s, s:I, s:I, s:o, s:s}", "id", (json_int_t)p->id, "type",
-                     point_entry_type_name(p->type), "amount", (json_int_t)p->amount,
-                     "balance_after", (json_int_t)p->balance_after, "order_id",
-                     p->order_id ? json_integer(p->order_id) : json_null(), "created_at", created);
+    return respond(resp, 200, point_balance_to_json(user_id, balance), e);
 }
 
 enum err_code point_http_history(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -115,12 +138,7 @@ enum err_code point_http_history(struct http_req *req, struct http_resp *resp, s
     struct point_history h;
     if (point_service_history(svc, req->path_ids[0], before, limit, &h, e))
         return e->code;
-    json_t *items = json_array();
-    for (size_t i = 0; i < h.n; i++)
-        json_array_append_new(items, entry_json(&h.items[i]));
-    json_t *body = json_pack("{s:o, s:o}", "items", items, "next_before",
-                             h.has_more ? json_integer(h.next_before) : json_null());
+    json_t *body = point_history_to_json(&h);
     point_history_cleanup(&h);
-    http_resp_json(resp, 200, body);
-    return ERR_OK;
+    return respond(resp, 200, body, e);
 }

@@ -32,8 +32,8 @@ static const struct pg_stmt stmt_history = {
     "       extract(epoch FROM l.created_at)::bigint"
     "  FROM users u LEFT JOIN LATERAL ("
     "       SELECT * FROM point_ledger"
-    "        WHERE user_id = u.id AND ($2 = 0 OR id < $2)"
-    "        ORDER BY id DESC LIMIT $3) l ON true"
+    "        WHERE user_id = u.id AND ($2::bigint = 0 OR id < $2::bigint)"
+    "        ORDER BY id DESC LIMIT $3::bigint) l ON true"
     " WHERE u.id = $1"
     " ORDER BY l.id DESC",
     3};

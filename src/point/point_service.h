@@ -11,7 +11,7 @@
 struct point_service {
     struct point_repo repo;
     int64_t charge_max;     /* largest single charge */
-    int64_t balance_max;    /* a balance never exceeds this */
+    int64_t balance_max;    /* cap on charges (a refund may pass it) */
     struct lock_port locks; /* per-user lock around charges (ops NULL: none) */
 };
 
@@ -34,7 +34,9 @@ enum err_code point_service_balance(const struct point_service *s, int64_t user_
 /*
  * Charges amount points to user_id. ERR_INVALID_AMOUNT unless
  * 1 <= amount <= charge_max; ERR_USER_NOT_FOUND; ERR_BALANCE_LIMIT_EXCEEDED
- * when the balance would pass balance_max (nothing is applied then).
+ * when balance + amount would pass balance_max (nothing is applied then).
+ * The cap limits charges only: an order refund (cancel) always succeeds and
+ * may leave the balance above it; charges are refused until it is spent back.
  */
 enum err_code point_service_charge(const struct point_service *s, int64_t user_id, int64_t amount,
                                    int64_t *balance_after, struct err *e);

@@ -4,10 +4,31 @@
 #include "http/json_body.h"
 #include "product/product_service.h"
 
+/* json_pack returns NULL when anything fails (OOM, a name that is not UTF-8). */
 json_t *product_to_json(const struct product *p)
 {
     return json_pack("{s:I, s:s, s:I, s:I}", "id", (json_int_t)p->id, "name", p->name, "price",
                      (json_int_t)p->price, "stock", (json_int_t)p->stock);
+}
+
+json_t *product_page_to_json(const struct product_page *page)
+{
+    json_t *items = json_array();
+    for (size_t i = 0; i < page->n; i++) {
+        /* steals the item, NULL included; fails on a NULL array or item */
+        if (json_array_append_new(items, product_to_json(&page->items[i]))) {
+            json_decref(items);
+            return NULL;
+        }
+    }
+    return json_pack("{s:o, s:o}", "items", items, "next_after",
+                     page->has_more ? json_integer(page->next_after) : json_null());
+}
+
+/* Sets body (stolen) as the response; ERR_INTERNAL when building it failed (NULL). */
+static enum err_code respond(struct http_resp *resp, int status, json_t *body, struct err *e)
+{
+    return http_resp_json_built(resp, status, body, "product", e);
 }
 
 enum err_code product_http_list(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -20,14 +41,9 @@ enum err_code product_http_list(struct http_req *req, struct http_resp *resp, st
     struct product_page page;
     if (product_service_list(svc, after, limit, &page, e))
         return e->code;
-    json_t *items = json_array();
-    for (size_t i = 0; i < page.n; i++)
-        json_array_append_new(items, product_to_json(&page.items[i]));
-    json_t *body = json_pack("{s:o, s:o}", "items", items, "next_after",
-                             page.has_more ? json_integer(page.next_after) : json_null());
+    json_t *body = product_page_to_json(&page);
     product_page_cleanup(&page);
-    http_resp_json(resp, 200, body);
-    return ERR_OK;
+    return respond(resp, 200, body, e);
 }
 
 enum err_code product_http_get(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -36,8 +52,7 @@ enum err_code product_http_get(struct http_req *req, struct http_resp *resp, str
     struct product p;
     if (product_service_get(svc, req->path_ids[0], &p, e))
         return e->code;
-    http_resp_json(resp, 200, product_to_json(&p));
-    return ERR_OK;
+    return respond(resp, 200, product_to_json(&p), e);
 }
 
 enum err_code product_http_create(struct http_req *req, struct http_resp *resp, struct err *e)
@@ -55,6 +70,5 @@ enum err_code product_http_create(struct http_req *req, struct http_resp *resp, 
     struct product p;
     if (product_service_create(svc, name, price, stock, &p, e))
         return e->code;
-    http_resp_json(resp, 201, product_to_json(&p));
-    return ERR_OK;
+    return respond(resp, 201, product_to_json(&p), e);
 }

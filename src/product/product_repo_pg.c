@@ -6,9 +6,10 @@
 
 static const struct pg_stmt stmt_get = {
     "product_get", "SELECT id, name, price, stock FROM products WHERE id = $1", 1};
-static const struct pg_stmt stmt_list = {
-    "product_list",
-    "SELECT id, name, price, stock FROM products WHERE id > $1 ORDER BY id LIMIT $2", 2};
+static const struct pg_stmt stmt_list = {"product_list",
+                                         "SELECT id, name, price, stock FROM products WHERE id > "
+                                         "$1::bigint ORDER BY id LIMIT $2::bigint",
+                                         2};
 static const struct pg_stmt stmt_create = {
     "product_create",
     "INSERT INTO products (name, price, stock) VALUES ($1, $2, $3)"

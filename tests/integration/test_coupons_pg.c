@@ -234,6 +234,86 @@ static void refusals__expired_foreign_unknown(void **state)
     test_resp_free(&r);
 }
 
+static void create_get(const char *expires_at, long expect_create, long expect_get,
+                       const char *expect_text)
+{
+    char body[256];
+    snprintf(body, sizeof(body),
+             "{\"name\":\"T\",\"discount_type\":\"FIXED\",\"discount_value\":100,"
+             "\"total_quantity\":5,\"expires_at\":\"%s\"}",
+             expires_at);
+    struct test_resp r;
+    test_call(srv.base, "POST", "/api/v1/coupons", body, 1, &r);
+    assert_int_equal(r.status, expect_create);
+    if (expect_create != 201) {
+        assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
+        assert_string_equal(json_string_value(json_object_get(r.json, "field")), "expires_at");
+        test_resp_free(&r);
+        return;
+    }
+    long long id = test_resp_int(&r, "id");
+    assert_string_equal(json_string_value(json_object_get(r.json, "expires_at")), expect_text);
+    test_resp_free(&r);
+    char path[64];
+    snprintf(path, sizeof(path), "/api/v1/coupons/%lld", id);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, expect_get);
+    assert_string_equal(json_string_value(json_object_get(r.json, "expires_at")), expect_text);
+    test_resp_free(&r);
+}
+
+/*
+ * expires_at is an instant in 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z;
+ * "9999-12-31T23:59:59-23:59" is in year 10000 UTC and used to overflow the formatting buffer on
+ * GET (a crash).
+ */
+static void expires_at__outside_years_1_to_9999_utc__400_and_gets_still_work(void **state)
+{
+    (void)state;
+    create_get("9999-12-31T23:59:59-23:59", 400, 0, NULL);
+    create_get("9999-12-31T23:59:59-00:01", 400, 0, NULL);
+    create_get("9999-12-31T23:59:59Z", 201, 200, "9999-12-31T23:59:59Z");
+    create_get("9999-12-31T23:59:59+23:59", 201, 200, "9999-12-31T00:00:59Z");
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM coupons WHERE expires_at >= '%s'",
+                                    "10000-01-01T00:00:00Z"),
+                     0);
+    /* and a campaign created before still reads */
+    long long coupon = campaign("FIXED", 100, 5);
+    char path[64];
+    snprintf(path, sizeof(path), "/api/v1/coupons/%lld", coupon);
+    struct test_resp r;
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "expires_at")),
+                        "2099-12-31T23:59:59Z");
+    test_resp_free(&r);
+}
+
+/* A stored instant the API cannot write (PostgreSQL accepts up to year 294276): a 500, not a
+ * truncated or overflowing timestamp. */
+static void expires_at_beyond_9999_in_the_database__500_internal(void **state)
+{
+    (void)state;
+    long long coupon = campaign("FIXED", 100, 5), user = funded_user();
+    issue(coupon, user);
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "UPDATE coupons SET expires_at = '294276-12-31 23:59:59+00' WHERE id = %lld", coupon);
+    PQclear(test_db_query(&db, sql));
+    char path[64];
+    snprintf(path, sizeof(path), "/api/v1/coupons/%lld", coupon);
+    struct test_resp r;
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 500);
+    assert_string_equal(test_resp_code(&r), "INTERNAL_ERROR");
+    test_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons", user);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 500);
+    assert_string_equal(test_resp_code(&r), "INTERNAL_ERROR");
+    test_resp_free(&r);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -254,6 +334,8 @@ int main(void)
         cmocka_unit_test(issue_list_use_cancel__status_follows),
         cmocka_unit_test(rate_coupon__rounded_down_and_fixed_capped_at_total),
         cmocka_unit_test(refusals__expired_foreign_unknown),
+        cmocka_unit_test(expires_at__outside_years_1_to_9999_utc__400_and_gets_still_work),
+        cmocka_unit_test(expires_at_beyond_9999_in_the_database__500_internal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -24,6 +24,7 @@ static void tweak(struct config *cfg)
 {
     cfg->threads = 8;
     cfg->reaper_interval_ms = 50;
+    cfg->balance_max = 5000000; /* small cap so a refund can pass it */
 }
 
 static int setup(void **state)
@@ -381,6 +382,90 @@ static void cancel__gives_stock_points_back_and_only_once(void **state)
     assert_ledgers_consistent();
 }
 
+static long charge_points(long long user, long long amount, struct test_resp *r)
+{
+    char path[96], body[64];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", user);
+    snprintf(body, sizeof(body), "{\"amount\":%lld}", amount);
+    test_call(srv.base, "POST", path, body, 0, r);
+    return r->status;
+}
+
+/*
+ * SHOPD_BALANCE_MAX limits charges only: a refund always succeeds, even when it
+ * takes the balance past the cap, and the next charge is refused.
+ */
+static void cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused(void **state)
+{
+    (void)state;
+    long long p = new_product(1000, 5), user = new_user(0);
+    struct test_resp r;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(charge_points(user, 1000000, &r), 200);
+        test_resp_free(&r);
+    }
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 5000000);
+    char body[160];
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", user, p);
+    order("cap-1", body, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    assert_int_equal(charge_points(user, 1000, &r), 200);
+    assert_int_equal(test_resp_int(&r, "balance"), 5000000);
+    test_resp_free(&r);
+
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
+    test_call(srv.base, "POST", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "CANCELLED");
+    test_resp_free(&r);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 5001000);
+    assert_int_equal(scalar("SELECT sum(amount) FROM point_ledger WHERE user_id = %lld", user),
+                     5001000);
+    assert_int_equal(scalar("SELECT balance_after FROM point_ledger WHERE user_id = %lld"
+                            " ORDER BY id DESC LIMIT 1",
+                            user),
+                     5001000);
+
+    assert_int_equal(charge_points(user, 1, &r), 409);
+    assert_string_equal(test_resp_code(&r), "BALANCE_LIMIT_EXCEEDED");
+    test_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points", user);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(test_resp_int(&r, "balance"), 5001000);
+    test_resp_free(&r);
+    assert_ledgers_consistent();
+}
+
+/* Order ids beyond 32 bits are ordinary ids: 404, never a database error. */
+static void order_ids_beyond_32_bits__404_not_500(void **state)
+{
+    (void)state;
+    const char *ids[] = {"2147483648", "9223372036854775807"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[96];
+        struct test_resp r;
+        snprintf(path, sizeof(path), "/api/v1/orders/%s", ids[i]);
+        test_call(srv.base, "GET", path, NULL, 0, &r);
+        assert_int_equal(r.status, 404);
+        assert_string_equal(test_resp_code(&r), "ORDER_NOT_FOUND");
+        test_resp_free(&r);
+        snprintf(path, sizeof(path), "/api/v1/orders/%s/cancel", ids[i]);
+        test_call(srv.base, "POST", path, NULL, 0, &r);
+        assert_int_equal(r.status, 404);
+        test_resp_free(&r);
+        snprintf(path, sizeof(path), "/api/v1/users/%s/orders", ids[i]);
+        test_call(srv.base, "GET", path, NULL, 0, &r);
+        assert_int_equal(r.status, 404);
+        assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
+        test_resp_free(&r);
+    }
+}
+
 static void idempotency_keys__kept_24_hours_then_reaped(void **state)
 {
     (void)state;
@@ -412,6 +497,8 @@ int main(void)
         cmocka_unit_test(same_key_from_20_threads__exactly_one_order),
         cmocka_unit_test(cancel__gives_stock_points_back_and_only_once),
         cmocka_unit_test(idempotency_keys__kept_24_hours_then_reaped),
+        cmocka_unit_test(cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused),
+        cmocka_unit_test(order_ids_beyond_32_bits__404_not_500),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

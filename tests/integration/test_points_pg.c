@@ -269,6 +269,42 @@ static void history__newest_first_with_paging(void **state)
     assert_ledger_consistent();
 }
 
+/*
+ * Any int64 `before` works: the statement once let PostgreSQL type it as a 32-bit
+ * integer, and before=2147483648 answered 500.
+ */
+static void history__before_beyond_32_bits__200_with_every_older_row(void **state)
+{
+    (void)state;
+    long long id = create_user("wide");
+    struct test_resp r;
+    assert_int_equal(charge(id, "{\"amount\":10}", &r), 200);
+    test_resp_free(&r);
+    assert_int_equal(charge(id, "{\"amount\":20}", &r), 200);
+    test_resp_free(&r);
+    const char *befores[] = {"2147483647", "2147483648", "4294967296", "9223372036854775807"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[160];
+        snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?before=%s", id, befores[i]);
+        test_call(srv.base, "GET", path, NULL, 0, &r);
+        assert_int_equal(r.status, 200);
+        json_t *items = json_object_get(r.json, "items");
+        assert_int_equal(json_array_size(items), 2);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "amount")),
+                         20);
+        assert_true(json_is_null(json_object_get(r.json, "next_before")));
+        test_resp_free(&r);
+    }
+    /* beyond int64: refused by the decoder, not by the database */
+    char path[160];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?before=9223372036854775808",
+             id);
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
+    test_resp_free(&r);
+}
+
 /* POST charge with an Idempotency-Key. */
 static long keyed_charge(long long user, const char *key, const char *body, struct test_resp *r)
 {
@@ -331,6 +367,7 @@ int main(void)
         cmocka_unit_test(charge__past_the_cap__409_and_nothing_written),
         cmocka_unit_test(unknown_user__404_on_balance_charge_and_history),
         cmocka_unit_test(history__newest_first_with_paging),
+        cmocka_unit_test(history__before_beyond_32_bits__200_with_every_older_row),
         cmocka_unit_test(charge_with_key__applied_once_and_replayed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -187,6 +187,29 @@ static void list__pages_in_id_order_with_next_after(void **state)
     }
 }
 
+/* Any int64 id works in every query: after= and ids beyond 32 bits. */
+static void ids_beyond_32_bits__list_is_empty_and_get_is_404(void **state)
+{
+    (void)state;
+    create_product("wide", 1, 1);
+    const char *ids[] = {"2147483648", "9223372036854775807"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[96];
+        struct test_resp r;
+        snprintf(path, sizeof(path), "/api/v1/products?after=%s", ids[i]);
+        test_call(srv.base, "GET", path, NULL, 0, &r);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+        assert_true(json_is_null(json_object_get(r.json, "next_after")));
+        test_resp_free(&r);
+        snprintf(path, sizeof(path), "/api/v1/products/%s", ids[i]);
+        test_call(srv.base, "GET", path, NULL, 0, &r);
+        assert_int_equal(r.status, 404);
+        assert_string_equal(test_resp_code(&r), "PRODUCT_NOT_FOUND");
+        test_resp_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +219,7 @@ int main(void)
         cmocka_unit_test(get__unknown_id__404_product_not_found),
         cmocka_unit_test(get__stock_is_read_live),
         cmocka_unit_test(list__pages_in_id_order_with_next_after),
+        cmocka_unit_test(ids_beyond_32_bits__list_is_empty_and_get_is_404),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,7 @@ static const struct pg_stmt stmt_pay = {
     " INSERT INTO point_ledger (user_id, type, amount, balance_after, order_id)"
     " SELECT id, 'USE', -$2, balance, $3 FROM u RETURNING balance_after",
     3};
+/* No cap here: SHOPD_BALANCE_MAX limits charges only, a refund always succeeds (docs/api.md). */
 static const struct pg_stmt stmt_refund = {
     "order_balance_refund",
     "WITH u AS (UPDATE users SET balance = balance + $2 WHERE id = $1 RETURNING id, balance)"

@@ -44,7 +44,7 @@ static const struct pg_stmt stmt_get = {"order_get",
 static const struct pg_stmt stmt_list = {
     "order_list_by_user",
     "SELECT " ORDER_COLUMNS
-    " FROM (SELECT * FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT $2) o"
+    " FROM (SELECT * FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT $2::bigint) o"
     " JOIN order_lines l ON l.order_id = o.id ORDER BY o.id DESC, l.product_id",
     2};
 static const struct pg_stmt stmt_user_exists = {"order_user_exists",

@@ -22,7 +22,8 @@ static const struct pg_stmt stmt_unsell = {
     "order_stock_unsell",
     "UPDATE product_sales_daily s SET quantity = s.quantity - x.quantity, version = s.version + 1"
     "  FROM unnest($2::bigint[], $3::bigint[]) AS x(product_id, quantity)"
-    " WHERE s.day = (to_timestamp($1) AT TIME ZONE 'UTC')::date AND s.product_id = x.product_id",
+    " WHERE s.day = (to_timestamp($1::bigint) AT TIME ZONE 'UTC')::date AND s.product_id = "
+    "x.product_id",
     3};
 
 /* Why a take changed nothing: unknown product, or too little left. */
