@@ -7,6 +7,13 @@
 #include <time.h>
 
 #include "core/timefmt.h"
+#include "infra/redis_lock.h"
+
+/* Deletes the load guard only if it still holds our token (it may have expired and been
+ * taken by another loader, whose guard is not ours to delete). */
+static const char release_guard_lua[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+    "return 0\n";
 
 struct cache {
     struct redis_pool *redis;
@@ -45,6 +52,14 @@ static int fetch(struct cache *c, const char *name, char **out)
     return found && !*out ? -1 : found;
 }
 
+static void release_guard(struct cache *c, const char *guard, const char *token)
+{
+    const char *argv[] = {"EVAL", release_guard_lua, "1", guard, token};
+    struct err e;
+    err_clear(&e);
+    freeReplyObject(redis_command_argv(c->redis, &e, 5, argv, NULL));
+}
+
 static void sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -67,11 +82,13 @@ enum err_code cache_get(struct cache *c, const char *key, unsigned ttl_ms, unsig
     if (found < 0)
         return load(ud, out, e); /* Redis down: the source answers */
 
-    /* a miss: one loader at a time, across instances */
+    /* a miss: one loader at a time, across instances; the guard holds our token */
     struct err ignored;
     err_clear(&ignored);
-    redisReply *r =
-        redis_command(c->redis, &ignored, "SET %s 1 NX PX %u", guard, wait_ms ? wait_ms * 2 : 1000);
+    char token[LOCK_TOKEN_LEN];
+    redis_lock_token(token);
+    redisReply *r = redis_command(c->redis, &ignored, "SET %s %s NX PX %u", guard, token,
+                                  wait_ms ? wait_ms * 2 : 1000);
     bool loader = r && r->type == REDIS_REPLY_STATUS;
     freeReplyObject(r);
     if (!loader) {
@@ -88,7 +105,7 @@ enum err_code cache_get(struct cache *c, const char *key, unsigned ttl_ms, unsig
     /* the previous loader may have stored the value and released the guard just now */
     if (fetch(c, name, out) == 1) {
         *hit = true;
-        freeReplyObject(redis_command(c->redis, &ignored, "DEL %s", guard));
+        release_guard(c, guard, token);
         return ERR_OK;
     }
     enum err_code rc = load(ud, out, e);
@@ -97,7 +114,7 @@ enum err_code cache_get(struct cache *c, const char *key, unsigned ttl_ms, unsig
         freeReplyObject(
             redis_command(c->redis, &ignored, "SET %s %s PX %u", name, *out, ttl_ms + jitter));
     }
-    freeReplyObject(redis_command(c->redis, &ignored, "DEL %s", guard));
+    release_guard(c, guard, token);
     return rc;
 }
 

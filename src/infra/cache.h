@@ -20,9 +20,11 @@ void cache_free(struct cache *c);
  * The value of key: from Redis when present (*hit = true); otherwise loaded
  * by load and stored for ttl_ms plus up to 20 % random jitter (so keys made
  * together do not expire together). Only one caller across all instances
- * loads a missing key at a time (a SET NX PX guard); the others wait for its
- * value up to wait_ms, then load themselves. With Redis down, load runs
- * directly. *out is malloc'd (caller frees). Thread-safe.
+ * loads a missing key at a time (a SET NX PX guard of 2 × wait_ms holding a
+ * random token, released by compare-and-delete so a loader whose guard
+ * expired never deletes the next loader's); the others wait for its value
+ * up to wait_ms, then load themselves. With Redis down, load runs directly.
+ * *out is malloc'd (caller frees). Thread-safe.
  */
 enum err_code cache_get(struct cache *c, const char *key, unsigned ttl_ms, unsigned wait_ms,
                         cache_load_fn load, void *ud, char **out, bool *hit, struct err *e);

@@ -3,22 +3,41 @@
 
 #include "ranking/ranking_service.h"
 
+/* One item of the answer, or NULL on OOM. */
+static json_t *item_json(const struct popular_product *p)
+{
+    return json_pack("{s:I, s:s, s:I, s:I, s:I}", "id", (json_int_t)p->id, "name", p->name, "price",
+                     (json_int_t)p->price, "stock", (json_int_t)p->stock, "sold",
+                     (json_int_t)p->sold);
+}
+
 enum err_code ranking_http_popular(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     int64_t days, limit;
     if (http_req_query_int(req, "days", 3, 1, RANKING_DAYS_MAX, &days, e) ||
         http_req_query_int(req, "limit", 5, 1, RANKING_LIMIT_MAX, &limit, e))
         return e->code;
-    struct popular_product items[RANKING_LIMIT_MAX];
+    /* up to 100 × ~830 bytes: the request's arena, not the worker's stack */
+    struct popular_product *items = arena_alloc(req->arena, (size_t)limit * sizeof(*items));
+    if (!items)
+        return err_set(e, ERR_INTERNAL, "out of memory");
     size_t n = 0;
     if (ranking_service_popular(req->ctx, days, limit, items, &n, e))
         return e->code;
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            list, json_pack("{s:I, s:s, s:I, s:I, s:I}", "id", (json_int_t)items[i].id, "name",
-                            items[i].name, "price", (json_int_t)items[i].price, "stock",
-                            (json_int_t)items[i].stock, "sold", (json_int_t)items[i].sold));
-    http_resp_json(resp, 200, json_pack("{s:I, s:o}", "days", (json_int_t)days, "items", list));
+    if (!list)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        /* json_array_append_new takes the item even when it fails (and NULL fails) */
+        if (json_array_append_new(list, item_json(&items[i]))) {
+            json_decref(list);
+            return err_set(e, ERR_INTERNAL, "cannot build the popular products answer");
+        }
+    }
+    /* "o" steals list, also when json_pack fails */
+    json_t *body = json_pack("{s:I, s:o}", "days", (json_int_t)days, "items", list);
+    if (!body)
+        return err_set(e, ERR_INTERNAL, "cannot build the popular products answer");
+    http_resp_json(resp, 200, body);
     return ERR_OK;
 }

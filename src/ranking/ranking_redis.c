@@ -8,31 +8,68 @@
  * than the one applied: notifications can repeat, arrive out of order, or
  * race a rebuild, and the set still converges to PostgreSQL. Keys expire 40
  * days after their day; a day without "built" is rebuilt on read.
+ * Convergence after failures (docs/ranking.md, "Failures and convergence"):
+ *   - "built" expires after the refresh interval (60 s + up to 20 %), so
+ *     every day read is re-copied from PostgreSQL at least that often,
+ *     whatever was lost and wherever (another instance's failed copy, a
+ *     Redis restart from an older snapshot, a flush);
+ *   - an instance whose after-commit copy failed remembers the day and
+ *     deletes its "built" marker as soon as Redis answers again, so every
+ *     instance rebuilds it at its next read, sooner than the refresh.
  */
 #include "ranking/ranking_redis.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/log.h"
+#include "ranking/ranking_text.h"
 
-enum { RANK_TTL_S = 40 * 86400 };
+enum {
+    RANK_TTL_S = 40 * 86400,
+    RANK_REFRESH_MS = 60 * 1000, /* default life of a "built" marker */
+    RANK_DIRTY_MAX = 16,         /* days remembered after a failed copy (the refresh covers more) */
+    RANK_TMP_TTL_MS = 10 * 1000, /* the union's temporary key, should a script ever leave it */
+};
 
-/* KEYS: zset, versions, built(optional marker); ARGV: ttl, mark(0/1), then id, qty, ver triples */
+/*
+ * KEYS: zset, versions, built; ARGV: ttl_s, mark_px (0 = do not mark), then
+ * id, qty, ver triples. Returns how many values were newer (applied).
+ */
 static const char apply_lua[] =
+    "local applied = 0\n"
     "for i = 3, #ARGV, 3 do\n"
     "  local v = tonumber(redis.call('HGET', KEYS[2], ARGV[i]) or '0')\n"
     "  if tonumber(ARGV[i + 2]) > v then\n"
     "    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])\n"
     "    redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])\n"
+    "    applied = applied + 1\n"
     "  end\n"
     "end\n"
     "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
     "redis.call('EXPIRE', KEYS[2], ARGV[1])\n"
-    "if ARGV[2] == '1' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[1]) end\n"
-    "return 0\n";
+    "if ARGV[2] ~= '0' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[2]) end\n"
+    "return applied\n";
+
+/*
+ * KEYS: tmp, then the window's day sets; ARGV: limit-1, tmp's ttl in ms.
+ * Unions the days into tmp, reads the limit-th best score s (at least 1) and
+ * returns every (member, score) scoring >= s, then deletes tmp: all in one
+ * atomic script, so tmp is never seen by anyone nor left behind (and it
+ * carries a TTL from its first moment, should that ever fail).
+ */
+static const char top_lua[] =
+    "redis.call('ZUNIONSTORE', KEYS[1], #KEYS - 1, unpack(KEYS, 2))\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "local kth = redis.call('ZREVRANGE', KEYS[1], ARGV[1], ARGV[1], 'WITHSCORES')\n"
+    "local min = 1\n"
+    "if #kth == 2 and tonumber(kth[2]) > 1 then min = tonumber(kth[2]) end\n"
+    "local res = redis.call('ZRANGEBYSCORE', KEYS[1], min, '+inf', 'WITHSCORES')\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return res\n";
 
 static const struct pg_stmt stmt_day_rows = {
     "ranking_day_rows",
@@ -50,7 +87,17 @@ struct ranking_redis {
     char ns[64];
     struct cache *cache; /* NULL: no cache */
     unsigned cache_ttl_ms;
+    unsigned refresh_ms; /* life of a day's "built" marker */
+    /* days whose after-commit copy failed: their markers go once Redis answers */
+    pthread_mutex_t dirty_mu;
+    char dirty[RANK_DIRTY_MAX][11];
+    size_t n_dirty;
 };
+
+void ranking_redis_set_refresh(struct ranking_redis *r, unsigned refresh_ms)
+{
+    r->refresh_ms = refresh_ms ? refresh_ms : RANK_REFRESH_MS;
+}
 
 void ranking_redis_set_cache(struct ranking_redis *r, struct cache *cache, unsigned ttl_ms)
 {
@@ -68,11 +115,19 @@ struct ranking_redis *ranking_redis_new(struct redis_pool *redis, struct pg_pool
     r->pg = pg;
     r->fallback = fallback;
     snprintf(r->ns, sizeof(r->ns), "%s", ns);
+    r->refresh_ms = RANK_REFRESH_MS;
+    if (pthread_mutex_init(&r->dirty_mu, NULL)) {
+        free(r);
+        return NULL;
+    }
     return r;
 }
 
 void ranking_redis_free(struct ranking_redis *r)
 {
+    if (!r)
+        return;
+    pthread_mutex_destroy(&r->dirty_mu);
     free(r);
 }
 
@@ -80,23 +135,34 @@ static void day_of(int64_t epoch, char out[11])
 {
     time_t t = (time_t)epoch;
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    if (!gmtime_r(&t, &tm) || strftime(out, 11, "%Y-%m-%d", &tm) == 0)
+        snprintf(out, 11, "invalid"); /* never unterminated; now-based epochs don't get here */
 }
 
 static void keys_of(const struct ranking_redis *r, const char *day, char zset[128], char ver[128],
                     char built[128])
 {
-    snprintf(zset, 128, "%s:rank:{%s}", r->ns, day);
-    snprintf(ver, 128, "%s:rank:{%s}:ver", r->ns, day);
-    snprintf(built, 128, "%s:rank:{%s}:built", r->ns, day);
+    snprintf(zset, 128, "%s:rank:{%.10s}", r->ns, day);
+    snprintf(ver, 128, "%s:rank:{%.10s}:ver", r->ns, day);
+    snprintf(built, 128, "%s:rank:{%.10s}:built", r->ns, day);
+}
+
+/* Life of a new "built" marker: the refresh interval plus up to 20 % jitter (markers set
+ * together do not expire together). */
+static unsigned marker_ms(const struct ranking_redis *r)
+{
+    unsigned spread = r->refresh_ms / 5;
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)&spread;
+    return r->refresh_ms + (spread ? (unsigned)rand_r(&seed) % (spread + 1) : 0);
 }
 
 /*
  * Copies day's rows (all of them when ids is NULL) from PostgreSQL into Redis;
- * mark = the day is now complete. Returns false when either side failed.
+ * mark = the day is now complete. *applied (may be NULL) = how many values
+ * were newer than Redis's. Returns false when either side failed.
  */
-static bool copy_day(struct ranking_redis *r, const char *day, const char *ids, bool mark)
+static bool copy_day(struct ranking_redis *r, const char *day, const char *ids, bool mark,
+                     long long *applied)
 {
     struct err e;
     err_clear(&e);
@@ -110,9 +176,10 @@ static bool copy_day(struct ranking_redis *r, const char *day, const char *ids, 
     int rows = PQntuples(res);
     size_t argc = 8 + 3 * (size_t)rows;
     const char **argv = calloc(argc, sizeof(*argv));
-    char zset[128], ver[128], built[128], ttl[16];
+    char zset[128], ver[128], built[128], ttl[16], mark_px[16];
     keys_of(r, day, zset, ver, built);
     snprintf(ttl, sizeof(ttl), "%d", RANK_TTL_S);
+    snprintf(mark_px, sizeof(mark_px), "%u", mark ? marker_ms(r) : 0u);
     bool ok = false;
     if (argv) {
         argv[0] = "EVAL";
@@ -122,14 +189,16 @@ static bool copy_day(struct ranking_redis *r, const char *day, const char *ids, 
         argv[4] = ver;
         argv[5] = built;
         argv[6] = ttl;
-        argv[7] = mark ? "1" : "0";
+        argv[7] = mark_px;
         for (int i = 0; i < rows; i++) {
             argv[8 + 3 * i] = PQgetvalue(res, i, 0);
             argv[9 + 3 * i] = PQgetvalue(res, i, 1);
             argv[10 + 3 * i] = PQgetvalue(res, i, 2);
         }
         redisReply *reply = redis_command_argv(r->redis, &e, (int)argc, argv, NULL);
-        ok = reply && reply->type != REDIS_REPLY_ERROR;
+        ok = reply && reply->type == REDIS_REPLY_INTEGER;
+        if (ok && applied)
+            *applied = reply->integer;
         if (reply && reply->type == REDIS_REPLY_ERROR)
             log_warn("ranking: redis refused an update: %s", reply->str);
         freeReplyObject(reply);
@@ -139,36 +208,99 @@ static bool copy_day(struct ranking_redis *r, const char *day, const char *ids, 
     return ok;
 }
 
+/* Remembers that day may be behind PostgreSQL (its copy failed). */
+static void mark_dirty(struct ranking_redis *r, const char *day)
+{
+    pthread_mutex_lock(&r->dirty_mu);
+    bool known = false;
+    for (size_t i = 0; i < r->n_dirty && !known; i++)
+        known = strcmp(r->dirty[i], day) == 0;
+    if (!known) {
+        if (r->n_dirty == RANK_DIRTY_MAX) { /* forget the oldest: its marker expires anyway */
+            memmove(r->dirty[0], r->dirty[1], sizeof(r->dirty[0]) * (RANK_DIRTY_MAX - 1));
+            r->n_dirty--;
+        }
+        snprintf(r->dirty[r->n_dirty++], sizeof(r->dirty[0]), "%s", day);
+    }
+    pthread_mutex_unlock(&r->dirty_mu);
+}
+
+/*
+ * Deletes the "built" marker of every dirty day, so every instance rebuilds
+ * them from PostgreSQL at its next read; forgets them once Redis did it.
+ * Cheap when nothing is dirty (no Redis call).
+ */
+static void resync_dirty(struct ranking_redis *r)
+{
+    char days[RANK_DIRTY_MAX][11];
+    pthread_mutex_lock(&r->dirty_mu);
+    size_t n = r->n_dirty;
+    memcpy(days, r->dirty, n * sizeof(days[0]));
+    pthread_mutex_unlock(&r->dirty_mu);
+    if (n == 0)
+        return;
+    char built[RANK_DIRTY_MAX][128], zset[128], ver[128];
+    const char *argv[1 + RANK_DIRTY_MAX];
+    argv[0] = "DEL";
+    for (size_t i = 0; i < n; i++) {
+        keys_of(r, days[i], zset, ver, built[i]);
+        argv[1 + i] = built[i];
+    }
+    struct err e;
+    err_clear(&e);
+    redisReply *reply = redis_command_argv(r->redis, &e, 1 + (int)n, argv, NULL);
+    bool ok = reply && reply->type == REDIS_REPLY_INTEGER;
+    freeReplyObject(reply);
+    if (!ok)
+        return; /* still down: try again next time */
+    pthread_mutex_lock(&r->dirty_mu);
+    /* drop the days just resynced; days marked meanwhile stay */
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n_dirty; i++) {
+        bool done = false;
+        for (size_t j = 0; j < n && !done; j++)
+            done = strcmp(r->dirty[i], days[j]) == 0;
+        if (!done && kept != i)
+            memcpy(r->dirty[kept], r->dirty[i], sizeof(r->dirty[0]));
+        kept += !done;
+    }
+    r->n_dirty = kept;
+    pthread_mutex_unlock(&r->dirty_mu);
+    log_info("ranking: redis answers again, %zu day(s) will be rebuilt from postgresql", n);
+    if (r->cache)
+        cache_bump(r->cache, "popular");
+}
+
 void ranking_redis_on_sale(void *self, int64_t sold_at, const int64_t *product_ids, size_t n)
 {
     struct ranking_redis *r = self;
     char day[11];
     day_of(sold_at, day);
     char *ids = malloc(n * 21 + 3);
-    if (!ids)
+    if (!ids) {
+        mark_dirty(r, day);
         return;
+    }
     size_t used = 0;
     ids[used++] = '{';
     for (size_t i = 0; i < n; i++)
         used += (size_t)sprintf(ids + used, "%s%lld", i ? "," : "", (long long)product_ids[i]);
     ids[used++] = '}';
     ids[used] = '\0';
-    if (!copy_day(r, day, ids, false))
-        log_debug("ranking: could not copy sales of %s (the next read rebuilds the day)", day);
+    if (copy_day(r, day, ids, false, NULL)) {
+        resync_dirty(r);
+    } else {
+        mark_dirty(r, day);
+        log_debug("ranking: could not copy sales of %s (rebuilt once redis answers)", day);
+    }
     free(ids);
     if (r->cache)
         cache_bump(r->cache, "popular"); /* cached rankings are stale from now on */
 }
 
-/* A (product, sold) pair read from the union of the window's days. */
-struct scored {
-    int64_t id;
-    int64_t sold;
-};
-
 static int by_sold_then_id(const void *a, const void *b)
 {
-    const struct scored *x = a, *y = b;
+    const struct ranking_entry *x = a, *y = b;
     if (x->sold != y->sold)
         return x->sold < y->sold ? 1 : -1;
     return (x->id > y->id) - (x->id < y->id);
@@ -187,67 +319,70 @@ static bool days_ready(struct ranking_redis *r, int days, char zsets[][128])
         redisReply *reply = redis_command(r->redis, &e, "EXISTS %s", built);
         if (!reply)
             return false;
-        bool complete = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+        bool failed = reply->type != REDIS_REPLY_INTEGER; /* e.g. LOADING after a restart */
+        bool complete = !failed && reply->integer == 1;
         freeReplyObject(reply);
-        if (!complete && !copy_day(r, day, NULL, true))
+        if (failed)
             return false;
+        long long applied = 0;
+        if (!complete && !copy_day(r, day, NULL, true, &applied))
+            return false;
+        if (applied > 0 && r->cache)
+            cache_bump(r->cache, "popular"); /* the rebuild found what Redis had missed */
     }
     return true;
 }
 
 /* The window's top from Redis into *items (malloc'd). False when Redis failed. */
-static bool read_top(struct ranking_redis *r, int days, size_t limit, struct scored **items,
+static bool read_top(struct ranking_redis *r, int days, size_t limit, struct ranking_entry **items,
                      size_t *n_items)
 {
     char zsets[RANKING_DAYS_MAX][128];
     if (!days_ready(r, days, zsets))
         return false;
-    char tmp[128], numkeys[16], stop[24], min[24];
-    snprintf(tmp, sizeof(tmp), "%s:rank:tmp:%ld:%lx", r->ns, (long)time(NULL),
-             (unsigned long)(uintptr_t)items ^ (unsigned long)rand());
-    snprintf(numkeys, sizeof(numkeys), "%d", days);
-    const char *argv[3 + RANKING_DAYS_MAX];
-    argv[0] = "ZUNIONSTORE";
-    argv[1] = tmp;
-    argv[2] = numkeys;
+    /* one name per namespace is enough: the script creates and deletes it atomically */
+    char tmp[128], stop[24], tmp_ttl[16];
+    snprintf(tmp, sizeof(tmp), "%s:rank:tmp", r->ns);
+    snprintf(stop, sizeof(stop), "%zu", limit - 1);
+    snprintf(tmp_ttl, sizeof(tmp_ttl), "%d", RANK_TMP_TTL_MS);
+    char numkeys[16];
+    snprintf(numkeys, sizeof(numkeys), "%d", 1 + days);
+    const char *argv[4 + RANKING_DAYS_MAX + 2];
+    int argc = 0;
+    argv[argc++] = "EVAL";
+    argv[argc++] = top_lua;
+    argv[argc++] = numkeys;
+    argv[argc++] = tmp;
     for (int d = 0; d < days; d++)
-        argv[3 + d] = zsets[d];
+        argv[argc++] = zsets[d];
+    argv[argc++] = stop;
+    argv[argc++] = tmp_ttl;
     struct err e;
     err_clear(&e);
-    redisReply *reply = redis_command_argv(r->redis, &e, 3 + days, argv, NULL);
-    bool ok = reply && reply->type == REDIS_REPLY_INTEGER;
-    freeReplyObject(reply);
-    if (!ok)
-        return false;
-    /* the limit-th best score; everything scoring at least that may tie into the top */
-    snprintf(stop, sizeof(stop), "%zu", limit - 1);
-    reply = redis_command(r->redis, &e, "ZREVRANGE %s %s %s WITHSCORES", tmp, stop, stop);
-    ok = reply && reply->type == REDIS_REPLY_ARRAY;
-    long long kth = ok && reply->elements == 2 ? atoll(reply->element[1]->str) : 1;
-    freeReplyObject(reply);
-    if (kth < 1)
-        kth = 1; /* nothing sold is not popular */
-    snprintf(min, sizeof(min), "%lld", kth);
-    reply =
-        ok ? redis_command(r->redis, &e, "ZRANGEBYSCORE %s %s +inf WITHSCORES", tmp, min) : NULL;
-    ok = reply && reply->type == REDIS_REPLY_ARRAY;
+    redisReply *reply = redis_command_argv(r->redis, &e, argc, argv, NULL);
+    bool ok = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements % 2 == 0;
+    if (reply && reply->type == REDIS_REPLY_ERROR)
+        log_warn("ranking: redis refused the window's union: %s", reply->str);
     if (ok) {
         *n_items = reply->elements / 2;
         *items = calloc(*n_items ? *n_items : 1, sizeof(**items));
         ok = *items != NULL;
         for (size_t i = 0; ok && i < *n_items; i++) {
-            (*items)[i].id = atoll(reply->element[2 * i]->str);
-            (*items)[i].sold = atoll(reply->element[2 * i + 1]->str);
+            const redisReply *id = reply->element[2 * i], *sold = reply->element[2 * i + 1];
+            ok = id->type == REDIS_REPLY_STRING && sold->type == REDIS_REPLY_STRING;
+            if (ok) {
+                (*items)[i].id = atoll(id->str);
+                (*items)[i].sold = atoll(sold->str);
+            }
         }
     }
     freeReplyObject(reply);
-    freeReplyObject(redis_command(r->redis, &e, "DEL %s", tmp));
     return ok;
 }
 
 /* Names, prices and live stock of the ranked products (one PostgreSQL query). */
-static enum err_code fill_products(struct ranking_redis *r, const struct scored *top, size_t k,
-                                   struct popular_product *out, size_t *n, struct err *e)
+static enum err_code fill_products(struct ranking_redis *r, const struct ranking_entry *top,
+                                   size_t k, struct popular_product *out, size_t *n, struct err *e)
 {
     *n = 0;
     if (k == 0)
@@ -287,7 +422,7 @@ static enum err_code fill_products(struct ranking_redis *r, const struct scored 
 }
 
 /* The window's ranked (id, sold) pairs, best first, at most limit, all sold > 0. */
-static bool ranked(struct ranking_redis *r, int days, size_t limit, struct scored **items,
+static bool ranked(struct ranking_redis *r, int days, size_t limit, struct ranking_entry **items,
                    size_t *k)
 {
     size_t n_items = 0;
@@ -306,63 +441,29 @@ struct window {
     size_t limit;
 };
 
-/* Cache loader: the ranking as "id:sold,id:sold" text. */
+/* Cache loader: the ranking in ranking_text's form. */
 static enum err_code load_ranking_text(void *ud, char **out, struct err *e)
 {
     struct window *w = ud;
-    struct scored *items = NULL;
+    struct ranking_entry *items = NULL;
     size_t k = 0;
     if (!ranked(w->r, w->days, w->limit, &items, &k)) {
         free(items);
         return err_set(e, ERR_UNAVAILABLE, "ranking unavailable in redis");
     }
-    *out = malloc(k * 42 + 2);
-    if (*out) {
-        size_t used = 0;
-        (*out)[0] = '\0';
-        for (size_t i = 0; i < k; i++)
-            used += (size_t)sprintf(*out + used, "%s%lld:%lld", i ? "," : "",
-                                    (long long)items[i].id, (long long)items[i].sold);
-        if (k == 0)
-            strcpy(*out, "-"); /* an empty ranking is a value too */
-    }
+    *out = ranking_text_encode(items, k, NULL);
     free(items);
     return *out ? ERR_OK : err_set(e, ERR_INTERNAL, "out of memory");
-}
-
-/* Parses load_ranking_text's format into items (malloc'd). */
-static bool parse_ranking_text(const char *text, struct scored **items, size_t *k)
-{
-    *k = 0;
-    size_t cap = 1;
-    for (const char *p = text; *p; p++)
-        cap += *p == ',';
-    *items = calloc(cap, sizeof(**items));
-    if (!*items)
-        return false;
-    if (strcmp(text, "-") == 0)
-        return true;
-    const char *p = text;
-    while (*p) {
-        long long id, sold;
-        int used = 0;
-        if (sscanf(p, "%lld:%lld%n", &id, &sold, &used) != 2)
-            return false;
-        (*items)[(*k)++] = (struct scored){id, sold};
-        p += used;
-        if (*p == ',')
-            p++;
-    }
-    return true;
 }
 
 static enum err_code redis_top(void *self, int days, size_t limit, struct popular_product *out,
                                size_t *n, struct err *e)
 {
     struct ranking_redis *r = self;
-    struct scored *items = NULL;
+    struct ranking_entry *items = NULL;
     size_t k = 0;
     bool ok;
+    resync_dirty(r); /* days this instance failed to copy, now that Redis may answer */
     if (r->cache) {
         char key[96], *text = NULL;
         bool hit;
@@ -373,7 +474,9 @@ static enum err_code redis_top(void *self, int days, size_t limit, struct popula
         err_clear(&cache_err);
         ok = cache_get(r->cache, key, r->cache_ttl_ms, 200, load_ranking_text, &w, &text, &hit,
                        &cache_err) == ERR_OK &&
-             parse_ranking_text(text, &items, &k);
+             ranking_text_parse(text, strlen(text), limit, &items, &k, &cache_err) == ERR_OK;
+        if (!ok && text)
+            log_warn("ranking: cached ranking %s unusable: %s", key, cache_err.detail);
         free(text);
     } else {
         ok = ranked(r, days, limit, &items, &k);

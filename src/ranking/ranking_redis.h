@@ -26,9 +26,23 @@ struct ranking_redis *ranking_redis_new(struct redis_pool *redis, struct pg_pool
  * "popular" generation, so a cached ranking never outlives a change.
  */
 void ranking_redis_set_cache(struct ranking_redis *r, struct cache *cache, unsigned ttl_ms);
+
+/*
+ * How long a day loaded whole from PostgreSQL counts as complete (its
+ * "built" marker's life, plus up to 20 % jitter); after that the next read
+ * copies the day again, which heals whatever Redis missed (default 60 s;
+ * 0 = the default). This bounds how stale the ranking can be after any
+ * failure. Call before sharing r between threads.
+ */
+void ranking_redis_set_refresh(struct ranking_redis *r, unsigned refresh_ms);
+
+/* Frees r (NULL-safe); after every user stopped. */
 void ranking_redis_free(struct ranking_redis *r);
 
-/* The ranking_repo port answering from Redis (rebuilding missing days from PostgreSQL). */
+/*
+ * The ranking_repo port answering from Redis (rebuilding missing or expired
+ * days from PostgreSQL; PostgreSQL answers when Redis fails). Thread-safe.
+ */
 struct ranking_repo ranking_redis_repo(struct ranking_redis *r);
 
 /*
@@ -36,7 +50,10 @@ struct ranking_repo ranking_redis_repo(struct ranking_redis *r);
  * changed. Copies their current (quantity, version) from PostgreSQL into the
  * day's sorted set, keeping per product only the highest version seen, so
  * redelivered or reordered notifications never count twice or go backwards.
- * Best effort: a failure is logged, the next read rebuilds. Thread-safe.
+ * Best effort: when the copy fails, the day is remembered and its "built"
+ * marker deleted as soon as Redis answers this instance again (every
+ * instance then rebuilds it); the marker's expiry covers the rest
+ * (ranking_redis_set_refresh). Thread-safe.
  */
 void ranking_redis_on_sale(void *r, int64_t sold_at, const int64_t *product_ids, size_t n);
 

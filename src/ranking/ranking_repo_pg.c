@@ -7,6 +7,9 @@
  * The window is today and the days-1 UTC days before it: day > today - days.
  * The primary key (day, product_id) serves the range; at most days × products
  * rows are aggregated however many orders there were. Stock is read live.
+ * Parameter types are explicit: days is int because date - integer is the
+ * only date arithmetic on a count of days (the service bounds it to 1..30);
+ * the limit is bigint.
  */
 static const struct pg_stmt stmt_top = {
     "ranking_top",
@@ -14,7 +17,7 @@ static const struct pg_stmt stmt_top = {
     "  FROM (SELECT product_id, sum(quantity) AS sold FROM product_sales_daily"
     "         WHERE day > (now() AT TIME ZONE 'UTC')::date - $1::int"
     "         GROUP BY product_id HAVING sum(quantity) > 0"
-    "         ORDER BY sold DESC, product_id LIMIT $2) t"
+    "         ORDER BY sold DESC, product_id LIMIT $2::bigint) t"
     "  JOIN products p ON p.id = t.product_id"
     " ORDER BY t.sold DESC, p.id",
     2};

@@ -1,5 +1,5 @@
 /* test_cache.c — cache-aside against a real Redis: hit and miss, invalidation by generation,
- * one loader for 100 concurrent misses, Redis down. */
+ * one loader for 100 concurrent misses, a loader never deletes another's guard, Redis down. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,6 +123,50 @@ static void hundred_concurrent_misses__one_load(void **state)
     redis_pool_free(pool);
 }
 
+static struct redis_pool *guard_pool;
+
+/* A loader slower than its guard's lease: meanwhile the guard expires and another instance's
+ * loader takes it. */
+static enum err_code load_outliving_the_guard(void *ud, char **out, struct err *e)
+{
+    (void)e;
+    struct timespec ts = {0, 150 * 1000 * 1000}; /* the guard lives 2 × 50 ms */
+    nanosleep(&ts, NULL);
+    struct err ignored;
+    err_clear(&ignored);
+    redisReply *r =
+        redis_command(guard_pool, &ignored, "SET %s:cache:slow:load other NX PX 10000", ns);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STATUS); /* the first guard had expired */
+    freeReplyObject(r);
+    *out = strdup(ud);
+    return ERR_OK;
+}
+
+static void expired_guard__taken_by_another_loader__not_deleted_by_the_first(void **state)
+{
+    (void)state;
+    guard_pool = pool_for(test_redis_url());
+    struct cache *c = cache_new(guard_pool, ns);
+    char *out;
+    bool hit;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(cache_get(c, "slow", 10000, 50, load_outliving_the_guard, "v", &out, &hit, &e),
+                     ERR_OK);
+    assert_string_equal(out, "v");
+    free(out);
+    /* the second loader's guard is still there: only its owner may delete it */
+    redisReply *r = redis_command(guard_pool, &e, "GET %s:cache:slow:load", ns);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_string_equal(r->str, "other");
+    freeReplyObject(r);
+    freeReplyObject(redis_command(guard_pool, &e, "DEL %s:cache:slow:load", ns));
+    cache_free(c);
+    redis_pool_free(guard_pool);
+}
+
 static void redis_down__the_loader_answers(void **state)
 {
     (void)state;
@@ -149,6 +193,7 @@ int main(void)
         cmocka_unit_test(miss_then_hit),
         cmocka_unit_test(generation_bump__old_entries_never_read_again),
         cmocka_unit_test(hundred_concurrent_misses__one_load),
+        cmocka_unit_test(expired_guard__taken_by_another_loader__not_deleted_by_the_first),
         cmocka_unit_test(redis_down__the_loader_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,20 +1,34 @@
 /* test_popular_pg.c — GET /api/v1/products/popular from PostgreSQL's daily sales: windows
- * over UTC days, ties, cancels, limits and live stock. */
+ * over UTC days, ties, cancels, limits and live stock; convergence to PostgreSQL after sales
+ * made while Redis was unreachable. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
+#include "core/arena.h"
+#include "ranking/ranking_http.h"
 #include "ranking/ranking_redis.h"
+#include "ranking/ranking_repo_pg.h"
+#include "ranking/ranking_service.h"
 #include "support/test_db.h"
 #include "support/test_http.h"
+#include "support/test_proc.h"
 #include "support/test_server.h"
 
 static struct test_db db;
@@ -203,6 +217,392 @@ static void redelivered_and_reordered_notifications__never_count_twice(void **st
     pg_pool_free(pg);
 }
 
+/*
+ * A TCP proxy to the test's Redis that the test can take down and bring back
+ * (a Redis outage as this process sees it, without disturbing the shared
+ * Redis other tests use) and that can swallow the replies of the next
+ * connections (a request applied whose reply is lost).
+ */
+enum { PROXY_PAIRS = 32 };
+
+struct proxy {
+    int port, upstream_port, listen_fd;
+    atomic_bool stop;
+    atomic_int drop_conns; /* connections still to accept whose replies are swallowed */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    int fds[PROXY_PAIRS][2]; /* client, upstream; -1 when free */
+    bool drop[PROXY_PAIRS];
+};
+
+static int proxy_listen(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 64), 0);
+    return fd;
+}
+
+static int proxy_connect_upstream(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void *proxy_loop(void *arg)
+{
+    struct proxy *px = arg;
+    while (!atomic_load(&px->stop)) {
+        struct pollfd pfd[1 + 2 * PROXY_PAIRS];
+        int slot[1 + 2 * PROXY_PAIRS], side[1 + 2 * PROXY_PAIRS], n = 0;
+        pthread_mutex_lock(&px->mu);
+        if (px->listen_fd >= 0)
+            pfd[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
+        for (int i = 0; i < PROXY_PAIRS; i++)
+            for (int s = 0; s < 2 && px->fds[i][0] >= 0; s++) {
+                slot[n] = i;
+                side[n] = s;
+                pfd[n++] = (struct pollfd){.fd = px->fds[i][s], .events = POLLIN};
+            }
+        int listen_fd = px->listen_fd;
+        pthread_mutex_unlock(&px->mu);
+        if (poll(pfd, (nfds_t)n, 20) <= 0)
+            continue;
+        pthread_mutex_lock(&px->mu);
+        for (int k = 0; k < n; k++) {
+            if (!pfd[k].revents)
+                continue;
+            if (pfd[k].fd == listen_fd && k == 0 && listen_fd >= 0 && listen_fd == px->listen_fd) {
+                int c = accept(listen_fd, NULL, NULL),
+                    u = c >= 0 ? proxy_connect_upstream(px->upstream_port) : -1;
+                int i = 0;
+                while (i < PROXY_PAIRS && px->fds[i][0] >= 0)
+                    i++;
+                if (c < 0 || u < 0 || i == PROXY_PAIRS) {
+                    if (c >= 0)
+                        close(c);
+                    if (u >= 0)
+                        close(u);
+                    continue;
+                }
+                px->fds[i][0] = c;
+                px->fds[i][1] = u;
+                px->drop[i] = atomic_fetch_sub(&px->drop_conns, 1) > 0;
+                continue;
+            }
+            int i = slot[k], s = side[k];
+            if (px->fds[i][0] < 0 || px->fds[i][s] != pfd[k].fd)
+                continue;
+            char buf[65536];
+            ssize_t got = read(px->fds[i][s], buf, sizeof(buf));
+            if (got <= 0) {
+                close(px->fds[i][0]);
+                close(px->fds[i][1]);
+                px->fds[i][0] = px->fds[i][1] = -1;
+                continue;
+            }
+            if (s == 1 && px->drop[i])
+                continue; /* the reply is lost on the way back */
+            ssize_t off = 0;
+            while (off < got) {
+                ssize_t w = write(px->fds[i][1 - s], buf + off, (size_t)(got - off));
+                if (w <= 0)
+                    break;
+                off += w;
+            }
+        }
+        pthread_mutex_unlock(&px->mu);
+    }
+    return NULL;
+}
+
+/* Starts a proxy to the test Redis on a free port, accepting connections. */
+static void proxy_start(struct proxy *px)
+{
+    memset(px, 0, sizeof(*px));
+    const char *url = test_redis_url();
+    sscanf(strrchr(url, ':') + 1, "%d", &px->upstream_port);
+    px->port = test_free_port();
+    pthread_mutex_init(&px->mu, NULL);
+    for (int i = 0; i < PROXY_PAIRS; i++)
+        px->fds[i][0] = px->fds[i][1] = -1;
+    px->listen_fd = proxy_listen(px->port);
+    atomic_init(&px->stop, false);
+    atomic_init(&px->drop_conns, 0);
+    pthread_create(&px->thread, NULL, proxy_loop, px);
+}
+
+/* Down: refuses new connections and cuts the open ones (as a stopped Redis). Up: accepts again. */
+static void proxy_set_up(struct proxy *px, bool up)
+{
+    pthread_mutex_lock(&px->mu);
+    if (!up) {
+        if (px->listen_fd >= 0)
+            close(px->listen_fd);
+        px->listen_fd = -1;
+        for (int i = 0; i < PROXY_PAIRS; i++)
+            if (px->fds[i][0] >= 0) {
+                close(px->fds[i][0]);
+                close(px->fds[i][1]);
+                px->fds[i][0] = px->fds[i][1] = -1;
+            }
+    } else if (px->listen_fd < 0) {
+        px->listen_fd = proxy_listen(px->port);
+    }
+    pthread_mutex_unlock(&px->mu);
+}
+
+static void proxy_stop(struct proxy *px)
+{
+    proxy_set_up(px, false);
+    atomic_store(&px->stop, true);
+    pthread_join(px->thread, NULL);
+    pthread_mutex_destroy(&px->mu);
+}
+
+/* "redis://127.0.0.1:PORT/0" of the proxy. */
+static void proxy_url(const struct proxy *px, char *out, size_t cap)
+{
+    snprintf(out, cap, "redis://127.0.0.1:%d/0", px->port);
+}
+
+/* A ranking instance of our own (an "instance" of shopd as far as Redis is concerned). */
+struct instance {
+    struct pg_pool *pg;
+    struct redis_pool *redis;
+    struct ranking_redis *rank;
+};
+
+static void instance_start(struct instance *in, const char *redis_url, const char *ns,
+                           unsigned refresh_ms)
+{
+    struct err e;
+    err_clear(&e);
+    struct pg_pool_config pg_cfg = {.conninfo = db.url, .connect_timeout_s = 5};
+    in->pg = pg_pool_new(&pg_cfg);
+    in->redis = redis_pool_new(redis_url, 500, &e);
+    assert_non_null(in->pg);
+    assert_non_null(in->redis);
+    in->rank = ranking_redis_new(in->redis, in->pg, ranking_repo_pg(in->pg), ns);
+    assert_non_null(in->rank);
+    if (refresh_ms)
+        ranking_redis_set_refresh(in->rank, refresh_ms);
+}
+
+static void instance_stop(struct instance *in)
+{
+    ranking_redis_free(in->rank);
+    redis_pool_free(in->redis);
+    pg_pool_free(in->pg);
+}
+
+/* Units of product index i in the instance's ranking of today (-1: not ranked). */
+static long long ranked_sold(struct instance *in, int i)
+{
+    struct popular_product *out = calloc(RANKING_LIMIT_MAX, sizeof(*out));
+    size_t n = 0;
+    struct err e;
+    err_clear(&e);
+    struct ranking_repo repo = ranking_redis_repo(in->rank);
+    assert_int_equal(repo.ops->top(repo.self, 1, RANKING_LIMIT_MAX, out, &n, &e), ERR_OK);
+    long long sold = -1;
+    for (size_t k = 0; k < n; k++)
+        if (out[k].id == p[i])
+            sold = out[k].sold;
+    free(out);
+    return sold;
+}
+
+static bool redis_key_exists(const char *key)
+{
+    const char *url = test_redis_url();
+    int port = 6379;
+    sscanf(strrchr(url, ':') + 1, "%d", &port);
+    redisContext *c = redisConnect("127.0.0.1", port);
+    redisReply *r = redisCommand(c, "EXISTS %s", key);
+    bool exists = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    freeReplyObject(r);
+    redisFree(c);
+    return exists;
+}
+
+static void today_built_key(const char *ns, char *out, size_t cap)
+{
+    char day[11];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    snprintf(out, cap, "%s:rank:{%s}:built", ns, day);
+}
+
+/*
+ * A product sold only through an instance whose Redis is unreachable (its
+ * after-commit copy fails, and nobody else hears of the sale) reaches the
+ * ranking of an instance with a working Redis whose day was already built,
+ * without another sale, within the refresh interval (plus its jitter).
+ */
+static void sold_while_redis_unreachable__other_instances_converge_within_the_refresh(void **state)
+{
+    (void)state;
+    char ns[96], built[160];
+    snprintf(ns, sizeof(ns), "%s-converge", srv.cfg.redis_namespace);
+    struct instance live;
+    instance_start(&live, test_redis_url(), ns, 1000);
+    assert_int_equal(ranked_sold(&live, 7), -1); /* builds today: the marker now exists */
+    today_built_key(ns, built, sizeof(built));
+    assert_true(redis_key_exists(built));
+
+    struct test_server down;
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    snprintf(cfg.redis_url, sizeof(cfg.redis_url), "redis://127.0.0.1:1/0");
+    test_server_start(&down, &cfg);
+    PQclear(test_db_query(&db, "INSERT INTO users (name, balance) VALUES ('outage', 1000000)"));
+    long long user = test_db_scalar(&db, "SELECT max(id) FROM users WHERE %d = 1", 1);
+    char url[128], body[160];
+    snprintf(url, sizeof(url), "%s/api/v1/orders", down.base);
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", user, p[7]);
+    const char *headers[] = {"Idempotency-Key: pop-outage-1", NULL};
+    struct test_resp r;
+    assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+    assert_int_equal(r.status, 201);
+    test_resp_free(&r);
+    test_server_stop(&down);
+
+    /* no further sale: only the expiry of the day's marker can bring the sale in */
+    long long sold = -1;
+    for (int waited = 0; waited < 5000 && sold != 2; waited += 100) {
+        sold = ranked_sold(&live, 7);
+        if (sold != 2)
+            test_sleep_ms(100);
+    }
+    assert_int_equal(sold, 2);
+    instance_stop(&live);
+}
+
+/*
+ * An instance whose after-commit copy failed (its Redis connection was
+ * down) remembers the day: as soon as Redis answers it again, the day's
+ * marker goes, and the next read of every instance rebuilds it from
+ * PostgreSQL — long before the (here default, 60 s) refresh.
+ */
+static void failed_copy__day_rebuilt_on_every_instance_once_redis_answers(void **state)
+{
+    (void)state;
+    static struct proxy px; /* static: its thread must not outlive it should an assert fail */
+    proxy_start(&px);
+    char ns[96], proxied[64];
+    snprintf(ns, sizeof(ns), "%s-dirty", srv.cfg.redis_namespace);
+    proxy_url(&px, proxied, sizeof(proxied));
+    struct instance a, b;
+    instance_start(&a, proxied, ns, 0);
+    instance_start(&b, test_redis_url(), ns, 0);
+    assert_int_equal(ranked_sold(&a, 1), -1); /* today built, for 60 s */
+
+    proxy_set_up(&px, false); /* a's Redis goes away */
+    sold_on(1, 0, 4);         /* a sale committed on a... */
+    int64_t ids[] = {p[1]};
+    ranking_redis_on_sale(a.rank, (int64_t)time(NULL), ids, 1); /* ...whose copy fails */
+    assert_int_equal(ranked_sold(&a, 1), 4);  /* meanwhile a answers from PostgreSQL */
+    assert_int_equal(ranked_sold(&b, 1), -1); /* b has not heard of it */
+
+    proxy_set_up(&px, true); /* Redis answers a again */
+    assert_int_equal(ranked_sold(&a, 1), 4);
+    assert_int_equal(ranked_sold(&b, 1), 4); /* rebuilt for everyone, no new sale */
+    instance_stop(&a);
+    instance_stop(&b);
+    proxy_stop(&px);
+}
+
+/* ---- the handler when jansson fails: ERR_INTERNAL, never a partial or empty 200 ---- */
+
+static long n_allocs, fail_at;
+static const char *fake_names[3];
+
+static void *failing_malloc(size_t size)
+{
+    n_allocs++;
+    return fail_at && n_allocs == fail_at ? NULL : malloc(size);
+}
+
+static enum err_code fake_top(void *self, int days, size_t limit, struct popular_product *out,
+                              size_t *n, struct err *e)
+{
+    (void)self, (void)days, (void)e;
+    for (*n = 0; *n < 3 && *n < limit; (*n)++) {
+        out[*n] = (struct popular_product){
+            .id = 10 + (int64_t)*n, .price = 100, .stock = 7, .sold = 30 - (int64_t)*n};
+        snprintf(out[*n].name, sizeof(out[*n].name), "%s", fake_names[*n]);
+    }
+    return ERR_OK;
+}
+
+/* Runs the handler with the fail-th jansson allocation failing (0: none). */
+static enum err_code run_handler(long fail, char **body)
+{
+    static const struct ranking_repo_ops ops = {.top = fake_top};
+    struct ranking_service svc = {.repo = {&ops, NULL}};
+    struct arena arena;
+    arena_init(&arena);
+    struct http_req req = {.ctx = &svc, .arena = &arena};
+    struct http_resp resp = {0};
+    struct err e;
+    err_clear(&e);
+    n_allocs = 0;
+    fail_at = fail;
+    enum err_code rc = ranking_http_popular(&req, &resp, &e);
+    fail_at = 0;
+    *body = resp.json ? json_dumps(resp.json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (rc == ERR_OK)
+        assert_int_equal(resp.status, 200);
+    json_decref(resp.json);
+    free(resp.raw);
+    arena_cleanup(&arena);
+    return rc;
+}
+
+static void handler__jansson_failures__internal_error_never_a_partial_answer(void **state)
+{
+    (void)state;
+    json_set_alloc_funcs(failing_malloc, free);
+    fake_names[0] = "a";
+    fake_names[1] = "b";
+    fake_names[2] = "c";
+    char *want;
+    assert_int_equal(run_handler(0, &want), ERR_OK);
+    assert_non_null(want);
+    long total = n_allocs;
+    for (long k = 1; k <= total; k++) {
+        char *got;
+        enum err_code rc = run_handler(k, &got);
+        if (rc == ERR_OK && (!got || strcmp(got, want) != 0))
+            fail_msg("allocation %ld of %ld failed and gave 200 with %s", k, total,
+                     got ? got : "no body");
+        if (rc != ERR_OK)
+            assert_int_equal(rc, ERR_INTERNAL);
+        free(got);
+    }
+    /* a name jansson refuses (not UTF-8) is an error too, not a product silently left out */
+    fake_names[1] = "\xff";
+    char *got;
+    assert_int_equal(run_handler(0, &got), ERR_INTERNAL);
+    free(got);
+    free(want);
+    json_set_alloc_funcs(malloc, free);
+}
+
 static void bad_parameters__400(void **state)
 {
     (void)state;
@@ -245,6 +645,9 @@ int main(void)
         cmocka_unit_test(orders_count_and_cancels_are_excluded),
         cmocka_unit_test(ranking_lost__rebuilt_from_postgres_and_redis_down__answered_by_postgres),
         cmocka_unit_test(redelivered_and_reordered_notifications__never_count_twice),
+        cmocka_unit_test(sold_while_redis_unreachable__other_instances_converge_within_the_refresh),
+        cmocka_unit_test(failed_copy__day_rebuilt_on_every_instance_once_redis_answers),
+        cmocka_unit_test(handler__jansson_failures__internal_error_never_a_partial_answer),
         cmocka_unit_test(bad_parameters__400),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

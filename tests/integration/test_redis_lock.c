@@ -2,8 +2,13 @@
  * test_redis_lock.c — the distributed lock against a real Redis: mutual
  * exclusion across threads and across processes, expiry of a dead holder,
  * a stale token unable to release a newer holder's lock, the wait timeout,
- * and failing open when Redis is unreachable.
+ * failing open when Redis is unreachable, and a SET whose reply was lost
+ * (through a proxy that swallows replies) never leaving the lock held for
+ * the whole lease.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +27,7 @@
 
 #include "infra/redis_lock.h"
 #include "support/test_db.h"
+#include "support/test_proc.h"
 
 static char ns[64];
 
@@ -248,6 +255,238 @@ static void redis_unreachable__fails_open(void **state)
     redis_pool_free(pool);
 }
 
+enum { PROXY_PAIRS = 32 };
+
+struct proxy {
+    int port, upstream_port, listen_fd;
+    atomic_bool stop;
+    atomic_int drop_conns; /* connections still to accept whose replies are swallowed */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    int fds[PROXY_PAIRS][2]; /* client, upstream; -1 when free */
+    bool drop[PROXY_PAIRS];
+};
+
+static int proxy_listen(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 64), 0);
+    return fd;
+}
+
+static int proxy_connect_upstream(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void *proxy_loop(void *arg)
+{
+    struct proxy *px = arg;
+    while (!atomic_load(&px->stop)) {
+        struct pollfd pfd[1 + 2 * PROXY_PAIRS];
+        int slot[1 + 2 * PROXY_PAIRS], side[1 + 2 * PROXY_PAIRS], n = 0;
+        pthread_mutex_lock(&px->mu);
+        if (px->listen_fd >= 0)
+            pfd[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
+        for (int i = 0; i < PROXY_PAIRS; i++)
+            for (int s = 0; s < 2 && px->fds[i][0] >= 0; s++) {
+                slot[n] = i;
+                side[n] = s;
+                pfd[n++] = (struct pollfd){.fd = px->fds[i][s], .events = POLLIN};
+            }
+        int listen_fd = px->listen_fd;
+        pthread_mutex_unlock(&px->mu);
+        if (poll(pfd, (nfds_t)n, 20) <= 0)
+            continue;
+        pthread_mutex_lock(&px->mu);
+        for (int k = 0; k < n; k++) {
+            if (!pfd[k].revents)
+                continue;
+            if (pfd[k].fd == listen_fd && k == 0 && listen_fd >= 0 && listen_fd == px->listen_fd) {
+                int c = accept(listen_fd, NULL, NULL),
+                    u = c >= 0 ? proxy_connect_upstream(px->upstream_port) : -1;
+                int i = 0;
+                while (i < PROXY_PAIRS && px->fds[i][0] >= 0)
+                    i++;
+                if (c < 0 || u < 0 || i == PROXY_PAIRS) {
+                    if (c >= 0)
+                        close(c);
+                    if (u >= 0)
+                        close(u);
+                    continue;
+                }
+                px->fds[i][0] = c;
+                px->fds[i][1] = u;
+                px->drop[i] = atomic_fetch_sub(&px->drop_conns, 1) > 0;
+                continue;
+            }
+            int i = slot[k], s = side[k];
+            if (px->fds[i][0] < 0 || px->fds[i][s] != pfd[k].fd)
+                continue;
+            char buf[65536];
+            ssize_t got = read(px->fds[i][s], buf, sizeof(buf));
+            if (got <= 0) {
+                close(px->fds[i][0]);
+                close(px->fds[i][1]);
+                px->fds[i][0] = px->fds[i][1] = -1;
+                continue;
+            }
+            if (s == 1 && px->drop[i])
+                continue; /* the reply is lost on the way back */
+            ssize_t off = 0;
+            while (off < got) {
+                ssize_t w = write(px->fds[i][1 - s], buf + off, (size_t)(got - off));
+                if (w <= 0)
+                    break;
+                off += w;
+            }
+        }
+        pthread_mutex_unlock(&px->mu);
+    }
+    return NULL;
+}
+
+/* Starts a proxy to the test Redis on a free port, accepting connections. */
+static void proxy_start(struct proxy *px)
+{
+    memset(px, 0, sizeof(*px));
+    const char *url = test_redis_url();
+    sscanf(strrchr(url, ':') + 1, "%d", &px->upstream_port);
+    px->port = test_free_port();
+    pthread_mutex_init(&px->mu, NULL);
+    for (int i = 0; i < PROXY_PAIRS; i++)
+        px->fds[i][0] = px->fds[i][1] = -1;
+    px->listen_fd = proxy_listen(px->port);
+    atomic_init(&px->stop, false);
+    atomic_init(&px->drop_conns, 0);
+    pthread_create(&px->thread, NULL, proxy_loop, px);
+}
+
+/* Down: refuses new connections and cuts the open ones (as a stopped Redis). Up: accepts again. */
+static void proxy_set_up(struct proxy *px, bool up)
+{
+    pthread_mutex_lock(&px->mu);
+    if (!up) {
+        if (px->listen_fd >= 0)
+            close(px->listen_fd);
+        px->listen_fd = -1;
+        for (int i = 0; i < PROXY_PAIRS; i++)
+            if (px->fds[i][0] >= 0) {
+                close(px->fds[i][0]);
+                close(px->fds[i][1]);
+                px->fds[i][0] = px->fds[i][1] = -1;
+            }
+    } else if (px->listen_fd < 0) {
+        px->listen_fd = proxy_listen(px->port);
+    }
+    pthread_mutex_unlock(&px->mu);
+}
+
+static void proxy_stop(struct proxy *px)
+{
+    proxy_set_up(px, false);
+    atomic_store(&px->stop, true);
+    pthread_join(px->thread, NULL);
+    pthread_mutex_destroy(&px->mu);
+}
+
+/* "redis://127.0.0.1:PORT/0" of the proxy. */
+static void proxy_url(const struct proxy *px, char *out, size_t cap)
+{
+    snprintf(out, cap, "redis://127.0.0.1:%d/0", px->port);
+}
+
+/* A lock whose Redis is reached through px, with short command timeouts. */
+static struct redis_pool *proxied_pool(const struct proxy *px)
+{
+    char url[64];
+    proxy_url(px, url, sizeof(url));
+    struct err e;
+    err_clear(&e);
+    struct redis_pool *p = redis_pool_new(url, 200, &e);
+    assert_non_null(p);
+    return p;
+}
+
+/*
+ * The SET NX is applied but its reply is lost (timeout): the lock is ours in
+ * Redis. The retry with the same token recognises it, so the holder knows it
+ * holds it and releases it: the next request of the same user gets in at
+ * once instead of waiting out the 5 s lease.
+ */
+static void applied_set_with_lost_reply__recognised_as_ours_and_released(void **state)
+{
+    (void)state;
+    static struct proxy px; /* static: its thread must not outlive it should an assert fail */
+    proxy_start(&px);
+    struct redis_pool *via_proxy = proxied_pool(&px), *direct = new_pool();
+    struct redis_lock *lossy = new_lock(via_proxy, 5000, 1000), *next = new_lock(direct, 5000, 300);
+    struct lock_port a = redis_lock_port(lossy), b = redis_lock_port(next);
+    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN];
+    bool held = false;
+    struct err e;
+    err_clear(&e);
+    atomic_store(&px.drop_conns, 1); /* the first connection's replies are lost */
+    assert_int_equal(a.ops->acquire(a.self, "lost", ta, &held, &e), ERR_OK);
+    assert_true(held);
+    a.ops->release(a.self, "lost", ta);
+    assert_int_equal(b.ops->acquire(b.self, "lost", tb, &held, &e), ERR_OK);
+    assert_true(held);
+    b.ops->release(b.self, "lost", tb);
+    redis_lock_free(lossy);
+    redis_lock_free(next);
+    redis_pool_free(via_proxy);
+    redis_pool_free(direct);
+    proxy_stop(&px);
+}
+
+/*
+ * Every reply is lost (the SET applied, the retry too): the caller proceeds
+ * without the lock (fail open), and the lock it may hold is released by
+ * token as soon as this process reaches Redis again — not after the lease.
+ */
+static void no_reply_at_all__fails_open_and_frees_the_lock_once_redis_answers(void **state)
+{
+    (void)state;
+    static struct proxy px;
+    proxy_start(&px);
+    struct redis_pool *via_proxy = proxied_pool(&px), *direct = new_pool();
+    struct redis_lock *lossy = new_lock(via_proxy, 5000, 1000), *next = new_lock(direct, 5000, 300);
+    struct lock_port a = redis_lock_port(lossy), b = redis_lock_port(next);
+    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN];
+    bool held = true;
+    struct err e;
+    err_clear(&e);
+    atomic_store(&px.drop_conns, 2); /* both tries' replies are lost */
+    assert_int_equal(a.ops->acquire(a.self, "orphan", ta, &held, &e), ERR_OK);
+    assert_false(held); /* fail open: not known to be held */
+    atomic_store(&px.drop_conns, 0);
+    /* this process talks to Redis again (any lock operation): the orphan is freed */
+    assert_int_equal(a.ops->acquire(a.self, "unrelated", ta, &held, &e), ERR_OK);
+    assert_true(held);
+    a.ops->release(a.self, "unrelated", ta);
+    assert_int_equal(b.ops->acquire(b.self, "orphan", tb, &held, &e), ERR_OK);
+    assert_true(held);
+    b.ops->release(b.self, "orphan", tb);
+    redis_lock_free(lossy);
+    redis_lock_free(next);
+    redis_pool_free(via_proxy);
+    redis_pool_free(direct);
+    proxy_stop(&px);
+}
+
 int main(void)
 {
     snprintf(ns, sizeof(ns), "locktest%ld", (long)getpid());
@@ -258,6 +497,8 @@ int main(void)
         cmocka_unit_test(stale_token__cannot_release_the_next_holders_lock),
         cmocka_unit_test(wait_timeout__documented_error),
         cmocka_unit_test(redis_unreachable__fails_open),
+        cmocka_unit_test(applied_set_with_lost_reply__recognised_as_ours_and_released),
+        cmocka_unit_test(no_reply_at_all__fails_open_and_frees_the_lock_once_redis_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
