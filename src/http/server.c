@@ -368,6 +368,19 @@ static enum step conn_answer(struct conn *c, struct http_resp *resp, const char 
     return STEP_OUTPUT;
 }
 
+/*
+ * True when the request in c->in is a HEAD, parsed or not: its answer must
+ * have no body even when the rest of the request could not be parsed.
+ */
+static bool request_is_head(const struct conn *c)
+{
+    size_t i = 0;
+    while (i + 1 < c->in_len && c->in[i] == '\r' && c->in[i + 1] == '\n')
+        i += 2;
+    return c->in_len - i >= 5 && memcmp(c->in + i, "HEAD", 4) == 0 &&
+           (c->in[i + 4] == ' ' || c->in[i + 4] == '\0');
+}
+
 /* Answers a transport-level refusal (e set); the connection closes after it. */
 static enum step conn_refuse(struct conn *c, const struct err *e)
 {
@@ -380,7 +393,8 @@ static enum step conn_refuse(struct conn *c, const struct err *e)
     c->after_write_body = false;
     bool head_parsed = c->head_len > 0;
     return conn_answer(c, &resp, head_parsed ? c->head.method : "-",
-                       head_parsed ? c->head.target : "-", c->w->s->router->n_routes, false);
+                       head_parsed ? c->head.target : "-", c->w->s->router->n_routes,
+                       request_is_head(c));
 }
 
 /* Routes and runs the complete request and renders its answer. */

@@ -320,6 +320,13 @@ static void keep_alive_pipelining_continue_and_head(void **state)
     assert_int_equal(strlen(strstr(raw, "\r\n\r\n")), 4);
     free(raw);
 
+    /* a refused HEAD has no body either */
+    const char *bad_head = "HEAD /healthz HTTP/2.0\r\nHost: x\r\n\r\n";
+    raw = test_raw_exchange(port(), bad_head, strlen(bad_head), 1000, &len);
+    assert_int_equal(strncmp(raw, "HTTP/1.1 505 ", 13), 0);
+    assert_int_equal(strlen(strstr(raw, "\r\n\r\n")), 4);
+    free(raw);
+
     /* a chunked body with an extension and a trailer */
     const char *chunked = "POST /api/v1/users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
                           "Connection: close\r\n\r\n1;x=y\r\n{\r\n1\r\n}\r\n0\r\nX-T: 1\r\n\r\n";
