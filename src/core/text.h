@@ -17,4 +17,7 @@ bool text_is_blank(const char *s);
  */
 bool text_is_idempotency_key(const char *s);
 
+/* The value of hexadecimal digit c (0-9, a-f, A-F), or -1 for any other byte. Thread-safe. */
+int text_hex_digit(char c);
+
 #endif

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/text.h"
+
 /* RFC 9110 tchar: the characters of a token (method, field name). */
 static bool is_tchar(unsigned char c)
 {
@@ -340,17 +342,6 @@ enum chunk_state {
     CH_DONE
 };
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static enum http1_result chunk_error(size_t i, size_t *used, struct err *e, enum err_code code,
                                      const char *what)
 {
@@ -368,7 +359,7 @@ enum http1_result http1_chunked_feed(struct http1_chunked *d, const char *in, si
         char c = in[i];
         switch ((enum chunk_state)d->state) {
         case CH_SIZE: {
-            int v = hex_value(c);
+            int v = text_hex_digit(c);
             if (++d->line_len > HTTP1_MAX_CHUNK_LINE)
                 return chunk_error(i, used, e, ERR_BAD_REQUEST, "chunk size line is too long");
             if (v >= 0) {

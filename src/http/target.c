@@ -4,16 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "core/text.h"
 
 /*
  * Decodes s[0..n) into a new arena string. plus: '+' means a space (query).
@@ -29,8 +20,8 @@ static enum err_code decode(const char *s, size_t n, bool plus, struct arena *a,
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
+            int hi = i + 2 < n ? text_hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < n ? text_hex_digit(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return err_set(e, ERR_BAD_REQUEST,
                                "malformed percent-encoding in the request target");
