@@ -22,10 +22,12 @@ void err_clear(struct err *e)
     e->code = ERR_OK;
     e->detail[0] = '\0';
     e->field[0] = '\0';
+    e->has_field = false;
     e->product_id = 0;
 }
 
-static void err_vset(struct err *e, enum err_code code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void err_vset(struct err *e, enum err_code code,
+                                                           const char *fmt, va_list ap)
 {
     e->code = code;
     vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
@@ -52,6 +54,7 @@ enum err_code err_set_field(struct err *e, enum err_code code, const char *field
     err_vset(e, code, fmt, ap);
     va_end(ap);
     snprintf(e->field, sizeof(e->field), "%s", field);
+    e->has_field = true;
     return code;
 }
 

@@ -2,6 +2,7 @@
 #ifndef SHOPD_CORE_ERR_H
 #define SHOPD_CORE_ERR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -54,7 +55,8 @@ enum err_code {
 /*
  * What went wrong: a code plus a short detail in PostgreSQL's style (lower
  * case, no final period, names the value). Embedded, never allocated.
- * `field` names the offending request field for INVALID_REQUEST (may be empty);
+ * `field` names the offending request field for INVALID_REQUEST (has_field
+ * says whether one was named: a JSON member may be named "");
  * `product_id` is set (> 0) for product-related errors and becomes the
  * `product_id` member of the problem document.
  */
@@ -62,6 +64,7 @@ struct err {
     enum err_code code;
     char detail[256];
     char field[64];
+    bool has_field; /* field was set (it may be "": a JSON member named "") */
     int64_t product_id;
 };
 

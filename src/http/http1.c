@@ -80,7 +80,7 @@ static enum err_code check_request_line(const char *p, size_t n, bool complete,
     size_t cmp = vlen < 5 ? vlen : 5;
     if (memcmp(p + i, prefix, cmp) != 0)
         return err_set(e, ERR_BAD_REQUEST, "request line must end with HTTP/1.1 or HTTP/1.0");
-    if (!complete && vlen < 8) {
+    if (!complete && vlen <= 8) {         /* the major version is judged once the line has ended */
         for (size_t k = 5; k < vlen; k++) /* "HTTP/" DIGIT "." DIGIT, so far */
             if (k == 6 ? p[i + k] != '.' : (p[i + k] < '0' || p[i + k] > '9'))
                 return err_set(e, ERR_BAD_REQUEST, "malformed HTTP version");
@@ -241,19 +241,33 @@ static enum err_code parse_complete_head(char *buf, size_t start, size_t end, st
 enum http1_result http1_parse_head(char *buf, size_t len, size_t *scanned, struct http1_head *h,
                                    size_t *head_len, struct err *e)
 {
+    /*
+     * The verdict must not depend on how the bytes arrived (one read or
+     * many): the request line is judged first, as far as it has arrived and
+     * only on what no later byte can change; then the rest is scanned in
+     * order; nothing past HTTP1_MAX_HEAD is looked at.
+     */
+    size_t limit = len < HTTP1_MAX_HEAD ? len : HTTP1_MAX_HEAD;
     size_t start = 0; /* empty lines before the request line are skipped (RFC 9112 2.2) */
-    while (start + 1 < len && buf[start] == '\r' && buf[start + 1] == '\n')
+    while (start + 1 < limit && buf[start] == '\r' && buf[start + 1] == '\n')
         start += 2;
-    size_t prev = *scanned; /* a CR last time is checked again with its successor */
-    size_t i = prev > start + 1 ? prev - 1 : start;
-    size_t end = 0;
-    for (; i < len; i++) {
+    size_t prev = *scanned;
+    const char *cr = memchr(buf + start, '\r', limit - start);
+    size_t n = cr ? (size_t)(cr - (buf + start)) : limit - start;
+    bool complete = cr && (size_t)(cr - buf) + 1 < limit; /* the byte after its CR has arrived */
+    struct request_line rl;
+    if (!(complete && start + n + 2 <= prev) && /* not judged whole before */
+        check_request_line(buf + start, n, complete, &rl, e) != ERR_OK)
+        return HTTP1_ERROR;
+    /* a CR seen last time is checked again with its successor */
+    size_t i = prev > start + 1 ? prev - 1 : start, end = 0;
+    for (; i < limit; i++) {
         char c = buf[i];
         if (c == '\0') {
             err_set(e, ERR_BAD_REQUEST, "request head contains a NUL byte");
             return HTTP1_ERROR;
         }
-        if (c == '\r' && i + 1 < len && buf[i + 1] != '\n') {
+        if (c == '\r' && i + 1 < limit && buf[i + 1] != '\n') {
             err_set(e, ERR_BAD_REQUEST, "bare CR in request head");
             return HTTP1_ERROR;
         }
@@ -269,29 +283,13 @@ enum http1_result http1_parse_head(char *buf, size_t len, size_t *scanned, struc
         }
     }
     if (end == 0) {
-        *scanned = len;
-        /* the request line is judged as soon as it (or a hostile prefix of it) is seen */
-        const char *cr = memchr(buf + start, '\r', len - start);
-        size_t n = cr ? (size_t)(cr - (buf + start)) : len - start;
-        bool complete = cr && (size_t)(cr - buf) + 1 < len; /* its LF has arrived */
-        struct request_line rl;
-        if (!(complete && start + n + 2 <= prev) && /* not judged whole before */
-            check_request_line(buf + start, n, complete, &rl, e) != ERR_OK)
-            return HTTP1_ERROR;
-        if (!cr && n > HTTP1_MAX_METHOD + HTTP1_MAX_TARGET + 16) {
-            err_set(e, ERR_URI_TOO_LONG, "request line is too long");
-            return HTTP1_ERROR;
-        }
+        *scanned = limit;
         if (len >= HTTP1_MAX_HEAD) {
             err_set(e, ERR_HEADERS_TOO_LARGE, "request head is larger than %d bytes",
                     HTTP1_MAX_HEAD);
             return HTTP1_ERROR;
         }
         return HTTP1_INCOMPLETE;
-    }
-    if (end > HTTP1_MAX_HEAD) {
-        err_set(e, ERR_HEADERS_TOO_LARGE, "request head is larger than %d bytes", HTTP1_MAX_HEAD);
-        return HTTP1_ERROR;
     }
     if (parse_complete_head(buf, start, end, h, e) != ERR_OK)
         return HTTP1_ERROR;

@@ -93,6 +93,54 @@ enum err_code json_object_decode(json_t *root, const struct json_field *fields, 
     return ERR_OK;
 }
 
+/* True when v is, or holds at any depth, a number outside the int64 range (decoded as a real). */
+static bool holds_overflow(json_t *v)
+{
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        return d >= 9223372036854775808.0 || d <= -9223372036854775808.0; /* ±2^63 */
+    }
+    size_t i;
+    json_t *item;
+    const char *key;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, item) if (holds_overflow(item)) return true;
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, key, item) if (holds_overflow(item)) return true;
+    }
+    return false;
+}
+
+/*
+ * A number past int64: jansson does not say where, so the body is read again
+ * with every number as a real and the top-level member holding the
+ * offending one is named (an order line's quantity names "items").
+ */
+static enum err_code overflow_error(const char *body, size_t len, struct err *e)
+{
+    json_error_t jerr;
+    json_t *root =
+        json_loadb(body, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+    if (!root && json_error_code(&jerr) != json_error_numeric_overflow) /* broken later on */
+        return err_set(e, ERR_INVALID_JSON, "body is not valid JSON: %s at line %d column %d",
+                       jerr.text, jerr.line, jerr.column);
+    const char *key;
+    json_t *value;
+    if (json_is_object(root)) {
+        json_object_foreach(root, key, value)
+        {
+            if (holds_overflow(value)) {
+                err_set_field(e, ERR_INVALID_REQUEST, key,
+                              "%.64s holds a number outside the 64-bit integer range", key);
+                json_decref(root);
+                return e->code;
+            }
+        }
+    }
+    json_decref(root);
+    return err_set(e, ERR_INVALID_REQUEST, "a number is outside the 64-bit integer range");
+}
+
 enum err_code json_body_decode(const char *body, size_t len, const struct json_field *fields,
                                size_t n_fields, struct arena *a, struct err *e)
 {
@@ -102,7 +150,7 @@ enum err_code json_body_decode(const char *body, size_t len, const struct json_f
         json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
     if (!root) {
         if (json_error_code(&jerr) == json_error_numeric_overflow)
-            return err_set(e, ERR_INVALID_REQUEST, "a number is outside the 64-bit integer range");
+            return overflow_error(body, len, e);
         return err_set(e, ERR_INVALID_JSON, "body is not valid JSON: %s at line %d column %d",
                        jerr.text, jerr.line, jerr.column);
     }

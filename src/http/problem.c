@@ -38,7 +38,7 @@ json_t *problem_new(const struct err *e)
               set_member(doc, "status", json_integer(err_http_status(e->code))) &&
               set_member(doc, "detail", text_json(e->detail[0] ? e->detail : err_title(e->code))) &&
               set_member(doc, "code", json_string(err_code_str(e->code)));
-    if (ok && e->field[0])
+    if (ok && (e->has_field || e->field[0]))
         ok = set_member(doc, "field", text_json(e->field));
     if (ok && e->product_id > 0)
         ok = set_member(doc, "product_id", json_integer(e->product_id));

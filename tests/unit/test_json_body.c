@@ -358,15 +358,36 @@ static void out_of_range__invalid_request_naming_the_member(void **state)
     assert_decode_fails("{\"name\":\"a\",\"tags\":[1,2,3,4]}", ERR_INVALID_REQUEST, "tags");
 }
 
-static void integer_beyond_int64__invalid_request(void **state)
+static void integer_beyond_int64__invalid_request_naming_the_member(void **state)
 {
     (void)state;
     assert_decode_fails("{\"name\":\"a\",\"amount\":9223372036854775808}", ERR_INVALID_REQUEST,
-                        NULL);
+                        "amount");
     assert_decode_fails("{\"name\":\"a\",\"amount\":-9223372036854775809}", ERR_INVALID_REQUEST,
-                        NULL);
+                        "amount");
     assert_decode_fails("{\"name\":\"a\",\"amount\":99999999999999999999999999}",
-                        ERR_INVALID_REQUEST, NULL);
+                        ERR_INVALID_REQUEST, "amount");
+    /* inside an array: the top-level member that holds it */
+    assert_decode_fails("{\"name\":\"a\",\"tags\":[1,99999999999999999999]}", ERR_INVALID_REQUEST,
+                        "tags");
+    /* a number too large even as a real names nothing; broken JSON after it is INVALID_JSON */
+    assert_decode_fails("{\"name\":\"a\",\"amount\":1e999}", ERR_INVALID_REQUEST, NULL);
+    assert_decode_fails("{\"amount\":99999999999999999999,", ERR_INVALID_JSON, NULL);
+}
+
+/* A member named "" is named too: the problem document carries "field":"" (has_field). */
+static void unknown_member_with_an_empty_name__named(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a);
+    struct decoded d;
+    struct err e;
+    assert_int_equal(decode("{\"\":1,\"name\":\"a\",\"amount\":5}", &d, &a, &e),
+                     ERR_INVALID_REQUEST);
+    assert_true(e.has_field);
+    assert_string_equal(e.field, "");
+    arena_cleanup(&a);
 }
 
 static void error_detail__names_the_member(void **state)
@@ -440,7 +461,8 @@ int main(void)
         cmocka_unit_test(missing_required_member__invalid_request_naming_it),
         cmocka_unit_test(wrong_json_type__invalid_request_naming_the_member),
         cmocka_unit_test(out_of_range__invalid_request_naming_the_member),
-        cmocka_unit_test(integer_beyond_int64__invalid_request),
+        cmocka_unit_test(integer_beyond_int64__invalid_request_naming_the_member),
+        cmocka_unit_test(unknown_member_with_an_empty_name__named),
         cmocka_unit_test(error_detail__names_the_member),
         cmocka_unit_test(object_decode__element_checked_like_a_body),
     };
