@@ -17,6 +17,7 @@
 #include "coupon/coupon_service.h"
 #include "infra/idempotency_reaper.h"
 #include "infra/outbox_relay.h"
+#include "infra/outbox_sink_http.h"
 #include "infra/redis.h"
 #include "infra/redis_lock.h"
 #include "order/adapters/order_http.h"
@@ -33,7 +34,7 @@
 #include "ranking/ranking_repo_pg.h"
 #include "ranking/ranking_service.h"
 
-enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 19 }; /* APP_N_ROUTES: route_specs' length */
+enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 20 }; /* APP_N_ROUTES: route_specs' length */
 
 struct app {
     struct config cfg;
@@ -50,6 +51,7 @@ struct app {
     struct ranking_redis *ranking_redis;
     struct cache *cache;
     struct pg_outbox outbox;
+    struct outbox_sink_http *sink_http;
     struct outbox_relay *relay;
     struct idempotency_reaper *reaper;
     struct order_deps orders;
@@ -98,6 +100,8 @@ static const struct route_spec {
      false},
     {HTTP_GET, "/api/v1/users/{id}/orders", order_http_list_by_user, offsetof(struct app, orders),
      false},
+    {HTTP_POST, "/api/v1/admin/outbox/requeue", ops_http_outbox_requeue, offsetof(struct app, ops),
+     true},
 };
 
 _Static_assert(sizeof(route_specs) / sizeof(route_specs[0]) == APP_N_ROUTES,
@@ -202,16 +206,19 @@ struct app *app_new(const struct config *cfg, struct err *e)
     a->outbox = (struct pg_outbox){
         .pool = a->pg, .on_sale = ranking_redis_on_sale, .on_sale_ud = a->ranking_redis};
     if (a->cfg.outbox_relay) {
+        a->sink_http =
+            outbox_sink_http_new(a->cfg.dataplatform_url, a->cfg.dataplatform_timeout_ms);
+        if (!a->sink_http) {
+            err_set(e, ERR_INTERNAL, "cannot create the data platform client");
+            goto out_free;
+        }
         struct outbox_relay_config relay_cfg = {
             .pg = a->pg,
-            .url = a->cfg.dataplatform_url,
-            .timeout_ms = a->cfg.dataplatform_timeout_ms,
+            .sink = outbox_sink_http(a->sink_http),
             .poll_interval_ms = a->cfg.outbox_poll_ms,
-            .batch = 50,
-            .max_attempts = a->cfg.outbox_max_attempts,
+            .batch = 10, /* one POST at a time: the claim's lease covers 10 timeouts */
             .backoff_base_ms = a->cfg.outbox_backoff_ms,
             .backoff_max_ms = 60000,
-            .lease_ms = 30000,
         };
         a->relay = outbox_relay_start(&relay_cfg, e);
         if (!a->relay)
@@ -246,6 +253,15 @@ struct app *app_new(const struct config *cfg, struct err *e)
                       &(struct metrics_gauge){"shopd_outbox_backlog",
                                               "Events written but not yet delivered (PENDING).",
                                               outbox_backlog, a->pg});
+    metrics_add_gauge(a->metrics,
+                      &(struct metrics_gauge){"shopd_outbox_parked",
+                                              "Events parked after a permanent failure (FAILED); "
+                                              "POST /api/v1/admin/outbox/requeue retries them.",
+                                              outbox_parked, a->pg});
+    metrics_add_gauge(a->metrics,
+                      &(struct metrics_gauge){"shopd_outbox_oldest_pending_seconds",
+                                              "Age of the oldest event not yet delivered.",
+                                              outbox_oldest_pending_s, a->pg});
     metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
                                                           "Open Redis connections.",
                                                           redis_pool_open_count, a->redis});
@@ -291,6 +307,7 @@ void app_free(struct app *a)
     if (!a)
         return;
     outbox_relay_stop(a->relay);
+    outbox_sink_http_free(a->sink_http);
     idempotency_reaper_stop(a->reaper);
     metrics_free(a->metrics);
     coupon_gate_redis_free(a->gate);

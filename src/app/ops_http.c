@@ -1,7 +1,10 @@
-/* ops_http.c — liveness, readiness and metrics. */
+/* ops_http.c — liveness, readiness, metrics and the outbox requeue. */
 #include "app/ops_http.h"
 
 #include <string.h>
+
+#include "core/log.h"
+#include "infra/outbox_relay.h"
 
 static const struct pg_stmt stmt_ping = {"ops_ping", "SELECT 1", 0};
 
@@ -55,4 +58,15 @@ enum err_code ops_http_metrics(struct http_req *req, struct http_resp *resp, str
         return err_set(e, ERR_INTERNAL, "out of memory rendering metrics");
     http_resp_raw(resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     return ERR_OK;
+}
+
+enum err_code ops_http_outbox_requeue(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    const struct ops_ctx *ops = req->ctx;
+    int64_t n = outbox_requeue_failed(ops->pg, e);
+    if (n < 0)
+        return e->code;
+    log_info("outbox: %lld parked events requeued by an admin", (long long)n);
+    return http_resp_json_built(resp, 200, json_pack("{s:I}", "requeued", (json_int_t)n), "requeue",
+                                e);
 }

@@ -1,4 +1,4 @@
-/* ops_http.h — operational endpoints: /healthz, /readyz, /metrics. */
+/* ops_http.h — operational endpoints: /healthz, /readyz, /metrics, outbox requeue. */
 #ifndef SHOPD_APP_OPS_HTTP_H
 #define SHOPD_APP_OPS_HTTP_H
 
@@ -13,6 +13,13 @@ struct ops_ctx {
     struct redis_pool *redis;
     struct metrics *metrics;
 };
+
+/*
+ * POST /api/v1/admin/outbox/requeue (admin) → 200 {"requeued":N}: parked
+ * (FAILED) outbox events go back to PENDING, due now. 503 when PostgreSQL
+ * does not answer.
+ */
+enum err_code ops_http_outbox_requeue(struct http_req *req, struct http_resp *resp, struct err *e);
 
 /* GET /healthz → 200 {"status":"ok"} while the process runs. */
 enum err_code ops_http_healthz(struct http_req *req, struct http_resp *resp, struct err *e);

@@ -100,7 +100,6 @@ static void config_defaults(struct config *cfg)
     cfg->dataplatform_timeout_ms = 2000;
     cfg->outbox_relay = true;
     cfg->outbox_poll_ms = 1000;
-    cfg->outbox_max_attempts = 10;
     cfg->outbox_backoff_ms = 500;
     cfg->idempotency_ttl_hours = 24;
     cfg->reaper_interval_ms = 600000;
@@ -206,8 +205,6 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
     if (load_unsigned(lookup, ud, "SHOPD_DATAPLATFORM_TIMEOUT_MS", 1, 600000,
                       &cfg->dataplatform_timeout_ms, e) ||
         load_unsigned(lookup, ud, "SHOPD_OUTBOX_POLL_MS", 10, 3600000, &cfg->outbox_poll_ms, e) ||
-        load_unsigned(lookup, ud, "SHOPD_OUTBOX_MAX_ATTEMPTS", 1, 1000, &cfg->outbox_max_attempts,
-                      e) ||
         load_unsigned(lookup, ud, "SHOPD_OUTBOX_BACKOFF_MS", 1, 3600000, &cfg->outbox_backoff_ms,
                       e) ||
         load_unsigned(lookup, ud, "SHOPD_IDEMPOTENCY_TTL_HOURS", 24, 24 * 366,

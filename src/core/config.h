@@ -32,7 +32,6 @@ struct config {
     unsigned dataplatform_timeout_ms;       /* SHOPD_DATAPLATFORM_TIMEOUT_MS */
     bool outbox_relay;                      /* SHOPD_OUTBOX_RELAY, run the relay in this instance */
     unsigned outbox_poll_ms;        /* SHOPD_OUTBOX_POLL_MS, look for leftovers this often */
-    unsigned outbox_max_attempts;   /* SHOPD_OUTBOX_MAX_ATTEMPTS, then FAILED */
     unsigned outbox_backoff_ms;     /* SHOPD_OUTBOX_BACKOFF_MS, first retry delay */
     unsigned idempotency_ttl_hours; /* SHOPD_IDEMPOTENCY_TTL_HOURS, >= 24 */
     unsigned reaper_interval_ms;    /* SHOPD_REAPER_INTERVAL_MS, how often expired keys go */

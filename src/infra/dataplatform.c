@@ -51,8 +51,10 @@ void dataplatform_free(struct dataplatform *d)
     free(d);
 }
 
-enum err_code dataplatform_send(struct dataplatform *d, const char *body, size_t len, struct err *e)
+enum err_code dataplatform_send(struct dataplatform *d, const char *body, size_t len,
+                                bool *permanent, struct err *e)
 {
+    *permanent = false;
     curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, (long)len);
     CURLcode rc = curl_easy_perform(d->curl);
@@ -60,7 +62,10 @@ enum err_code dataplatform_send(struct dataplatform *d, const char *body, size_t
         return err_set(e, ERR_UNAVAILABLE, "data platform unreachable: %s", curl_easy_strerror(rc));
     long status = 0;
     curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status > 299)
+    if (status < 200 || status > 299) {
+        *permanent =
+            status >= 400 && status < 500 && status != 408 && status != 425 && status != 429;
         return err_set(e, ERR_UNAVAILABLE, "data platform answered %ld", status);
+    }
     return ERR_OK;
 }

@@ -2,6 +2,7 @@
 #ifndef SHOPD_INFRA_DATAPLATFORM_H
 #define SHOPD_INFRA_DATAPLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -19,10 +20,11 @@ void dataplatform_free(struct dataplatform *d);
 
 /*
  * POSTs body (len bytes of JSON). Returns ERR_OK on a 2xx answer, else
- * ERR_UNAVAILABLE with e->detail saying why (status, or transport error).
- * Not thread-safe per client.
+ * ERR_UNAVAILABLE with e->detail saying why (status, or transport error) and
+ * *permanent set when retrying cannot help: a 4xx other than 408, 425 and
+ * 429 (the platform refuses this event). Not thread-safe per client.
  */
 enum err_code dataplatform_send(struct dataplatform *d, const char *body, size_t len,
-                                struct err *e);
+                                bool *permanent, struct err *e);
 
 #endif

@@ -370,6 +370,7 @@ static void slow_clients_connection_limit_and_prompt_stop(void **state)
     assert_true(closed);
     free(raw);
     close(slow);
+    usleep(300 * 1000); /* the server sees our close and drops the lingering connection */
 
     /* three idle connections fill the limit; the fourth is told 503 */
     int held[3];

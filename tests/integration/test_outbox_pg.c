@@ -1,14 +1,16 @@
 /*
  * test_outbox_pg.c — paid orders reach the (fake, separate-process) data
- * platform after commit, survive its outages, are retried with backoff,
- * end FAILED (never deleted) when it never comes back, and are delivered once
- * each with two relays running.
+ * platform after commit; an outage of any length keeps events PENDING (the
+ * attempts grow, nothing is given up); a permanent refusal parks an event
+ * until an admin requeues it; two relays deliver every event once, and an
+ * order's events in the order they happened.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,14 +24,14 @@
 static struct test_db db;
 static struct test_platform platform;
 
-static void start_server(struct test_server *srv, unsigned max_attempts)
+/* A server relaying to the fake platform; backoff_ms is the first retry delay. */
+static void start_server(struct test_server *srv, unsigned backoff_ms)
 {
     struct config cfg;
     test_server_config(&cfg, db.url);
     snprintf(cfg.dataplatform_url, sizeof(cfg.dataplatform_url), "%s", platform.url);
     cfg.outbox_poll_ms = 50;
-    cfg.outbox_backoff_ms = 20;
-    cfg.outbox_max_attempts = max_attempts;
+    cfg.outbox_backoff_ms = backoff_ms;
     cfg.dataplatform_timeout_ms = 2000;
     test_server_start(srv, &cfg);
 }
@@ -98,7 +100,7 @@ static void paid_order__event_delivered_with_the_order(void **state)
 {
     (void)state;
     struct test_server srv;
-    start_server(&srv, 10);
+    start_server(&srv, 20);
     json_t *order = place_one(&srv, "ev-1");
     long long id = json_integer_value(json_object_get(order, "id"));
     json_t *event = NULL;
@@ -123,22 +125,24 @@ static void platform_down__order_succeeds_event_waits_then_arrives_once(void **s
 {
     (void)state;
     struct test_server srv;
-    start_server(&srv, 1000);
+    start_server(&srv, 1); /* delays 1, 2, 4 … ms: many attempts in a few seconds */
     test_platform_fail(&platform, true);
     json_t *order = place_one(&srv, "ev-2"); /* 201 although the platform is down */
     long long id = json_integer_value(json_object_get(order, "id"));
     json_decref(order);
-    for (int i = 0; i < 250; i++) {
+    /* past the 10 attempts after which the old relay gave an event up for good */
+    for (int i = 0; i < 750; i++) {
         if (test_db_scalar(&db,
                            "SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld"
-                           " AND status = 'PENDING' AND attempts >= 2 AND last_error IS NOT NULL",
+                           " AND status = 'PENDING' AND attempts >= 12 AND last_error IS NOT NULL",
                            id) == 1)
             break;
         sleep_ms(20);
     }
     assert_int_equal(test_db_scalar(&db,
                                     "SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld"
-                                    " AND status = 'PENDING' AND attempts >= 2",
+                                    " AND status = 'PENDING' AND attempts >= 12"
+                                    " AND last_error LIKE '%%503%%'",
                                     id),
                      1);
     assert_int_equal(events_for(id, NULL), 0);
@@ -163,12 +167,25 @@ static void platform_down__order_succeeds_event_waits_then_arrives_once(void **s
     test_server_stop(&srv);
 }
 
-static void platform_never_back__event_failed_after_max_attempts_and_kept(void **state)
+/* GET /metrics' value of gauge name (-1 when absent). */
+static long long gauge(struct test_server *srv, const char *name)
+{
+    struct test_resp r;
+    test_call(srv->base, "GET", "/metrics", NULL, 0, &r);
+    char needle[96];
+    snprintf(needle, sizeof(needle), "\n%s ", name);
+    const char *at = strstr(r.body, needle);
+    long long v = at ? atoll(at + strlen(needle)) : -1;
+    test_resp_free(&r);
+    return v;
+}
+
+static void permanent_refusal__parked_until_requeued(void **state)
 {
     (void)state;
     struct test_server srv;
-    start_server(&srv, 3);
-    test_platform_fail(&platform, true);
+    start_server(&srv, 1);
+    test_platform_reject(&platform, true); /* 422: retrying cannot help */
     json_t *order = place_one(&srv, "ev-3");
     long long id = json_integer_value(json_object_get(order, "id"));
     json_decref(order);
@@ -182,12 +199,94 @@ static void platform_never_back__event_failed_after_max_attempts_and_kept(void *
     }
     assert_int_equal(test_db_scalar(&db,
                                     "SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld"
-                                    " AND status = 'FAILED' AND attempts = 3"
-                                    " AND last_error LIKE '%%503%%'",
+                                    " AND status = 'FAILED' AND attempts = 1"
+                                    " AND last_error LIKE '%%422%%'",
                                     id),
                      1);
-    test_platform_fail(&platform, false);
+    assert_int_equal(gauge(&srv, "shopd_outbox_parked"), 1);
+    /* the platform accepts again: a parked event stays parked (nothing retries it) … */
+    test_platform_reject(&platform, false);
+    sleep_ms(300);
+    assert_int_equal(events_for(id, NULL), 0);
+    /* … until an admin requeues it (admin only) */
+    struct test_resp r;
+    test_call(srv.base, "POST", "/api/v1/admin/outbox/requeue", NULL, 0, &r);
+    assert_int_equal(r.status, 401);
+    test_resp_free(&r);
+    test_call(srv.base, "POST", "/api/v1/admin/outbox/requeue", NULL, 1, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(test_resp_int(&r, "requeued"), 1);
+    test_resp_free(&r);
+    for (int i = 0; i < 250 && events_for(id, NULL) == 0; i++)
+        sleep_ms(20);
+    assert_int_equal(events_for(id, NULL), 1);
+    assert_int_equal(gauge(&srv, "shopd_outbox_parked"), 0);
     test_server_stop(&srv);
+}
+
+/* The index of the event of order id with type in the platform's arrival order (-1: none). */
+static long arrival(json_t *events, long long id, const char *type)
+{
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        json_t *ev = json_array_get(events, i);
+        if (json_integer_value(json_object_get(json_object_get(ev, "order"), "id")) == id &&
+            strcmp(json_string_value(json_object_get(ev, "type")), type) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/*
+ * Paid and cancelled while the platform is down, then delivered by two relays
+ * at once: every order's ORDER_PAID arrives before its ORDER_CANCELLED (the
+ * old relay could deliver them in either order once both were due).
+ */
+static void two_relays__each_orders_events_arrive_in_order(void **state)
+{
+    (void)state;
+    struct test_server a, b;
+    start_server(&a, 1);
+    start_server(&b, 1);
+    enum { ORDERS = 20 };
+    long long ids[ORDERS];
+    test_platform_fail(&platform, true);
+    for (int i = 0; i < ORDERS; i++) {
+        char key[32], path[96];
+        snprintf(key, sizeof(key), "ord-%d", i);
+        json_t *order = place_one(i % 2 ? &a : &b, key);
+        ids[i] = json_integer_value(json_object_get(order, "id"));
+        json_decref(order);
+        snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", ids[i]);
+        struct test_resp r;
+        test_call(i % 2 ? b.base : a.base, "POST", path, NULL, 0, &r);
+        assert_int_equal(r.status, 200);
+        test_resp_free(&r);
+    }
+    sleep_ms(200); /* both events of every order have failed at least once: both are due */
+    test_platform_fail(&platform, false);
+    json_t *st = NULL;
+    for (int i = 0; i < 500; i++) {
+        json_decref(st);
+        st = test_platform_state(&platform);
+        json_t *events = json_object_get(st, "events");
+        int done = 0;
+        for (int k = 0; k < ORDERS; k++)
+            done += arrival(events, ids[k], "ORDER_CANCELLED") >= 0;
+        if (done == ORDERS)
+            break;
+        sleep_ms(20);
+    }
+    json_t *events = json_object_get(st, "events");
+    for (int k = 0; k < ORDERS; k++) {
+        long paid = arrival(events, ids[k], "ORDER_PAID");
+        long cancelled = arrival(events, ids[k], "ORDER_CANCELLED");
+        if (paid < 0 || cancelled < 0 || paid > cancelled)
+            fail_msg("order %lld: ORDER_PAID at %ld, ORDER_CANCELLED at %ld", ids[k], paid,
+                     cancelled);
+    }
+    json_decref(st);
+    test_server_stop(&a);
+    test_server_stop(&b);
 }
 
 static int64_t outbox_pending(void)
@@ -199,8 +298,8 @@ static void two_relays__every_event_delivered_none_twice(void **state)
 {
     (void)state;
     struct test_server a, b;
-    start_server(&a, 10);
-    start_server(&b, 10);
+    start_server(&a, 20);
+    start_server(&b, 20);
     long long p =
         created_id(&a, "/api/v1/products", "{\"name\":\"two\",\"price\":10,\"stock\":1000}", 1);
     long long u = created_id(&a, "/api/v1/users", "{\"name\":\"two\"}", 0);
@@ -263,7 +362,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(paid_order__event_delivered_with_the_order),
         cmocka_unit_test(platform_down__order_succeeds_event_waits_then_arrives_once),
-        cmocka_unit_test(platform_never_back__event_failed_after_max_attempts_and_kept),
+        cmocka_unit_test(permanent_refusal__parked_until_requeued),
+        cmocka_unit_test(two_relays__each_orders_events_arrive_in_order),
         cmocka_unit_test(two_relays__every_event_delivered_none_twice),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

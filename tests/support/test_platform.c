@@ -57,17 +57,27 @@ void test_platform_stop(struct test_platform *p)
     p->pid = 0;
 }
 
-void test_platform_fail(struct test_platform *p, bool fail)
+/* PUT /control with body; aborts when the platform does not take it. */
+static void platform_control(struct test_platform *p, const char *body)
 {
     char url[128];
     snprintf(url, sizeof(url), "%s/control", p->base);
     struct test_resp r;
-    if (test_http("PUT", url, fail ? "{\"fail\":true}" : "{\"fail\":false}", NULL, &r) != 0 ||
-        r.status != 200) {
-        fprintf(stderr, "fake data platform refused control\n");
+    if (test_http("PUT", url, body, NULL, &r) != 0 || r.status != 200) {
+        fprintf(stderr, "fake data platform refused control %s\n", body);
         exit(1);
     }
     test_resp_free(&r);
+}
+
+void test_platform_fail(struct test_platform *p, bool fail)
+{
+    platform_control(p, fail ? "{\"fail\":true}" : "{\"fail\":false}");
+}
+
+void test_platform_reject(struct test_platform *p, bool reject)
+{
+    platform_control(p, reject ? "{\"reject\":true}" : "{\"reject\":false}");
 }
 
 json_t *test_platform_state(struct test_platform *p)

@@ -24,6 +24,9 @@ void test_platform_stop(struct test_platform *p);
 /* Makes it answer 503 to every event (fail = true) or accept them again. */
 void test_platform_fail(struct test_platform *p, bool fail);
 
+/* Makes it answer 422 to every event (reject = true: a permanent refusal) or accept them again. */
+void test_platform_reject(struct test_platform *p, bool reject);
+
 /* GET /events: {"events":[…],"received","duplicates","refused","failing"} (new reference). */
 json_t *test_platform_state(struct test_platform *p);
 

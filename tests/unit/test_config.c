@@ -93,7 +93,6 @@ static void load__nothing_set__every_documented_default(void **state)
     assert_int_equal(cfg.dataplatform_timeout_ms, 2000);
     assert_true(cfg.outbox_relay);
     assert_int_equal(cfg.outbox_poll_ms, 1000);
-    assert_int_equal(cfg.outbox_max_attempts, 10);
     assert_int_equal(cfg.outbox_backoff_ms, 500);
     assert_int_equal(cfg.idempotency_ttl_hours, 24);
     assert_int_equal(cfg.reaper_interval_ms, 600000);
@@ -131,7 +130,6 @@ static void load__every_variable_set__each_parsed_into_its_field(void **state)
         {"SHOPD_DATAPLATFORM_TIMEOUT_MS", "1500"},
         {"SHOPD_OUTBOX_RELAY", "off"},
         {"SHOPD_OUTBOX_POLL_MS", "250"},
-        {"SHOPD_OUTBOX_MAX_ATTEMPTS", "4"},
         {"SHOPD_OUTBOX_BACKOFF_MS", "100"},
         {"SHOPD_IDEMPOTENCY_TTL_HOURS", "48"},
         {"SHOPD_REAPER_INTERVAL_MS", "1000"},
@@ -164,7 +162,6 @@ static void load__every_variable_set__each_parsed_into_its_field(void **state)
     assert_int_equal(cfg.dataplatform_timeout_ms, 1500);
     assert_false(cfg.outbox_relay);
     assert_int_equal(cfg.outbox_poll_ms, 250);
-    assert_int_equal(cfg.outbox_max_attempts, 4);
     assert_int_equal(cfg.outbox_backoff_ms, 100);
     assert_int_equal(cfg.idempotency_ttl_hours, 48);
     assert_int_equal(cfg.reaper_interval_ms, 1000);
@@ -213,7 +210,6 @@ static void load__asks_for_exactly_the_documented_variables(void **state)
         "SHOPD_DATAPLATFORM_TIMEOUT_MS",
         "SHOPD_OUTBOX_RELAY",
         "SHOPD_OUTBOX_POLL_MS",
-        "SHOPD_OUTBOX_MAX_ATTEMPTS",
         "SHOPD_OUTBOX_BACKOFF_MS",
         "SHOPD_IDEMPOTENCY_TTL_HOURS",
         "SHOPD_REAPER_INTERVAL_MS",
@@ -317,7 +313,6 @@ static void integer_settings__range_ends_accepted_neighbours_refused(void **stat
         U_SETTING("SHOPD_REDIS_TIMEOUT_MS", redis_timeout_ms, 1, 600000),
         U_SETTING("SHOPD_DATAPLATFORM_TIMEOUT_MS", dataplatform_timeout_ms, 1, 600000),
         U_SETTING("SHOPD_OUTBOX_POLL_MS", outbox_poll_ms, 10, 3600000),
-        U_SETTING("SHOPD_OUTBOX_MAX_ATTEMPTS", outbox_max_attempts, 1, 1000),
         U_SETTING("SHOPD_OUTBOX_BACKOFF_MS", outbox_backoff_ms, 1, 3600000),
         U_SETTING("SHOPD_IDEMPOTENCY_TTL_HOURS", idempotency_ttl_hours, 24, 24 * 366),
         U_SETTING("SHOPD_REAPER_INTERVAL_MS", reaper_interval_ms, 10, 86400000),

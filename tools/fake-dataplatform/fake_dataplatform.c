@@ -2,7 +2,8 @@
  * fake-dataplatform — a stand-in for the external data platform, as its own
  * process. Accepts events (POST /events), stores each event_id once in a JSONL
  * file, lists them (GET /events), and can be told to fail (PUT /control
- * {"fail":true}) to rehearse outages.
+ * {"fail":true}: 503, an outage) or to refuse events ({"reject":true}: 422,
+ * a permanent refusal).
  *
  * Environment: FAKE_DP_LISTEN (default 127.0.0.1:18500; port 0 = any free
  * port), FAKE_DP_FILE (default fake-dataplatform.jsonl). Prints
@@ -30,6 +31,7 @@ struct platform {
     long duplicates; /* POSTs of an event_id already stored */
     long refused;    /* POSTs answered 503 while failing */
     bool failing;
+    bool rejecting; /* answer 422 to every event: a permanent refusal */
     FILE *file;
 };
 
@@ -67,6 +69,10 @@ static enum MHD_Result post_event(struct platform *p, struct MHD_Connection *c,
         p->refused++;
         status = 503;
         reply = json_pack("{s:s}", "error", "failing on purpose");
+    } else if (p->rejecting) {
+        p->refused++;
+        status = 422;
+        reply = json_pack("{s:s}", "error", "rejecting on purpose");
     } else if (json_object_get(p->seen, id)) {
         p->received++;
         p->duplicates++;
@@ -101,16 +107,22 @@ static enum MHD_Result put_control(struct platform *p, struct MHD_Connection *c,
                                    const struct request *rq)
 {
     json_t *doc = rq->body ? json_loadb(rq->body, rq->len, 0, NULL) : NULL;
-    json_t *fail = json_object_get(doc, "fail");
-    if (!json_is_boolean(fail)) {
+    json_t *fail = json_object_get(doc, "fail"), *reject = json_object_get(doc, "reject");
+    if (!json_is_boolean(fail) && !json_is_boolean(reject)) {
         json_decref(doc);
-        return answer(c, 400, json_pack("{s:s}", "error", "body must be {\"fail\":true|false}"));
+        return answer(c, 400,
+                      json_pack("{s:s}", "error",
+                                "body must be {\"fail\":true|false} or {\"reject\":true|false}"));
     }
     pthread_mutex_lock(&p->lock);
-    p->failing = json_is_true(fail);
+    if (json_is_boolean(fail))
+        p->failing = json_is_true(fail);
+    if (json_is_boolean(reject))
+        p->rejecting = json_is_true(reject);
+    json_t *reply = json_pack("{s:b, s:b}", "failing", p->failing, "rejecting", p->rejecting);
     pthread_mutex_unlock(&p->lock);
     json_decref(doc);
-    return answer(c, 200, json_pack("{s:b}", "failing", json_is_true(fail)));
+    return answer(c, 200, reply);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
