@@ -18,6 +18,9 @@
 #include "infra/idempotency_reaper.h"
 #include "infra/outbox_relay.h"
 #include "infra/outbox_sink_http.h"
+#include "infra/outbox_sink_kafka.h"
+#include "infra/dataplatform_sink.h"
+#include "infra/kafka_producer.h"
 #include "infra/redis.h"
 #include "infra/redis_lock.h"
 #include "order/adapters/order_http.h"
@@ -34,7 +37,10 @@
 #include "ranking/ranking_repo_pg.h"
 #include "ranking/ranking_service.h"
 
-enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 20 }; /* APP_N_ROUTES: route_specs' length */
+#define APP_TOPIC_ORDER_EVENTS "shop.order.events"
+
+/* APP_N_ROUTES: route_specs' length */
+enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 20, APP_MAX_KAFKA_PROPS = 32 };
 
 struct app {
     struct config cfg;
@@ -52,6 +58,11 @@ struct app {
     struct cache *cache;
     struct pg_outbox outbox;
     struct outbox_sink_http *sink_http;
+    struct kafka_producer *producer; /* NULL without SHOPD_KAFKA_BROKERS */
+    struct outbox_sink_kafka *sink_kafka;
+    struct dataplatform_sink *dp_sink;
+    char kafka_props_text[CONFIG_TEXT_MAX];
+    const char *kafka_props[APP_MAX_KAFKA_PROPS + 1]; /* NULL-terminated "k=v" */
     struct outbox_relay *relay;
     struct idempotency_reaper *reaper;
     struct order_deps orders;
@@ -127,6 +138,89 @@ static enum err_code run_migrations(struct app *a, struct err *e)
     if (!c)
         return e->code;
     return pg_migrate(c, pg_migrations_embedded, e);
+}
+
+/* Splits SHOPD_KAFKA_PROPERTIES ("k=v,k=v") into a->kafka_props. */
+static void split_kafka_props(struct app *a)
+{
+    snprintf(a->kafka_props_text, sizeof(a->kafka_props_text), "%s", a->cfg.kafka_properties);
+    size_t n = 0;
+    for (char *p = a->kafka_props_text; *p && n < APP_MAX_KAFKA_PROPS;) {
+        a->kafka_props[n++] = p;
+        p += strcspn(p, ",");
+        if (*p)
+            *p++ = '\0';
+    }
+    a->kafka_props[n] = NULL;
+}
+
+/*
+ * With SHOPD_KAFKA_BROKERS: the process's one producer, and the consumers
+ * this instance runs (SHOPD_CONSUMERS). The relay then publishes to Kafka
+ * and the data platform is fed by the dataplatform-sink consumer.
+ */
+static enum err_code start_kafka(struct app *a, struct err *e)
+{
+    split_kafka_props(a);
+    struct kafka_producer_config pc = {
+        .brokers = a->cfg.kafka_brokers,
+        .client_id = "shopd",
+        .message_timeout_ms = a->cfg.kafka_message_timeout_ms,
+        .extra = a->kafka_props,
+    };
+    a->producer = kafka_producer_new(&pc, e);
+    if (!a->producer)
+        return e->code;
+    if (a->cfg.consumers & CONFIG_CONSUMER_DATAPLATFORM_SINK) {
+        char group[96];
+        snprintf(group, sizeof(group), "%s.dataplatform-sink", a->cfg.kafka_group_prefix);
+        struct dataplatform_sink_config dc = {
+            .brokers = a->cfg.kafka_brokers,
+            .group_id = group,
+            .topic = APP_TOPIC_ORDER_EVENTS,
+            .dlq_topic = APP_TOPIC_ORDER_EVENTS ".dlq",
+            .extra = a->kafka_props,
+            .dlq = a->producer,
+            .url = a->cfg.dataplatform_url,
+            .timeout_ms = a->cfg.dataplatform_timeout_ms,
+        };
+        a->dp_sink = dataplatform_sink_start(&dc, e);
+        if (!a->dp_sink)
+            return e->code;
+    }
+    return ERR_OK;
+}
+
+/* Metrics gauges over the Kafka side (ud: the app). */
+static int64_t gauge_producer_queue(void *ud)
+{
+    struct app *a = ud;
+    return kafka_producer_queue_depth(a->producer);
+}
+
+static int64_t gauge_producer_errors(void *ud)
+{
+    struct app *a = ud;
+    return (int64_t)kafka_producer_delivery_errors(a->producer);
+}
+
+static int64_t gauge_sink_lag(void *ud)
+{
+    struct app *a = ud;
+    struct kafka_lag lag[64];
+    size_t n = kafka_consumer_lag(dataplatform_sink_consumer(a->dp_sink), lag, 64);
+    int64_t sum = 0;
+    for (size_t i = 0; i < n && i < 64; i++)
+        sum += lag[i].lag > 0 ? lag[i].lag : 0;
+    return sum;
+}
+
+static int64_t gauge_sink_dlq(void *ud)
+{
+    struct app *a = ud;
+    struct kafka_consumer_stats st;
+    kafka_consumer_stats(dataplatform_sink_consumer(a->dp_sink), &st);
+    return (int64_t)st.dlq;
 }
 
 struct app *app_new(const struct config *cfg, struct err *e)
@@ -205,18 +299,33 @@ struct app *app_new(const struct config *cfg, struct err *e)
     }
     a->outbox = (struct pg_outbox){
         .pool = a->pg, .on_sale = ranking_redis_on_sale, .on_sale_ud = a->ranking_redis};
+    if (a->cfg.kafka_brokers[0] && start_kafka(a, e) != ERR_OK)
+        goto out_free;
     if (a->cfg.outbox_relay) {
-        a->sink_http =
-            outbox_sink_http_new(a->cfg.dataplatform_url, a->cfg.dataplatform_timeout_ms);
-        if (!a->sink_http) {
-            err_set(e, ERR_INTERNAL, "cannot create the data platform client");
-            goto out_free;
+        struct outbox_sink sink;
+        if (a->producer) {
+            a->sink_kafka = outbox_sink_kafka_new(a->producer, APP_TOPIC_ORDER_EVENTS,
+                                                  a->cfg.kafka_message_timeout_ms);
+            if (!a->sink_kafka) {
+                err_set(e, ERR_INTERNAL, "out of memory");
+                goto out_free;
+            }
+            sink = outbox_sink_kafka(a->sink_kafka);
+        } else {
+            a->sink_http =
+                outbox_sink_http_new(a->cfg.dataplatform_url, a->cfg.dataplatform_timeout_ms);
+            if (!a->sink_http) {
+                err_set(e, ERR_INTERNAL, "cannot create the data platform client");
+                goto out_free;
+            }
+            sink = outbox_sink_http(a->sink_http);
         }
         struct outbox_relay_config relay_cfg = {
             .pg = a->pg,
-            .sink = outbox_sink_http(a->sink_http),
+            .sink = sink,
             .poll_interval_ms = a->cfg.outbox_poll_ms,
-            .batch = 10, /* one POST at a time: the claim's lease covers 10 timeouts */
+            /* Kafka takes a batch at once; HTTP posts one at a time (the lease covers them) */
+            .batch = a->producer ? 100 : 10,
             .backoff_base_ms = a->cfg.outbox_backoff_ms,
             .backoff_max_ms = 60000,
         };
@@ -262,6 +371,28 @@ struct app *app_new(const struct config *cfg, struct err *e)
                       &(struct metrics_gauge){"shopd_outbox_oldest_pending_seconds",
                                               "Age of the oldest event not yet delivered.",
                                               outbox_oldest_pending_s, a->pg});
+    if (a->producer) {
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_kafka_producer_queue_depth",
+                                                  "Records queued or in flight to Kafka.",
+                                                  gauge_producer_queue, a});
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_kafka_producer_delivery_errors",
+                                                  "Kafka delivery reports that failed since start.",
+                                                  gauge_producer_errors, a});
+    }
+    if (a->dp_sink) {
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_kafka_dataplatform_sink_lag",
+                                                  "Order events in Kafka not yet delivered to the "
+                                                  "data platform (this instance's partitions).",
+                                                  gauge_sink_lag, a});
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_kafka_dataplatform_sink_dlq",
+                                                  "Order events the data platform refused, "
+                                                  "dead-lettered to shop.order.events.dlq.",
+                                                  gauge_sink_dlq, a});
+    }
     metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
                                                           "Open Redis connections.",
                                                           redis_pool_open_count, a->redis});
@@ -307,6 +438,9 @@ void app_free(struct app *a)
     if (!a)
         return;
     outbox_relay_stop(a->relay);
+    dataplatform_sink_stop(a->dp_sink);
+    kafka_producer_free(a->producer, 5000); /* after its users: the relay and the DLQ writers */
+    outbox_sink_kafka_free(a->sink_kafka);
     outbox_sink_http_free(a->sink_http);
     idempotency_reaper_stop(a->reaper);
     metrics_free(a->metrics);

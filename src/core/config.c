@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 const char *config_lookup_env(const char *name, void *ud)
@@ -110,6 +111,9 @@ static void config_defaults(struct config *cfg)
     cfg->lock_lease_ms = 30000;
     cfg->cache_ttl_ms = 5000;
     cfg->idle_timeout_s = 30;
+    cfg->kafka_message_timeout_ms = 30000;
+    strcpy(cfg->kafka_group_prefix, "shopd");
+    cfg->consumers = CONFIG_CONSUMERS_ALL;
     cfg->max_connections = 4096;
 }
 
@@ -125,6 +129,82 @@ static enum err_code load_unsigned(config_lookup_fn lookup, void *ud, const char
         return e->code;
     *out = (unsigned)n;
     return ERR_OK;
+}
+
+/* SHOPD_CONSUMERS: "all", "none" or a comma list of consumer names. */
+static enum err_code parse_consumers(const char *v, unsigned *out, struct err *e)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } known[] = {{"dataplatform-sink", CONFIG_CONSUMER_DATAPLATFORM_SINK}};
+    if (strcmp(v, "all") == 0 || strcmp(v, "none") == 0) {
+        *out = v[0] == 'a' ? CONFIG_CONSUMERS_ALL : 0;
+        return ERR_OK;
+    }
+    unsigned bits = 0;
+    for (const char *p = v;;) {
+        size_t len = strcspn(p, ",");
+        size_t i = 0;
+        while (i < sizeof(known) / sizeof(known[0]) &&
+               !(strlen(known[i].name) == len && strncmp(known[i].name, p, len) == 0))
+            i++;
+        if (i == sizeof(known) / sizeof(known[0]))
+            return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_CONSUMERS",
+                                 "SHOPD_CONSUMERS must be all, none or a comma list of "
+                                 "dataplatform-sink, got \"%s\"",
+                                 v);
+        bits |= known[i].bit;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    *out = bits;
+    return ERR_OK;
+}
+
+/* "key=value,key=value" with non-empty keys (librdkafka judges the rest at start-up). */
+static bool properties_valid(const char *v)
+{
+    for (const char *p = v; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *eq = memchr(p, '=', len);
+        if (!eq || eq == p || memchr(p, ' ', len))
+            return false;
+        p += len + (p[len] == ',');
+    }
+    return true;
+}
+
+/* The SHOPD_KAFKA_* settings and SHOPD_CONSUMERS. */
+static enum err_code load_kafka(struct config *cfg, config_lookup_fn lookup, void *ud,
+                                struct err *e)
+{
+    const char *v;
+    if ((v = lookup("SHOPD_KAFKA_BROKERS", ud))) {
+        if (strlen(v) >= sizeof(cfg->kafka_brokers) || strpbrk(v, " \t"))
+            return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_KAFKA_BROKERS",
+                                 "SHOPD_KAFKA_BROKERS must be host:port[,host:port…] or empty");
+        strcpy(cfg->kafka_brokers, v);
+    }
+    if ((v = lookup("SHOPD_KAFKA_PROPERTIES", ud))) {
+        if (strlen(v) >= sizeof(cfg->kafka_properties) || !properties_valid(v))
+            return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_KAFKA_PROPERTIES",
+                                 "SHOPD_KAFKA_PROPERTIES must be key=value[,key=value…]");
+        strcpy(cfg->kafka_properties, v);
+    }
+    if ((v = lookup("SHOPD_KAFKA_GROUP_PREFIX", ud))) {
+        if (copy_text("SHOPD_KAFKA_GROUP_PREFIX", v, cfg->kafka_group_prefix,
+                      sizeof(cfg->kafka_group_prefix), e))
+            return e->code;
+        if (strpbrk(v, " \t,"))
+            return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_KAFKA_GROUP_PREFIX",
+                                 "SHOPD_KAFKA_GROUP_PREFIX must not contain spaces or commas");
+    }
+    if ((v = lookup("SHOPD_CONSUMERS", ud)) && parse_consumers(v, &cfg->consumers, e))
+        return e->code;
+    return load_unsigned(lookup, ud, "SHOPD_KAFKA_MESSAGE_TIMEOUT_MS", 1000, 900000,
+                         &cfg->kafka_message_timeout_ms, e);
 }
 
 enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud, struct err *e)
@@ -231,6 +311,8 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
         return e->code;
     if ((v = lookup("SHOPD_OUTBOX_RELAY", ud)) &&
         parse_bool("SHOPD_OUTBOX_RELAY", v, &cfg->outbox_relay, e))
+        return e->code;
+    if (load_kafka(cfg, lookup, ud, e))
         return e->code;
     /* the lease must outlive the transaction it guards; an unbounded statement has no bound */
     if (cfg->user_lock && cfg->db_statement_timeout_ms == 0)

@@ -10,6 +10,12 @@
 
 enum { CONFIG_TEXT_MAX = 1024 };
 
+/* The Kafka consumers an instance may run (SHOPD_CONSUMERS). */
+enum {
+    CONFIG_CONSUMER_DATAPLATFORM_SINK = 1 << 0,
+    CONFIG_CONSUMERS_ALL = CONFIG_CONSUMER_DATAPLATFORM_SINK
+};
+
 /* Every setting, with its default filled in by config_load. Plain data. */
 struct config {
     char listen_host[64];                   /* SHOPD_LISTEN host part (IPv4 literal) */
@@ -42,7 +48,12 @@ struct config {
     unsigned lock_lease_ms;         /* SHOPD_LOCK_LEASE_MS, a dead holder's lock frees itself */
     unsigned cache_ttl_ms;          /* SHOPD_CACHE_TTL_MS, popular rankings (0 = no cache) */
     unsigned idle_timeout_s;        /* SHOPD_IDLE_TIMEOUT_S, idle keep-alive and request limit */
-    unsigned max_connections;       /* SHOPD_MAX_CONNECTIONS, then 503 and close */
+    char kafka_brokers[CONFIG_TEXT_MAX];    /* SHOPD_KAFKA_BROKERS, "" = no Kafka */
+    char kafka_properties[CONFIG_TEXT_MAX]; /* SHOPD_KAFKA_PROPERTIES, "k=v,k=v" for librdkafka */
+    unsigned kafka_message_timeout_ms;      /* SHOPD_KAFKA_MESSAGE_TIMEOUT_MS */
+    char kafka_group_prefix[64];            /* SHOPD_KAFKA_GROUP_PREFIX, "<prefix>.<consumer>" */
+    unsigned consumers;                     /* SHOPD_CONSUMERS, CONFIG_CONSUMER_* bits */
+    unsigned max_connections;               /* SHOPD_MAX_CONNECTIONS, then 503 and close */
 };
 
 /* Looks up one variable; returns NULL when unset. ud is passed through. */

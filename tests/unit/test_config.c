@@ -221,6 +221,11 @@ static void load__asks_for_exactly_the_documented_variables(void **state)
         "SHOPD_CACHE_TTL_MS",
         "SHOPD_IDLE_TIMEOUT_S",
         "SHOPD_MAX_CONNECTIONS",
+        "SHOPD_KAFKA_BROKERS",
+        "SHOPD_KAFKA_PROPERTIES",
+        "SHOPD_KAFKA_GROUP_PREFIX",
+        "SHOPD_CONSUMERS",
+        "SHOPD_KAFKA_MESSAGE_TIMEOUT_MS",
     };
     const size_t n_documented = sizeof(documented) / sizeof(documented[0]);
     struct asked asked = {.n = 0};
@@ -326,6 +331,7 @@ static void integer_settings__range_ends_accepted_neighbours_refused(void **stat
         U_SETTING("SHOPD_CACHE_TTL_MS", cache_ttl_ms, 0, 86400000),
         U_SETTING("SHOPD_IDLE_TIMEOUT_S", idle_timeout_s, 1, 3600),
         U_SETTING("SHOPD_MAX_CONNECTIONS", max_connections, 1, 1000000),
+        U_SETTING("SHOPD_KAFKA_MESSAGE_TIMEOUT_MS", kafka_message_timeout_ms, 1000, 900000),
     };
     const char *malformed[] = {
         "", " 5", "5 ", "+5", "5x", "x5", "1.5", "1e3", "0x10", "-", "99999999999999999999"};
@@ -642,9 +648,51 @@ static void config_lookup_env__reads_the_process_environment(void **state)
     assert_int_equal(unsetenv(name), 0);
 }
 
+static void kafka_settings__parsed_and_checked(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct err e;
+    const struct env_pair ok[] = {
+        {"SHOPD_KAFKA_BROKERS", "127.0.0.1:9092,127.0.0.1:9093"},
+        {"SHOPD_KAFKA_PROPERTIES", "reconnect.backoff.ms=10,session.timeout.ms=3000"},
+        {"SHOPD_KAFKA_GROUP_PREFIX", "shop-eu"},
+        {"SHOPD_CONSUMERS", "dataplatform-sink"},
+        {NULL, NULL},
+    };
+    assert_int_equal(load(&cfg, ok, &e), ERR_OK);
+    assert_string_equal(cfg.kafka_brokers, "127.0.0.1:9092,127.0.0.1:9093");
+    assert_string_equal(cfg.kafka_group_prefix, "shop-eu");
+    assert_int_equal(cfg.consumers, CONFIG_CONSUMER_DATAPLATFORM_SINK);
+    const struct env_pair none[] = {{"SHOPD_CONSUMERS", "none"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, none, &e), ERR_OK);
+    assert_int_equal(cfg.consumers, 0);
+    const struct env_pair defaults[] = {{NULL, NULL}};
+    assert_int_equal(load(&cfg, defaults, &e), ERR_OK);
+    assert_string_equal(cfg.kafka_brokers, "");
+    assert_int_equal(cfg.consumers, CONFIG_CONSUMERS_ALL);
+    const struct {
+        const char *name, *value;
+    } bad[] = {
+        {"SHOPD_CONSUMERS", "dataplatform-sink,bogus"},
+        {"SHOPD_CONSUMERS", ""},
+        {"SHOPD_KAFKA_PROPERTIES", "novalue"},
+        {"SHOPD_KAFKA_PROPERTIES", "=x"},
+        {"SHOPD_KAFKA_BROKERS", "a b"},
+        {"SHOPD_KAFKA_GROUP_PREFIX", "a,b"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const struct env_pair env[] = {{bad[i].name, bad[i].value}, {NULL, NULL}};
+        err_clear(&e);
+        if (load(&cfg, env, &e) != ERR_INVALID_REQUEST || strcmp(e.field, bad[i].name) != 0)
+            fail_msg("%s=\"%s\" was not refused naming the variable", bad[i].name, bad[i].value);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(kafka_settings__parsed_and_checked),
         cmocka_unit_test(load__nothing_set__every_documented_default),
         cmocka_unit_test(load__every_variable_set__each_parsed_into_its_field),
         cmocka_unit_test(load__asks_for_exactly_the_documented_variables),

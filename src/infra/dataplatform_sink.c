@@ -1,0 +1,76 @@
+/* dataplatform_sink.c — one POST per event; an outage waits, a refusal is dead-lettered. */
+#include "infra/dataplatform_sink.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "infra/dataplatform.h"
+
+struct dataplatform_sink {
+    struct dataplatform *client; /* NULL: log events; used on the consumer thread only */
+    struct kafka_consumer *consumer;
+};
+
+static enum kafka_handled deliver(void *ctx, const struct kafka_message *m, struct err *e)
+{
+    struct dataplatform_sink *s = ctx;
+    if (!s->client) {
+        log_info("event %.*s", (int)m->len, (const char *)m->value);
+        return KAFKA_DONE;
+    }
+    bool permanent = false;
+    if (dataplatform_send(s->client, m->value, m->len, &permanent, e) == ERR_OK)
+        return KAFKA_DONE;
+    return permanent ? KAFKA_POISON : KAFKA_WAIT;
+}
+
+struct dataplatform_sink *dataplatform_sink_start(const struct dataplatform_sink_config *cfg,
+                                                  struct err *e)
+{
+    struct dataplatform_sink *s = calloc(1, sizeof(*s));
+    if (!s) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    if (cfg->url && cfg->url[0] && !(s->client = dataplatform_new(cfg->url, cfg->timeout_ms))) {
+        free(s);
+        err_set(e, ERR_INTERNAL, "cannot create the data platform client");
+        return NULL;
+    }
+    const char *topics[] = {cfg->topic, NULL};
+    struct kafka_consumer_config kc = {
+        .brokers = cfg->brokers,
+        .group_id = cfg->group_id,
+        .client_id = "shopd-dataplatform-sink",
+        .topics = topics,
+        .extra = cfg->extra,
+        .handle = deliver,
+        .ctx = s,
+        .dlq_topic = cfg->dlq_topic,
+        .dlq = cfg->dlq,
+        .backoff_base_ms = 200,
+        .backoff_max_ms = 5000,
+    };
+    s->consumer = kafka_consumer_start(&kc, e);
+    if (!s->consumer) {
+        dataplatform_free(s->client);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+struct kafka_consumer *dataplatform_sink_consumer(struct dataplatform_sink *s)
+{
+    return s->consumer;
+}
+
+void dataplatform_sink_stop(struct dataplatform_sink *s)
+{
+    if (!s)
+        return;
+    kafka_consumer_stop(s->consumer);
+    dataplatform_free(s->client);
+    free(s);
+}

@@ -1,0 +1,658 @@
+/* kafka_consumer.c — the runner thread: poll, hand over, retry, dead-letter, store offsets. */
+#include "infra/kafka_consumer.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "infra/kafka_conf.h"
+
+#define LAG_REFRESH_MS 1000
+#define COMMITTED_QUERY_MS 200
+
+struct lag_entry {
+    struct kafka_lag pub;
+    bool committed_asked; /* a committed-offset lookup was done once */
+};
+
+struct kafka_consumer {
+    rd_kafka_t *rk;
+    kafka_handler_fn handle;
+    void *ctx;
+    char *group_id;
+    char *dlq_topic;
+    struct kafka_producer *dlq;
+    unsigned max_attempts, backoff_base_ms, backoff_max_ms;
+    pthread_t thread;
+
+    pthread_mutex_t lock; /* guards stopping (with cond: interruptible waits) */
+    pthread_cond_t cond;
+    bool stopping;
+
+    pthread_mutex_t lag_lock; /* guards lag, n_lag */
+    struct lag_entry *lag;
+    size_t n_lag;
+    int64_t lag_refreshed_ms; /* runner thread only */
+
+    atomic_uint_fast64_t processed, retried, dead_lettered, waited;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static struct timespec deadline_after(unsigned ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static bool stopping(struct kafka_consumer *c)
+{
+    pthread_mutex_lock(&c->lock);
+    bool s = c->stopping;
+    pthread_mutex_unlock(&c->lock);
+    return s;
+}
+
+/* Sleeps ms unless stop is asked; returns false when stopping. */
+static bool nap(struct kafka_consumer *c, unsigned ms)
+{
+    struct timespec until = deadline_after(ms);
+    pthread_mutex_lock(&c->lock);
+    while (!c->stopping)
+        if (pthread_cond_timedwait(&c->cond, &c->lock, &until) != 0)
+            break;
+    bool go_on = !c->stopping;
+    pthread_mutex_unlock(&c->lock);
+    return go_on;
+}
+
+static unsigned backoff_ms(const struct kafka_consumer *c, unsigned attempt)
+{
+    unsigned long long d = c->backoff_base_ms;
+    for (unsigned i = 1; i < attempt && d < c->backoff_max_ms; i++)
+        d *= 2;
+    return d > c->backoff_max_ms ? c->backoff_max_ms : (unsigned)d;
+}
+
+/* ---- lag bookkeeping (runner thread writes, any thread reads) ---- */
+
+static struct lag_entry *lag_find(struct kafka_consumer *c, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < c->n_lag; i++)
+        if (c->lag[i].pub.partition == partition && !strcmp(c->lag[i].pub.topic, topic))
+            return &c->lag[i];
+    return NULL;
+}
+
+static void lag_add(struct kafka_consumer *c, const rd_kafka_topic_partition_list_t *parts)
+{
+    pthread_mutex_lock(&c->lag_lock);
+    struct lag_entry *grown = realloc(c->lag, (c->n_lag + (size_t)parts->cnt + 1) * sizeof(*grown));
+    if (grown) {
+        c->lag = grown;
+        for (int i = 0; i < parts->cnt; i++) {
+            if (lag_find(c, parts->elems[i].topic, parts->elems[i].partition))
+                continue;
+            struct lag_entry *le = &c->lag[c->n_lag++];
+            memset(le, 0, sizeof(*le));
+            snprintf(le->pub.topic, sizeof(le->pub.topic), "%s", parts->elems[i].topic);
+            le->pub.partition = parts->elems[i].partition;
+            le->pub.next_offset = le->pub.high_watermark = le->pub.lag = -1;
+        }
+    }
+    pthread_mutex_unlock(&c->lag_lock);
+}
+
+static void lag_remove(struct kafka_consumer *c, const rd_kafka_topic_partition_list_t *parts)
+{
+    pthread_mutex_lock(&c->lag_lock);
+    for (int i = 0; parts && i < parts->cnt; i++) {
+        struct lag_entry *le = lag_find(c, parts->elems[i].topic, parts->elems[i].partition);
+        if (le)
+            *le = c->lag[--c->n_lag];
+    }
+    if (!parts)
+        c->n_lag = 0;
+    pthread_mutex_unlock(&c->lag_lock);
+}
+
+static void lag_set_next(struct kafka_consumer *c, const char *topic, int32_t partition,
+                         int64_t next, bool only_if_unknown)
+{
+    pthread_mutex_lock(&c->lag_lock);
+    struct lag_entry *le = lag_find(c, topic, partition);
+    if (le && (!only_if_unknown || le->pub.next_offset < 0)) {
+        le->pub.next_offset = next;
+        if (le->pub.high_watermark >= 0)
+            le->pub.lag = le->pub.high_watermark > next ? le->pub.high_watermark - next : 0;
+    }
+    pthread_mutex_unlock(&c->lag_lock);
+}
+
+/* Updates watermarks from librdkafka's cache; asks the group once per partition for unknowns. */
+static void lag_refresh(struct kafka_consumer *c)
+{
+    int64_t now = now_ms();
+    if (now - c->lag_refreshed_ms < LAG_REFRESH_MS)
+        return;
+    c->lag_refreshed_ms = now;
+    rd_kafka_topic_partition_list_t *ask = rd_kafka_topic_partition_list_new(4);
+    pthread_mutex_lock(&c->lag_lock);
+    for (size_t i = 0; i < c->n_lag; i++) {
+        struct kafka_lag *l = &c->lag[i].pub;
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(c->rk, l->topic, l->partition, &lo, &hi) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            hi >= 0)
+            l->high_watermark = hi;
+        if (l->next_offset >= 0 && l->high_watermark >= 0)
+            l->lag = l->high_watermark > l->next_offset ? l->high_watermark - l->next_offset : 0;
+        if (l->next_offset < 0 && !c->lag[i].committed_asked) {
+            c->lag[i].committed_asked = true;
+            rd_kafka_topic_partition_list_add(ask, l->topic, l->partition);
+        }
+    }
+    pthread_mutex_unlock(&c->lag_lock);
+    if (ask->cnt && rd_kafka_committed(c->rk, ask, COMMITTED_QUERY_MS) == 0)
+        for (int i = 0; i < ask->cnt; i++)
+            if (!ask->elems[i].err && ask->elems[i].offset >= 0)
+                lag_set_next(c, ask->elems[i].topic, ask->elems[i].partition, ask->elems[i].offset,
+                             true);
+    rd_kafka_topic_partition_list_destroy(ask);
+}
+
+/* ---- group membership ---- */
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct kafka_consumer *c = opaque;
+    bool cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        log_info("kafka consumer %s: %d partitions assigned", c->group_id, parts->cnt);
+        lag_add(c, parts);
+        if (cooperative) {
+            rd_kafka_error_t *error = rd_kafka_incremental_assign(rk, parts);
+            if (error) {
+                log_error("kafka consumer %s: assign failed: %s", c->group_id,
+                          rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+            }
+        } else {
+            rd_kafka_assign(rk, parts);
+        }
+    } else {
+        log_info("kafka consumer %s: %d partitions revoked (%s)", c->group_id, parts->cnt,
+                 rd_kafka_err2name(err));
+        if (cooperative) {
+            lag_remove(c, parts);
+            rd_kafka_error_t *error = rd_kafka_incremental_unassign(rk, parts);
+            if (error)
+                rd_kafka_error_destroy(error);
+        } else {
+            lag_remove(c, NULL);
+            rd_kafka_assign(rk, NULL);
+        }
+    }
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    struct kafka_consumer *c = opaque;
+    log_warn("kafka consumer %s: %s: %s", c->group_id, rd_kafka_err2name((rd_kafka_resp_err_t)err),
+             reason);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    enum log_level l = level <= 3   ? LOG_ERROR
+                       : level == 4 ? LOG_WARN
+                       : level <= 6 ? LOG_INFO
+                                    : LOG_DEBUG;
+    log_msg(l, "kafka %s: %s", fac, buf);
+}
+
+/* ---- one message ---- */
+
+static void store_offset(struct kafka_consumer *c, const rd_kafka_message_t *msg)
+{
+    const char *topic = rd_kafka_topic_name(msg->rkt);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, msg->partition)->offset = msg->offset + 1;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(c->rk, l);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        err = l->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err) /* revoked meanwhile: the next owner sees the message again (at least once) */
+        log_warn("kafka consumer %s: offset %s[%" PRId32 "]@%" PRId64 " not stored: %s",
+                 c->group_id, topic, msg->partition, msg->offset + 1, rd_kafka_err2name(err));
+    else
+        lag_set_next(c, topic, msg->partition, msg->offset + 1, false);
+}
+
+/* Shared by the runner and the producer's poll thread; freed by whoever lets go last. */
+struct dlq_wait {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int refs;
+    bool done;
+    enum kafka_delivery_class status;
+    char error[64];
+};
+
+static void dlq_wait_release(struct dlq_wait *w)
+{
+    pthread_mutex_lock(&w->lock);
+    bool last = --w->refs == 0;
+    pthread_mutex_unlock(&w->lock);
+    if (last) {
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
+        free(w);
+    }
+}
+
+static void dlq_delivered(void *ctx, void *msg_opaque, const struct kafka_delivery *d)
+{
+    (void)msg_opaque;
+    struct dlq_wait *w = ctx;
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    w->status = d->status;
+    snprintf(w->error, sizeof(w->error), "%s", d->error);
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    dlq_wait_release(w);
+}
+
+/* Produces rec and waits for its report; true when delivered. Returns false on stop too. */
+static bool dlq_send_once(struct kafka_consumer *c, const struct kafka_record *rec, char *why,
+                          size_t why_size)
+{
+    struct dlq_wait *w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(why, why_size, "out of memory");
+        return false;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    w->refs = 2;
+    struct err e;
+    err_clear(&e);
+    if (kafka_produce_cb(c->dlq, rec, dlq_delivered, w, NULL, &e) != ERR_OK) {
+        snprintf(why, why_size, "%s", e.detail);
+        w->refs = 1; /* no report will come */
+        dlq_wait_release(w);
+        return false;
+    }
+    bool ok = false;
+    pthread_mutex_lock(&w->lock);
+    while (!w->done) {
+        struct timespec slice = deadline_after(50);
+        pthread_cond_timedwait(&w->cond, &w->lock, &slice);
+        if (!w->done && stopping(c))
+            break;
+    }
+    if (w->done) {
+        ok = w->status == KAFKA_DELIVERED;
+        snprintf(why, why_size, "%s", w->error);
+    } else {
+        snprintf(why, why_size, "stopping");
+    }
+    pthread_mutex_unlock(&w->lock);
+    dlq_wait_release(w);
+    return ok;
+}
+
+/* Writes the DLQ record until it is delivered; false only when stopping. */
+static bool dead_letter(struct kafka_consumer *c, const struct kafka_message *m, const char *reason)
+{
+    size_t n = m->n_headers + 5;
+    struct kafka_header *h = calloc(n, sizeof(*h));
+    if (!h)
+        return false; /* not stored: redelivered later */
+    if (m->n_headers)
+        memcpy(h, m->headers, m->n_headers * sizeof(*h));
+    char partition[16], offset[24];
+    snprintf(partition, sizeof(partition), "%" PRId32, m->partition);
+    snprintf(offset, sizeof(offset), "%" PRId64, m->offset);
+    struct kafka_header *x = h + m->n_headers;
+    x[0] = (struct kafka_header){"dlq_topic", m->topic, strlen(m->topic)};
+    x[1] = (struct kafka_header){"dlq_partition", partition, strlen(partition)};
+    x[2] = (struct kafka_header){"dlq_offset", offset, strlen(offset)};
+    x[3] = (struct kafka_header){"dlq_group", c->group_id, strlen(c->group_id)};
+    x[4] = (struct kafka_header){"dlq_error", reason, strlen(reason)};
+    struct kafka_record rec = {
+        .topic = c->dlq_topic,
+        .key = m->key,
+        .key_len = m->key_len,
+        .value = m->value,
+        .len = m->len,
+        .headers = h,
+        .n_headers = n,
+    };
+    bool delivered = false;
+    for (unsigned attempt = 1; !delivered; attempt++) {
+        char why[256];
+        delivered = dlq_send_once(c, &rec, why, sizeof(why));
+        if (delivered)
+            break;
+        if (stopping(c))
+            break;
+        log_warn("kafka consumer %s: dead-letter write of %s[%" PRId32 "]@%" PRId64
+                 " failed (attempt %u): %s",
+                 c->group_id, m->topic, m->partition, m->offset, attempt, why);
+        if (!nap(c, backoff_ms(c, attempt)))
+            break;
+    }
+    free(h);
+    return delivered;
+}
+
+/* Collects the headers of msg into a malloc'd array (*out; NULL when none). */
+static size_t message_headers(const rd_kafka_message_t *msg, struct kafka_header **out)
+{
+    *out = NULL;
+    rd_kafka_headers_t *hdrs;
+    if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    size_t n = rd_kafka_header_cnt(hdrs);
+    if (!n || !(*out = calloc(n, sizeof(**out))))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const void *value;
+        size_t size;
+        rd_kafka_header_get_all(hdrs, i, &(*out)[i].name, &value, &size);
+        (*out)[i].value = value;
+        (*out)[i].len = size;
+    }
+    return n;
+}
+
+/* Pauses (true) or resumes every partition assigned now; true when msg's partition is one. */
+static bool pause_assignment(struct kafka_consumer *c, const rd_kafka_message_t *msg, bool pause)
+{
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(c->rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR || !assigned)
+        return false;
+    if (pause)
+        rd_kafka_pause_partitions(c->rk, assigned);
+    else
+        rd_kafka_resume_partitions(c->rk, assigned);
+    bool ours = rd_kafka_topic_partition_list_find(assigned, rd_kafka_topic_name(msg->rkt),
+                                                   msg->partition) != NULL;
+    rd_kafka_topic_partition_list_destroy(assigned);
+    return ours;
+}
+
+/* A message fetched while everything should be paused: read it again after the wait. */
+static void seek_back(struct kafka_consumer *c, const rd_kafka_message_t *m)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+        m->offset;
+    rd_kafka_error_t *error = rd_kafka_seek_partitions(c->rk, l, 1000);
+    if (error) {
+        log_warn("kafka consumer %s: cannot seek back: %s", c->group_id,
+                 rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/*
+ * KAFKA_WAIT: waits ms with every assigned partition paused while still
+ * polling, so the group keeps this member (max.poll.interval.ms) and
+ * rebalances are served, but nothing new is fetched; then resumes. Returns
+ * false when stopping, or when msg's partition was revoked meanwhile (its
+ * next owner handles it: the offset was not stored).
+ */
+static bool wait_for_downstream(struct kafka_consumer *c, const rd_kafka_message_t *msg,
+                                unsigned ms)
+{
+    int64_t until = now_ms() + ms;
+    bool ours = true;
+    while (ours && !stopping(c) && now_ms() < until) {
+        ours = pause_assignment(c, msg, true); /* again after any rebalance */
+        rd_kafka_message_t *other = rd_kafka_consumer_poll(c->rk, 100);
+        if (other && !other->err)
+            seek_back(c, other);
+        if (other)
+            rd_kafka_message_destroy(other);
+        lag_refresh(c);
+    }
+    pause_assignment(c, msg, false);
+    return ours && !stopping(c);
+}
+
+static void process(struct kafka_consumer *c, const rd_kafka_message_t *msg)
+{
+    rd_kafka_timestamp_type_t tstype;
+    struct kafka_header *headers;
+    struct kafka_message m = {
+        .topic = rd_kafka_topic_name(msg->rkt),
+        .partition = msg->partition,
+        .offset = msg->offset,
+        .key = msg->key,
+        .key_len = msg->key_len,
+        .value = msg->payload,
+        .len = msg->len,
+        .timestamp_ms = rd_kafka_message_timestamp(msg, &tstype),
+    };
+    m.n_headers = message_headers(msg, &headers);
+    m.headers = headers;
+    lag_set_next(c, m.topic, m.partition, m.offset, true);
+
+    char reason[300];
+    unsigned retries = 0, waits = 0;
+    for (m.attempt = 1;; m.attempt++) {
+        struct err e;
+        err_clear(&e);
+        enum kafka_handled r = c->handle(c->ctx, &m, &e);
+        if (r == KAFKA_DONE) {
+            atomic_fetch_add(&c->processed, 1);
+            store_offset(c, msg);
+            goto out_free_headers;
+        }
+        if (r == KAFKA_POISON) {
+            snprintf(reason, sizeof(reason), "%s", e.detail[0] ? e.detail : "poison message");
+            break;
+        }
+        if (r == KAFKA_WAIT) { /* the downstream is away: not the message's fault, no limit */
+            atomic_fetch_add(&c->waited, 1);
+            if (waits++ == 0)
+                log_warn("kafka consumer %s: waiting for the downstream: %s", c->group_id,
+                         e.detail);
+            if (!wait_for_downstream(c, msg, backoff_ms(c, waits)))
+                goto out_free_headers; /* stopping or revoked: not stored, redelivered */
+            continue;
+        }
+        atomic_fetch_add(&c->retried, 1);
+        if (++retries >= c->max_attempts) {
+            snprintf(reason, sizeof(reason), "gave up after %u attempts: %s", retries,
+                     e.detail[0] ? e.detail : "retry");
+            break;
+        }
+        if (!nap(c, backoff_ms(c, m.attempt)))
+            goto out_free_headers; /* stopping: not stored, redelivered later */
+    }
+    log_warn("kafka consumer %s: dead-lettering %s[%" PRId32 "]@%" PRId64 ": %s", c->group_id,
+             m.topic, m.partition, m.offset, reason);
+    if (dead_letter(c, &m, reason)) {
+        atomic_fetch_add(&c->dead_lettered, 1);
+        store_offset(c, msg);
+    }
+out_free_headers:
+    free(headers);
+}
+
+static void *runner_main(void *arg)
+{
+    struct kafka_consumer *c = arg;
+    while (!stopping(c)) {
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(c->rk, 100);
+        lag_refresh(c);
+        if (!msg)
+            continue;
+        if (msg->err) {
+            if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                log_warn("kafka consumer %s: %s", c->group_id, rd_kafka_message_errstr(msg));
+        } else {
+            process(c, msg);
+        }
+        rd_kafka_message_destroy(msg);
+    }
+    rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk); /* commits stored offsets */
+    if (err)
+        log_warn("kafka consumer %s: close: %s", c->group_id, rd_kafka_err2str(err));
+    return NULL;
+}
+
+static void consumer_free(struct kafka_consumer *c)
+{
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->cond);
+    pthread_mutex_destroy(&c->lag_lock);
+    free(c->lag);
+    free(c->group_id);
+    free(c->dlq_topic);
+    free(c);
+}
+
+struct kafka_consumer *kafka_consumer_start(const struct kafka_consumer_config *cfg, struct err *e)
+{
+    if (!cfg->group_id || !cfg->group_id[0] || !cfg->topics || !cfg->topics[0] || !cfg->handle ||
+        !cfg->dlq_topic || !cfg->dlq_topic[0] || !cfg->dlq) {
+        err_set(e, ERR_INVALID_REQUEST,
+                "kafka consumer needs group_id, topics, a handler, dlq_topic and a producer");
+        return NULL;
+    }
+    struct kafka_consumer *c = calloc(1, sizeof(*c));
+    if (!c) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&c->lag_lock, NULL);
+    atomic_init(&c->processed, 0);
+    atomic_init(&c->waited, 0);
+    atomic_init(&c->retried, 0);
+    atomic_init(&c->dead_lettered, 0);
+    c->handle = cfg->handle;
+    c->ctx = cfg->ctx;
+    c->dlq = cfg->dlq;
+    c->max_attempts = cfg->max_attempts ? cfg->max_attempts : 5;
+    c->backoff_base_ms = cfg->backoff_base_ms ? cfg->backoff_base_ms : 100;
+    c->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : 5000;
+    if (c->backoff_max_ms < c->backoff_base_ms)
+        c->backoff_max_ms = c->backoff_base_ms;
+    c->group_id = strdup(cfg->group_id);
+    c->dlq_topic = strdup(cfg->dlq_topic);
+    if (!c->group_id || !c->dlq_topic) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out_free_c;
+    }
+
+    rd_kafka_conf_t *conf = kafka_conf_new(cfg->brokers, cfg->client_id, e);
+    if (!conf)
+        goto out_free_c;
+    if (kafka_conf_set(conf, "group.id", cfg->group_id, e) ||
+        kafka_conf_set(conf, "enable.auto.commit", "true", e) ||
+        kafka_conf_set(conf, "enable.auto.offset.store", "false", e) ||
+        kafka_conf_set(conf, "auto.offset.reset", "earliest", e) ||
+        kafka_conf_apply(conf, cfg->extra, e))
+        goto out_free_conf;
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    char reason[512];
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof(reason));
+    if (!c->rk) {
+        err_set(e, ERR_INVALID_REQUEST, "cannot create the kafka consumer: %s", reason);
+        goto out_free_conf;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(4);
+    for (size_t i = 0; cfg->topics[i]; i++)
+        rd_kafka_topic_partition_list_add(subs, cfg->topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (err) {
+        err_set(e, ERR_INVALID_REQUEST, "kafka subscribe failed: %s", rd_kafka_err2str(err));
+        goto out_free_c;
+    }
+    if (pthread_create(&c->thread, NULL, runner_main, c) != 0) {
+        err_set(e, ERR_INTERNAL, "cannot start the kafka consumer thread");
+        rd_kafka_consumer_close(c->rk);
+        goto out_free_c;
+    }
+    return c;
+
+out_free_conf:
+    rd_kafka_conf_destroy(conf);
+out_free_c:
+    consumer_free(c);
+    return NULL;
+}
+
+void kafka_consumer_stop(struct kafka_consumer *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->stopping = true;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    consumer_free(c);
+}
+
+size_t kafka_consumer_lag(struct kafka_consumer *c, struct kafka_lag *out, size_t cap)
+{
+    pthread_mutex_lock(&c->lag_lock);
+    size_t n = c->n_lag;
+    for (size_t i = 0; i < n && i < cap; i++)
+        out[i] = c->lag[i].pub;
+    pthread_mutex_unlock(&c->lag_lock);
+    return n;
+}
+
+void kafka_consumer_stats(struct kafka_consumer *c, struct kafka_consumer_stats *out)
+{
+    out->processed = atomic_load(&c->processed);
+    out->retried = atomic_load(&c->retried);
+    out->waited = atomic_load(&c->waited);
+    out->dlq = atomic_load(&c->dead_lettered);
+}

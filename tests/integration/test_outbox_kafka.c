@@ -1,0 +1,418 @@
+/*
+ * test_outbox_kafka.c — the event path with Kafka (devkafka from scripts/stack):
+ * outbox rows reach shop.order.events keyed by order with their headers and
+ * in order per order; with every broker down orders still succeed and their
+ * events wait in the outbox (attempts growing) until the brokers are back,
+ * then reach the data platform through the dataplatform-sink consumer, none
+ * lost; a platform outage makes the sink wait (nothing dead-lettered); an
+ * event the platform refuses goes to the DLQ and the rest flow on.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "infra/kafka_consumer.h"
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_platform.h"
+#include "support/test_server.h"
+
+/* librdkafka settings for the mock cluster: fast reconnects and group joins (not product ones) */
+#define TEST_KAFKA_PROPS                                                                           \
+    "reconnect.backoff.ms=10,reconnect.backoff.max.ms=100,session.timeout.ms=3000,"                \
+    "heartbeat.interval.ms=100,auto.commit.interval.ms=100,fetch.wait.max.ms=50,"                  \
+    "topic.metadata.refresh.interval.ms=1000"
+
+static struct test_db db;
+static struct test_server server; /* the test's; stopped by stop_server even on failure */
+static bool srv_running;
+static struct test_platform platform;
+static const char *brokers;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Test teardown: the test's server must not outlive it, even when an assertion failed. */
+static int stop_server(void **state)
+{
+    (void)state;
+    if (srv_running)
+        test_server_stop(&server);
+    srv_running = false;
+    return 0;
+}
+
+/* Starts the test's server publishing to Kafka; with_sink: it also runs the dataplatform-sink. */
+static void start_server(bool with_sink, const char *group_prefix)
+{
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    snprintf(cfg.dataplatform_url, sizeof(cfg.dataplatform_url), "%s", platform.url);
+    snprintf(cfg.kafka_brokers, sizeof(cfg.kafka_brokers), "%s", brokers);
+    snprintf(cfg.kafka_properties, sizeof(cfg.kafka_properties), "%s", TEST_KAFKA_PROPS);
+    snprintf(cfg.kafka_group_prefix, sizeof(cfg.kafka_group_prefix), "%s", group_prefix);
+    cfg.kafka_message_timeout_ms = 1500; /* an outage is reported quickly */
+    cfg.consumers = with_sink ? CONFIG_CONSUMER_DATAPLATFORM_SINK : 0;
+    cfg.outbox_poll_ms = 50;
+    cfg.outbox_backoff_ms = 1;
+    cfg.dataplatform_timeout_ms = 2000;
+    test_server_start(&server, &cfg);
+    srv_running = true;
+}
+
+static long long created_id(struct test_server *srv, const char *path, const char *body, int admin)
+{
+    struct test_resp r;
+    test_call(srv->base, "POST", path, body, admin, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+/* A funded user who places n one-line orders; ids[] gets the order ids. */
+static void place_orders(struct test_server *srv, const char *tag, int n, long long *ids)
+{
+    long long p =
+        created_id(srv, "/api/v1/products", "{\"name\":\"kf\",\"price\":10,\"stock\":100000}", 1);
+    long long u = created_id(srv, "/api/v1/users", "{\"name\":\"kf\"}", 0);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
+    struct test_resp r;
+    test_call(srv->base, "POST", path, "{\"amount\":1000000}", 0, &r);
+    assert_int_equal(r.status, 200);
+    test_resp_free(&r);
+    for (int i = 0; i < n; i++) {
+        char body[160], url[128], header[96];
+        snprintf(body, sizeof(body),
+                 "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", u, p);
+        snprintf(url, sizeof(url), "%s/api/v1/orders", srv->base);
+        snprintf(header, sizeof(header), "Idempotency-Key: %s-%d", tag, i);
+        const char *headers[] = {header, NULL};
+        assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+        assert_int_equal(r.status, 201);
+        ids[i] = test_resp_int(&r, "id");
+        test_resp_free(&r);
+    }
+}
+
+static void cancel(struct test_server *srv, long long id)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
+    struct test_resp r;
+    test_call(srv->base, "POST", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    test_resp_free(&r);
+}
+
+/* ---- reading shop.order.events as a test consumer ---- */
+
+enum { SEEN_MAX = 4096 };
+struct seen {
+    pthread_mutex_t mu;
+    size_t n;
+    struct {
+        long long order;
+        char type[24];
+        char event_id[40];
+        int32_t partition;
+        int64_t offset;
+        bool key_ok, headers_ok;
+    } items[SEEN_MAX];
+};
+
+/* The string value of header name in m, copied into buf ("" when absent). */
+static const char *header(const struct kafka_message *m, const char *name, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < m->n_headers; i++)
+        if (strcmp(m->headers[i].name, name) == 0 && m->headers[i].value)
+            snprintf(buf, cap, "%.*s", (int)m->headers[i].len, (const char *)m->headers[i].value);
+    return buf;
+}
+
+static enum kafka_handled collect(void *ctx, const struct kafka_message *m, struct err *e)
+{
+    (void)e;
+    struct seen *s = ctx;
+    json_t *ev = json_loadb(m->value, m->len, 0, NULL);
+    long long order = json_integer_value(json_object_get(json_object_get(ev, "order"), "id"));
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    const char *event_id = json_string_value(json_object_get(ev, "event_id"));
+    char key[32], h_id[64], h_type[32];
+    snprintf(key, sizeof(key), "%lld", order);
+    pthread_mutex_lock(&s->mu);
+    if (s->n < SEEN_MAX) {
+        s->items[s->n].order = order;
+        snprintf(s->items[s->n].type, sizeof(s->items[s->n].type), "%s", type ? type : "");
+        snprintf(s->items[s->n].event_id, sizeof(s->items[s->n].event_id), "%s",
+                 event_id ? event_id : "");
+        s->items[s->n].partition = m->partition;
+        s->items[s->n].offset = m->offset;
+        s->items[s->n].key_ok =
+            m->key && m->key_len == strlen(key) && memcmp(m->key, key, m->key_len) == 0;
+        s->items[s->n].headers_ok =
+            event_id && type && strcmp(header(m, "event_id", h_id, sizeof(h_id)), event_id) == 0 &&
+            strcmp(header(m, "event_type", h_type, sizeof(h_type)), type) == 0;
+        s->n++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    json_decref(ev);
+    return KAFKA_DONE;
+}
+
+/* This database's event_id of order's event of type, copied into out ("" when none). */
+static void event_id_of(long long order, const char *type, char out[40])
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "SELECT event_id::text FROM outbox_events WHERE aggregate_id = %lld AND type = '%s'",
+             order, type);
+    PGresult *r = test_db_query(&db, sql);
+    snprintf(out, 40, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+}
+
+/*
+ * Index in s of order's event of type, matched by event_id (order ids repeat
+ * across test databases; the topic outlives them); -1: none. Caller holds s->mu.
+ */
+static long find(const struct seen *s, long long order, const char *type)
+{
+    char want[40];
+    event_id_of(order, type, want);
+    for (size_t i = 0; want[0] && i < s->n; i++)
+        if (strcmp(s->items[i].event_id, want) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void events_in_kafka__keyed_by_order_with_headers_in_order(void **state)
+{
+    (void)state;
+    start_server(false, "kf-order");
+    enum { N = 30 };
+    long long ids[N];
+    place_orders(&server, "kf-a", N, ids);
+    for (int i = 0; i < N; i += 2)
+        cancel(&server, ids[i]);
+
+    static struct seen seen;
+    memset(&seen, 0, sizeof(seen));
+    pthread_mutex_init(&seen.mu, NULL);
+    const char *topics[] = {"shop.order.events", NULL};
+    char group[64];
+    snprintf(group, sizeof(group), "test-reader-%ld", (long)getpid());
+    static const char *const extra[] = {"session.timeout.ms=3000", "heartbeat.interval.ms=100",
+                                        "fetch.wait.max.ms=50",
+                                        "topic.metadata.refresh.interval.ms=1000", NULL};
+    struct err e;
+    err_clear(&e);
+    struct kafka_producer *dlq = kafka_producer_new(
+        &(struct kafka_producer_config){.brokers = brokers, .extra = extra + 4}, &e);
+    assert_non_null(dlq); /* the runner needs one; collect never dead-letters */
+    struct kafka_consumer *reader =
+        kafka_consumer_start(&(struct kafka_consumer_config){.brokers = brokers,
+                                                             .group_id = group,
+                                                             .topics = topics,
+                                                             .extra = extra,
+                                                             .handle = collect,
+                                                             .ctx = &seen,
+                                                             .dlq_topic = "shop.order.events.dlq",
+                                                             .dlq = dlq},
+                             &e);
+    if (!reader)
+        fail_msg("reader: %s", e.detail);
+    int expected = N + N / 2;
+    for (int t = 0; t < 1500; t++) {
+        pthread_mutex_lock(&seen.mu);
+        int found = 0;
+        for (int i = 0; i < N; i++)
+            found += (find(&seen, ids[i], "ORDER_PAID") >= 0) +
+                     (i % 2 == 0 && find(&seen, ids[i], "ORDER_CANCELLED") >= 0);
+        pthread_mutex_unlock(&seen.mu);
+        if (found == expected)
+            break;
+        sleep_ms(20);
+    }
+    kafka_consumer_stop(reader);
+    kafka_producer_free(dlq, 1000);
+    for (int i = 0; i < N; i++) {
+        long paid = find(&seen, ids[i], "ORDER_PAID");
+        long cancelled = find(&seen, ids[i], "ORDER_CANCELLED");
+        if (paid < 0 || (i % 2 == 0 && cancelled < 0))
+            fail_msg("order %lld: events missing from Kafka", ids[i]);
+        assert_true(seen.items[paid].key_ok);
+        assert_true(seen.items[paid].headers_ok);
+        if (cancelled >= 0) { /* same partition (the key), later offset */
+            assert_int_equal(seen.items[cancelled].partition, seen.items[paid].partition);
+            assert_true(seen.items[cancelled].offset > seen.items[paid].offset);
+            assert_true(seen.items[cancelled].headers_ok);
+        }
+    }
+    pthread_mutex_destroy(&seen.mu);
+    /* every row is SENT, marked from its delivery report */
+    assert_int_equal(test_db_scalar(&db,
+                                    "SELECT count(*) FROM outbox_events WHERE status <> 'SENT'"
+                                    " AND aggregate_id BETWEEN %lld AND %lld",
+                                    ids[0], ids[N - 1]),
+                     0);
+    stop_server(NULL);
+}
+
+/*
+ * Orders of ids[] whose ORDER_PAID the platform stored, matched by event_id
+ * (order ids repeat across test databases; the topic outlives them).
+ */
+static int delivered(const long long *ids, int n)
+{
+    json_t *st = test_platform_state(&platform);
+    json_t *events = json_object_get(st, "events");
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        char sql[160];
+        snprintf(sql, sizeof(sql),
+                 "SELECT event_id::text FROM outbox_events WHERE aggregate_id = %lld"
+                 " AND type = 'ORDER_PAID'",
+                 ids[i]);
+        PGresult *r = test_db_query(&db, sql);
+        const char *want = PQntuples(r) ? PQgetvalue(r, 0, 0) : "";
+        for (size_t k = 0; k < json_array_size(events); k++)
+            if (strcmp(json_string_value(json_object_get(json_array_get(events, k), "event_id")),
+                       want) == 0) {
+                count++;
+                break;
+            }
+        PQclear(r);
+    }
+    json_decref(st);
+    return count;
+}
+
+static void brokers_down__orders_succeed__events_wait__then_all_reach_the_platform(void **state)
+{
+    (void)state;
+    start_server(true, "kf-down");
+    assert_int_equal(test_stack("kafka down all"), 0);
+    enum { N = 20 };
+    long long ids[N];
+    place_orders(&server, "kf-b", N, ids); /* every one 201 with no broker up */
+    /* the events wait in the outbox, attempts growing (the old relay gave up after 10) */
+    for (int t = 0; t < 1000; t++) {
+        if (test_db_scalar(&db,
+                           "SELECT count(*) FROM outbox_events WHERE aggregate_id BETWEEN %lld"
+                           " AND %lld AND status = 'PENDING' AND attempts >= 3",
+                           ids[0], ids[N - 1]) == N)
+            break;
+        sleep_ms(20);
+    }
+    assert_int_equal(test_db_scalar(&db,
+                                    "SELECT count(*) FROM outbox_events WHERE aggregate_id BETWEEN"
+                                    " %lld AND %lld AND status = 'PENDING' AND attempts >= 3",
+                                    ids[0], ids[N - 1]),
+                     N);
+    assert_int_equal(delivered(ids, N), 0);
+    assert_int_equal(test_stack("kafka up all"), 0);
+    for (int t = 0; t < 1500 && delivered(ids, N) < N; t++)
+        sleep_ms(20);
+    assert_int_equal(delivered(ids, N), N); /* none lost (duplicates dropped by the platform) */
+    stop_server(NULL);
+}
+
+/* GET /metrics' value of gauge name (-1 when absent). */
+static long long gauge(struct test_server *srv, const char *name)
+{
+    struct test_resp r;
+    test_call(srv->base, "GET", "/metrics", NULL, 0, &r);
+    char needle[96];
+    snprintf(needle, sizeof(needle), "\n%s ", name);
+    const char *at = strstr(r.body, needle);
+    long long v = at ? atoll(at + strlen(needle)) : -1;
+    test_resp_free(&r);
+    return v;
+}
+
+static void platform_down__sink_waits_without_dead_lettering__refusal__dead_lettered(void **state)
+{
+    (void)state;
+    start_server(true, "kf-sink");
+    test_platform_fail(&platform, true);
+    enum { N = 5 };
+    long long ids[N];
+    place_orders(&server, "kf-c", N, ids);
+    sleep_ms(3000); /* far past the consumer's retry budget: an outage is not a poison */
+    assert_int_equal(delivered(ids, N), 0);
+    assert_int_equal(gauge(&server, "shopd_kafka_dataplatform_sink_dlq"), 0);
+    test_platform_fail(&platform, false);
+    for (int t = 0; t < 1500 && delivered(ids, N) < N; t++)
+        sleep_ms(20);
+    assert_int_equal(delivered(ids, N), N);
+
+    /* a refusal of the event itself: dead-lettered, and what follows still flows (first let
+       the sink catch up with what earlier tests left in the topic: it would be refused too) */
+    for (int t = 0; t < 1500 && gauge(&server, "shopd_kafka_dataplatform_sink_lag") != 0; t++)
+        sleep_ms(20);
+    test_platform_reject(&platform, true);
+    long long refused[1];
+    place_orders(&server, "kf-d", 1, refused);
+    for (int t = 0; t < 1500 && gauge(&server, "shopd_kafka_dataplatform_sink_dlq") < 1; t++)
+        sleep_ms(20);
+    assert_true(gauge(&server, "shopd_kafka_dataplatform_sink_dlq") >= 1);
+    test_platform_reject(&platform, false);
+    long long later[1];
+    place_orders(&server, "kf-e", 1, later);
+    for (int t = 0; t < 1500 && delivered(later, 1) < 1; t++)
+        sleep_ms(20);
+    assert_int_equal(delivered(later, 1), 1);
+    assert_int_equal(delivered(refused, 1), 0);
+    stop_server(NULL);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    brokers = getenv("SHOPD_TEST_KAFKA_BROKERS");
+    if (!brokers || !*brokers) {
+        fprintf(stderr, "test_outbox_kafka: SHOPD_TEST_KAFKA_BROKERS is not set (devkafka)\n");
+        exit(1); /* never a silent pass without Kafka */
+    }
+    test_http_global_init();
+    test_db_create(&db, "outbox_kafka");
+    test_platform_start(&platform);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_stack("kafka up all");
+    test_platform_stop(&platform);
+    test_db_drop(&db);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(events_in_kafka__keyed_by_order_with_headers_in_order,
+                                  stop_server),
+        cmocka_unit_test_teardown(
+            brokers_down__orders_succeed__events_wait__then_all_reach_the_platform, stop_server),
+        cmocka_unit_test_teardown(
+            platform_down__sink_waits_without_dead_lettering__refusal__dead_lettered, stop_server),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
