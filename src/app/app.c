@@ -15,6 +15,10 @@
 #include "coupon/coupon_http.h"
 #include "coupon/coupon_repo_pg.h"
 #include "coupon/coupon_service.h"
+#include "coupon/coupon_async.h"
+#include "coupon/coupon_async_http.h"
+#include "coupon/coupon_issuer.h"
+#include "coupon/coupon_requests_redis.h"
 #include "infra/idempotency_reaper.h"
 #include "infra/outbox_relay.h"
 #include "infra/outbox_sink_http.h"
@@ -32,6 +36,7 @@
 #include "product/product_http.h"
 #include "product/product_repo_pg.h"
 #include "product/product_service.h"
+#include "ranking/ranking_consumer.h"
 #include "ranking/ranking_http.h"
 #include "ranking/ranking_redis.h"
 #include "ranking/ranking_repo_pg.h"
@@ -40,7 +45,7 @@
 #define APP_TOPIC_ORDER_EVENTS "shop.order.events"
 
 /* APP_N_ROUTES: route_specs' length */
-enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 20, APP_MAX_KAFKA_PROPS = 32 };
+enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 22, APP_MAX_KAFKA_PROPS = 32 };
 
 struct app {
     struct config cfg;
@@ -53,6 +58,9 @@ struct app {
     struct coupon_gate_redis *gate;
     struct redis_lock *user_lock;
     struct coupon_service coupons;
+    struct coupon_requests *coupon_requests; /* asynchronous issue requests (Redis) */
+    struct coupon_async coupon_async;    /* POST …/issue-requests, GET coupon-issue-requests */
+    struct coupon_issuer *coupon_issuer; /* consumer: NULL unless it runs here */
     struct ranking_service ranking;
     struct ranking_redis *ranking_redis;
     struct cache *cache;
@@ -61,6 +69,7 @@ struct app {
     struct kafka_producer *producer; /* NULL without SHOPD_KAFKA_BROKERS */
     struct outbox_sink_kafka *sink_kafka;
     struct dataplatform_sink *dp_sink;
+    struct ranking_consumer *ranking_consumer;
     char kafka_props_text[CONFIG_TEXT_MAX];
     const char *kafka_props[APP_MAX_KAFKA_PROPS + 1]; /* NULL-terminated "k=v" */
     struct outbox_relay *relay;
@@ -103,6 +112,10 @@ static const struct route_spec {
     {HTTP_GET, "/api/v1/coupons/{id}", coupon_http_get, offsetof(struct app, coupons), false},
     {HTTP_POST, "/api/v1/coupons/{id}/issue", coupon_http_issue, offsetof(struct app, coupons),
      false},
+    {HTTP_POST, "/api/v1/coupons/{id}/issue-requests", coupon_async_http_request,
+     offsetof(struct app, coupon_async), false},
+    {HTTP_GET, "/api/v1/coupon-issue-requests/{id}", coupon_async_http_get,
+     offsetof(struct app, coupon_async), false},
     {HTTP_GET, "/api/v1/users/{id}/coupons", coupon_http_list, offsetof(struct app, coupons),
      false},
     {HTTP_POST, "/api/v1/orders", order_http_place, offsetof(struct app, orders), false},
@@ -157,7 +170,8 @@ static void split_kafka_props(struct app *a)
 /*
  * With SHOPD_KAFKA_BROKERS: the process's one producer, and the consumers
  * this instance runs (SHOPD_CONSUMERS). The relay then publishes to Kafka
- * and the data platform is fed by the dataplatform-sink consumer.
+ * and the data platform is fed by the dataplatform-sink consumer; the Redis
+ * ranking is kept by the ranking consumer (never on the request path).
  */
 static enum err_code start_kafka(struct app *a, struct err *e)
 {
@@ -188,6 +202,39 @@ static enum err_code start_kafka(struct app *a, struct err *e)
         if (!a->dp_sink)
             return e->code;
     }
+    if (a->cfg.consumers & CONFIG_CONSUMER_RANKING) {
+        char group[96];
+        snprintf(group, sizeof(group), "%s.ranking", a->cfg.kafka_group_prefix);
+        struct ranking_consumer_config rc = {
+            .brokers = a->cfg.kafka_brokers,
+            .group_id = group,
+            .topic = APP_TOPIC_ORDER_EVENTS,
+            .dlq_topic = APP_TOPIC_ORDER_EVENTS ".dlq",
+            .extra = a->kafka_props,
+            .dlq = a->producer,
+            .ranking = a->ranking_redis,
+        };
+        a->ranking_consumer = ranking_consumer_start(&rc, e);
+        if (!a->ranking_consumer)
+            return e->code;
+    }
+    if (a->cfg.consumers & CONFIG_CONSUMER_COUPON_ISSUER) {
+        char group[96];
+        snprintf(group, sizeof(group), "%s.coupon-issuer", a->cfg.kafka_group_prefix);
+        struct coupon_issuer_config ic = {
+            .brokers = a->cfg.kafka_brokers,
+            .group_id = group,
+            .dlq_topic = COUPON_ISSUE_REQUESTS_TOPIC ".dlq",
+            .extra = a->kafka_props,
+            .dlq = a->producer,
+            .coupons = &a->coupons,
+            .requests = a->coupon_requests,
+            .ns = a->cfg.redis_namespace,
+        };
+        a->coupon_issuer = coupon_issuer_start(&ic, e);
+        if (!a->coupon_issuer)
+            return e->code;
+    }
     return ERR_OK;
 }
 
@@ -204,23 +251,48 @@ static int64_t gauge_producer_errors(void *ud)
     return (int64_t)kafka_producer_delivery_errors(a->producer);
 }
 
-static int64_t gauge_sink_lag(void *ud)
+/* Messages not yet handled over c's assigned partitions (unknown lags count 0). */
+static int64_t lag_total(struct kafka_consumer *c)
 {
-    struct app *a = ud;
     struct kafka_lag lag[64];
-    size_t n = kafka_consumer_lag(dataplatform_sink_consumer(a->dp_sink), lag, 64);
+    size_t n = kafka_consumer_lag(c, lag, 64);
     int64_t sum = 0;
     for (size_t i = 0; i < n && i < 64; i++)
         sum += lag[i].lag > 0 ? lag[i].lag : 0;
     return sum;
 }
 
+/* Messages c dead-lettered since start. */
+static int64_t dlq_total(struct kafka_consumer *c)
+{
+    struct kafka_consumer_stats st;
+    kafka_consumer_stats(c, &st);
+    return (int64_t)st.dlq;
+}
+
+static int64_t gauge_sink_lag(void *ud)
+{
+    return lag_total(dataplatform_sink_consumer(((struct app *)ud)->dp_sink));
+}
+
 static int64_t gauge_sink_dlq(void *ud)
 {
-    struct app *a = ud;
-    struct kafka_consumer_stats st;
-    kafka_consumer_stats(dataplatform_sink_consumer(a->dp_sink), &st);
-    return (int64_t)st.dlq;
+    return dlq_total(dataplatform_sink_consumer(((struct app *)ud)->dp_sink));
+}
+
+static int64_t gauge_ranking_lag(void *ud)
+{
+    return lag_total(ranking_consumer_kafka(((struct app *)ud)->ranking_consumer));
+}
+
+static int64_t gauge_ranking_dlq(void *ud)
+{
+    return dlq_total(ranking_consumer_kafka(((struct app *)ud)->ranking_consumer));
+}
+
+static int64_t gauge_coupon_issuer_lag(void *ud)
+{
+    return lag_total(coupon_issuer_consumer(((struct app *)ud)->coupon_issuer));
 }
 
 struct app *app_new(const struct config *cfg, struct err *e)
@@ -297,10 +369,27 @@ struct app *app_new(const struct config *cfg, struct err *e)
         }
         a->coupons.gate = coupon_gate_redis(a->gate);
     }
-    a->outbox = (struct pg_outbox){
-        .pool = a->pg, .on_sale = ranking_redis_on_sale, .on_sale_ud = a->ranking_redis};
+    a->coupon_requests = coupon_requests_new(a->redis, a->cfg.redis_namespace, 0);
+    if (!a->coupon_requests) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        goto out_free;
+    }
+    /* With Kafka the ranking consumer (of whichever instance runs it) updates the ranking from
+       the order events: the request thread does no ranking work, whatever SHOPD_CONSUMERS says
+       here. Without Kafka the after-commit hook copies the sales (docs/ranking.md). */
+    a->outbox =
+        (struct pg_outbox){.pool = a->pg,
+                           .on_sale = a->cfg.kafka_brokers[0] ? NULL : ranking_redis_on_sale,
+                           .on_sale_ud = a->ranking_redis};
     if (a->cfg.kafka_brokers[0] && start_kafka(a, e) != ERR_OK)
         goto out_free;
+    a->coupon_async = (struct coupon_async){
+        .coupons = &a->coupons,
+        .requests = a->coupon_requests,
+        .producer = a->producer, /* NULL without Kafka: POST …/issue-requests answers 503 */
+        .ns = a->cfg.redis_namespace,
+        .wait_ms = a->cfg.kafka_message_timeout_ms + 1000, /* the report comes within the first */
+    };
     if (a->cfg.outbox_relay) {
         struct outbox_sink sink;
         if (a->producer) {
@@ -393,6 +482,30 @@ struct app *app_new(const struct config *cfg, struct err *e)
                                                   "dead-lettered to shop.order.events.dlq.",
                                                   gauge_sink_dlq, a});
     }
+    if (a->ranking_consumer) {
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_kafka_ranking_lag",
+                                                  "Order events in Kafka not yet applied to the "
+                                                  "Redis ranking (this instance's partitions).",
+                                                  gauge_ranking_lag, a});
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_kafka_ranking_dlq",
+                                                  "Order events the ranking could not decode, "
+                                                  "dead-lettered to shop.order.events.dlq.",
+                                                  gauge_ranking_dlq, a});
+    }
+    if (a->producer)
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_coupon_issue_requests_pending",
+                                                  "Accepted coupon issue requests not yet decided "
+                                                  "(all instances; -1: Redis unreachable).",
+                                                  coupon_requests_pending, a->coupon_requests});
+    if (a->coupon_issuer)
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_kafka_coupon_issuer_lag",
+                                                  "Coupon issue requests in Kafka not yet decided "
+                                                  "(this instance's partitions).",
+                                                  gauge_coupon_issuer_lag, a});
     metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
                                                           "Open Redis connections.",
                                                           redis_pool_open_count, a->redis});
@@ -439,12 +552,16 @@ void app_free(struct app *a)
         return;
     outbox_relay_stop(a->relay);
     dataplatform_sink_stop(a->dp_sink);
+    /* before the ranking, the pools and the DLQ producer it uses */
+    ranking_consumer_stop(a->ranking_consumer);
+    coupon_issuer_stop(a->coupon_issuer);   /* before the DLQ producer, the pools and the gate */
     kafka_producer_free(a->producer, 5000); /* after its users: the relay and the DLQ writers */
     outbox_sink_kafka_free(a->sink_kafka);
     outbox_sink_http_free(a->sink_http);
     idempotency_reaper_stop(a->reaper);
     metrics_free(a->metrics);
     coupon_gate_redis_free(a->gate);
+    coupon_requests_free(a->coupon_requests);
     redis_lock_free(a->user_lock);
     ranking_redis_free(a->ranking_redis);
     cache_free(a->cache);

@@ -137,7 +137,9 @@ static enum err_code parse_consumers(const char *v, unsigned *out, struct err *e
     static const struct {
         const char *name;
         unsigned bit;
-    } known[] = {{"dataplatform-sink", CONFIG_CONSUMER_DATAPLATFORM_SINK}};
+    } known[] = {{"dataplatform-sink", CONFIG_CONSUMER_DATAPLATFORM_SINK},
+                 {"ranking", CONFIG_CONSUMER_RANKING},
+                 {"coupon-issuer", CONFIG_CONSUMER_COUPON_ISSUER}};
     if (strcmp(v, "all") == 0 || strcmp(v, "none") == 0) {
         *out = v[0] == 'a' ? CONFIG_CONSUMERS_ALL : 0;
         return ERR_OK;
@@ -152,7 +154,7 @@ static enum err_code parse_consumers(const char *v, unsigned *out, struct err *e
         if (i == sizeof(known) / sizeof(known[0]))
             return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_CONSUMERS",
                                  "SHOPD_CONSUMERS must be all, none or a comma list of "
-                                 "dataplatform-sink, got \"%s\"",
+                                 "dataplatform-sink, ranking, coupon-issuer, got \"%s\"",
                                  v);
         bits |= known[i].bit;
         if (!p[len])

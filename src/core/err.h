@@ -23,6 +23,7 @@
     X(ERR_USER_NOT_FOUND, 404, "USER_NOT_FOUND", "User not found")                                 \
     X(ERR_ORDER_NOT_FOUND, 404, "ORDER_NOT_FOUND", "Order not found")                              \
     X(ERR_COUPON_NOT_FOUND, 404, "COUPON_NOT_FOUND", "Coupon not found")                           \
+    X(ERR_ISSUE_REQUEST_NOT_FOUND, 404, "ISSUE_REQUEST_NOT_FOUND", "Issue request not found")      \
     X(ERR_METHOD_NOT_ALLOWED, 405, "METHOD_NOT_ALLOWED", "Method not allowed")                     \
     X(ERR_OUT_OF_STOCK, 409, "OUT_OF_STOCK", "Out of stock")                                       \
     X(ERR_INSUFFICIENT_BALANCE, 409, "INSUFFICIENT_BALANCE", "Insufficient balance")               \

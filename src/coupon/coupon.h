@@ -52,6 +52,14 @@ struct coupon_snapshot {
     size_t n_users;
 };
 
+/* One queued issue request of a batch (asynchronous issuance), and the database's decision. */
+struct coupon_issue_item {
+    int64_t request_id, coupon_id, user_id; /* in */
+    enum err_code outcome;  /* out: ERR_OK (issued), ERR_COUPON_ALREADY_ISSUED, ERR_COUPON_SOLD_OUT,
+                               ERR_COUPON_EXPIRED, ERR_COUPON_NOT_FOUND, ERR_USER_NOT_FOUND */
+    int64_t user_coupon_id; /* out: the coupon issued (also on a redelivery of this request) */
+};
+
 /* Storage port (PostgreSQL): the truth, correct alone with any number of instances. */
 struct coupon_repo_ops {
     enum err_code (*create)(void *self, struct coupon *inout, struct err *e);
@@ -75,6 +83,15 @@ struct coupon_repo_ops {
     enum err_code (*list_for_user)(void *self, int64_t user_id, bool all_statuses,
                                    enum user_coupon_status status, size_t limit,
                                    struct user_coupon *out, size_t *n, struct err *e);
+    /*
+     * Decides items[0..n) in one transaction, in order, each like issue; a
+     * user already holding the coupon through this very request_id (a
+     * redelivery) is ERR_OK with that coupon. Fills each item's outcome.
+     * Returns ERR_OK, or a database error (ERR_UNAVAILABLE, ERR_INTERNAL):
+     * then nothing was written.
+     */
+    enum err_code (*issue_batch)(void *self, struct coupon_issue_item *items, size_t n,
+                                 struct err *e);
 };
 struct coupon_repo {
     const struct coupon_repo_ops *ops;
@@ -106,6 +123,26 @@ struct coupon_gate {
     const struct coupon_gate_ops *ops; /* NULL: no gate, the database alone */
     void *self;
 };
+
+enum coupon_request_status {
+    COUPON_REQUEST_PENDING,
+    COUPON_REQUEST_ISSUED,
+    COUPON_REQUEST_REJECTED
+};
+
+/* An asynchronous issue request (POST /coupons/{id}/issue-requests) and its outcome. */
+struct coupon_request {
+    int64_t id;
+    int64_t coupon_id, user_id;
+    enum coupon_request_status status;
+    enum err_code code;     /* REJECTED: why (a coupon error, USER_NOT_FOUND); else ERR_OK */
+    int64_t user_coupon_id; /* ISSUED: the coupon; else 0 */
+    int64_t requested_at, decided_at; /* epoch seconds; decided_at 0 while PENDING */
+};
+
+/* "PENDING"/"ISSUED"/"REJECTED"; parse returns false when unknown. */
+const char *coupon_request_status_name(enum coupon_request_status s);
+bool coupon_request_status_parse(const char *name, enum coupon_request_status *out);
 
 /* Frees s->user_ids. */
 void coupon_snapshot_cleanup(struct coupon_snapshot *s);

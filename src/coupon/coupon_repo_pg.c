@@ -62,6 +62,12 @@ static const struct pg_stmt stmt_list = {
     " WHERE uc.user_id = $1 AND ($2::text = 'ALL' OR " STATUS_EXPR " = $2::text)"
     " ORDER BY uc.id DESC LIMIT $3::bigint",
     3};
+/* migration 0007: one statement, so one transaction, deciding a batch in order */
+static const struct pg_stmt stmt_issue_batch = {
+    "coupon_issue_batch",
+    "SELECT r_request_id, r_outcome, coalesce(r_user_coupon_id, 0)"
+    "  FROM coupon_issue_batch($1::bigint[], $2::bigint[], $3::bigint[])",
+    3};
 static const struct pg_stmt stmt_user_exists = {"coupon_user_exists",
                                                 "SELECT 1 FROM users WHERE id = $1", 1};
 
@@ -249,12 +255,82 @@ static enum err_code repo_list_for_user(void *self, int64_t user_id, bool all_st
                   : err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)user_id);
 }
 
+/* "{a,b,c}" of n int64 values picked by field (0 request, 1 coupon, 2 user); NULL on OOM. */
+static char *id_array(const struct coupon_issue_item *items, size_t n, int field)
+{
+    char *text = malloc(n * 21 + 3);
+    if (!text)
+        return NULL;
+    size_t len = 0;
+    text[len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        int64_t v = field == 0   ? items[i].request_id
+                    : field == 1 ? items[i].coupon_id
+                                 : items[i].user_id;
+        len += (size_t)snprintf(text + len, 22, "%s%lld", i ? "," : "", (long long)v);
+    }
+    text[len++] = '}';
+    text[len] = '\0';
+    return text;
+}
+
+static enum err_code outcome_of(const char *name)
+{
+    static const enum err_code known[] = {ERR_COUPON_ALREADY_ISSUED, ERR_COUPON_SOLD_OUT,
+                                          ERR_COUPON_EXPIRED, ERR_COUPON_NOT_FOUND,
+                                          ERR_USER_NOT_FOUND};
+    if (strcmp(name, "ISSUED") == 0)
+        return ERR_OK;
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(name, err_code_str(known[i])) == 0)
+            return known[i];
+    return ERR_INTERNAL;
+}
+
+static enum err_code repo_issue_batch(void *self, struct coupon_issue_item *items, size_t n,
+                                      struct err *e)
+{
+    if (n == 0)
+        return ERR_OK;
+    struct pg_conn *c = pg_pool_conn(self, e);
+    if (!c)
+        return e->code;
+    char *arrays[3] = {id_array(items, n, 0), id_array(items, n, 1), id_array(items, n, 2)};
+    enum err_code rc = ERR_OK;
+    if (!arrays[0] || !arrays[1] || !arrays[2]) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        goto out_free_arrays;
+    }
+    const char *params[] = {arrays[0], arrays[1], arrays[2]};
+    PGresult *r = pg_exec(c, &stmt_issue_batch, params, e);
+    if (!r) {
+        rc = e->code;
+        goto out_free_arrays;
+    }
+    if ((size_t)PQntuples(r) != n) {
+        rc = err_set(e, ERR_INTERNAL, "coupon_issue_batch returned %d rows for %zu requests",
+                     PQntuples(r), n);
+        PQclear(r);
+        goto out_free_arrays;
+    }
+    for (size_t i = 0; i < n; i++) { /* rows come in input order */
+        items[i].outcome = outcome_of(PQgetvalue(r, (int)i, 1));
+        items[i].user_coupon_id = pg_get_i64(r, (int)i, 2);
+    }
+    PQclear(r);
+out_free_arrays:
+    for (int i = 0; i < 3; i++)
+        free(arrays[i]);
+    return rc;
+}
+
 static const struct coupon_repo_ops coupon_repo_pg_ops = {
     .create = repo_create,
     .get = repo_get,
     .issue = repo_issue,
     .snapshot = repo_snapshot,
     .list_for_user = repo_list_for_user,
+    .issue_batch = repo_issue_batch,
 };
 
 struct coupon_repo coupon_repo_pg(struct pg_pool *pool)

@@ -55,6 +55,32 @@ bool user_coupon_status_parse(const char *name, enum user_coupon_status *out)
     return false;
 }
 
+const char *coupon_request_status_name(enum coupon_request_status s)
+{
+    switch (s) {
+    case COUPON_REQUEST_ISSUED:
+        return "ISSUED";
+    case COUPON_REQUEST_REJECTED:
+        return "REJECTED";
+    case COUPON_REQUEST_PENDING:
+        break;
+    }
+    return "PENDING";
+}
+
+bool coupon_request_status_parse(const char *name, enum coupon_request_status *out)
+{
+    static const enum coupon_request_status all[] = {COUPON_REQUEST_PENDING, COUPON_REQUEST_ISSUED,
+                                                     COUPON_REQUEST_REJECTED};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcmp(name, coupon_request_status_name(all[i])) == 0) {
+            *out = all[i];
+            return true;
+        }
+    }
+    return false;
+}
+
 enum err_code coupon_service_create(const struct coupon_service *s, struct coupon *inout,
                                     int64_t now, struct err *e)
 {
@@ -98,12 +124,12 @@ static void rebuild_gate(const struct coupon_service *s, int64_t coupon_id)
     coupon_snapshot_cleanup(&snap);
 }
 
-/* The database's decision after the gate reserved a slot; the gate follows it. */
-static enum err_code issue_reserved(const struct coupon_service *s, int64_t coupon_id,
-                                    int64_t user_id, struct user_coupon *out, struct err *e)
+void coupon_service_gate_follow(const struct coupon_service *s, int64_t coupon_id, int64_t user_id,
+                                enum err_code decision)
 {
-    enum err_code rc = s->repo.ops->issue(s->repo.self, coupon_id, user_id, out, e);
-    switch (rc) {
+    if (!s->gate.ops)
+        return;
+    switch (decision) {
     case ERR_OK:
         break;
     case ERR_COUPON_ALREADY_ISSUED: /* the gate had forgotten this owner: keep them, free the slot
@@ -118,6 +144,14 @@ static enum err_code issue_reserved(const struct coupon_service *s, int64_t coup
         s->gate.ops->release(s->gate.self, coupon_id, user_id);
         break;
     }
+}
+
+/* The database's decision after the gate reserved a slot; the gate follows it. */
+static enum err_code issue_reserved(const struct coupon_service *s, int64_t coupon_id,
+                                    int64_t user_id, struct user_coupon *out, struct err *e)
+{
+    enum err_code rc = s->repo.ops->issue(s->repo.self, coupon_id, user_id, out, e);
+    coupon_service_gate_follow(s, coupon_id, user_id, rc);
     return rc;
 }
 
@@ -149,6 +183,56 @@ enum err_code coupon_service_issue(const struct coupon_service *s, int64_t coupo
         break;
     }
     return s->repo.ops->issue(s->repo.self, coupon_id, user_id, out, e);
+}
+
+/* What a snapshot or a campaign says at once: gone or expired (ERR_OK: neither). */
+static enum err_code campaign_open(int64_t coupon_id, int64_t expires_at, int64_t now,
+                                   struct err *e)
+{
+    if (expires_at <= now)
+        return err_set(e, ERR_COUPON_EXPIRED, "coupon %lld has expired", (long long)coupon_id);
+    return ERR_OK;
+}
+
+enum err_code coupon_service_reserve(const struct coupon_service *s, int64_t coupon_id,
+                                     int64_t user_id, int64_t now, struct err *e)
+{
+    if (coupon_id <= 0)
+        return err_set(e, ERR_COUPON_NOT_FOUND, "coupon %lld does not exist", (long long)coupon_id);
+    if (!s->gate.ops) { /* the queue's consumer decides the rest */
+        struct coupon c;
+        if (s->repo.ops->get(s->repo.self, coupon_id, &c, e))
+            return e->code;
+        return campaign_open(coupon_id, c.expires_at, now, e);
+    }
+    for (int round = 0; round < 2; round++) {
+        switch (s->gate.ops->reserve(s->gate.self, coupon_id, user_id)) {
+        case COUPON_GATE_RESERVED:
+            return ERR_OK;
+        case COUPON_GATE_SOLD_OUT:
+            return err_set(e, ERR_COUPON_SOLD_OUT, "coupon %lld is sold out", (long long)coupon_id);
+        case COUPON_GATE_DUPLICATE:
+            return err_set(e, ERR_COUPON_ALREADY_ISSUED, "user %lld already has coupon %lld",
+                           (long long)user_id, (long long)coupon_id);
+        case COUPON_GATE_DOWN:
+            return err_set(e, ERR_UNAVAILABLE, "the coupon gate cannot be reached");
+        case COUPON_GATE_UNKNOWN:
+            break;
+        }
+        if (round == 1)
+            break;
+        /* no state: load it from a PostgreSQL snapshot (a read), then ask again */
+        struct coupon_snapshot snap = {0};
+        if (s->repo.ops->snapshot(s->repo.self, coupon_id, &snap, e))
+            return e->code;
+        enum err_code rc = campaign_open(coupon_id, snap.expires_at, now, e);
+        if (rc == ERR_OK)
+            s->gate.ops->load(s->gate.self, coupon_id, &snap);
+        coupon_snapshot_cleanup(&snap);
+        if (rc)
+            return rc;
+    }
+    return err_set(e, ERR_UNAVAILABLE, "the coupon gate lost its state, please retry");
 }
 
 enum err_code coupon_service_list(const struct coupon_service *s, int64_t user_id,

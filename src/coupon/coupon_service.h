@@ -34,6 +34,28 @@ enum err_code coupon_service_issue(const struct coupon_service *s, int64_t coupo
                                    int64_t user_id, struct user_coupon *out, struct err *e);
 
 /*
+ * Admits a request for asynchronous issuance: reserves user_id's slot of
+ * coupon_id in the gate, loading the gate from a PostgreSQL snapshot (a
+ * read, never a write) when it has no state. ERR_OK: a slot is held (give it
+ * back with coupon_service_gate_follow when the request is not queued);
+ * ERR_COUPON_SOLD_OUT, ERR_COUPON_ALREADY_ISSUED, ERR_COUPON_NOT_FOUND,
+ * ERR_COUPON_EXPIRED known at once; ERR_UNAVAILABLE when the gate is down.
+ * Without a gate only the campaign is checked (now: epoch seconds).
+ */
+enum err_code coupon_service_reserve(const struct coupon_service *s, int64_t coupon_id,
+                                     int64_t user_id, int64_t now, struct err *e);
+
+/*
+ * Makes the gate follow the database's decision on a slot the gate reserved
+ * for user_id: nothing for ERR_OK; ERR_COUPON_ALREADY_ISSUED gives the slot
+ * back and keeps the owner; ERR_COUPON_SOLD_OUT gives it back and marks the
+ * campaign sold out; any other refusal gives slot and ownership back. Used by
+ * the synchronous issue and by the asynchronous issuer. No-op without a gate.
+ */
+void coupon_service_gate_follow(const struct coupon_service *s, int64_t coupon_id, int64_t user_id,
+                                enum err_code decision);
+
+/*
  * Lists user_id's coupons, newest first; status NULL = all, else
  * "AVAILABLE", "USED" or "EXPIRED" (ERR_INVALID_REQUEST naming status).
  * out has room for COUPON_LIST_MAX.

@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "infra/kafka_conf.h"
+#include "infra/kafka_produce_wait.h"
 
 #define LAG_REFRESH_MS 1000
 #define COMMITTED_QUERY_MS 200
@@ -23,6 +24,8 @@ struct lag_entry {
 struct kafka_consumer {
     rd_kafka_t *rk;
     kafka_handler_fn handle;
+    kafka_batch_handler_fn handle_batch; /* set: runner_main hands batches */
+    unsigned batch_max, batch_wait_ms;
     void *ctx;
     char *group_id;
     char *dlq_topic;
@@ -249,82 +252,22 @@ static void store_offset(struct kafka_consumer *c, const rd_kafka_message_t *msg
         lag_set_next(c, topic, msg->partition, msg->offset + 1, false);
 }
 
-/* Shared by the runner and the producer's poll thread; freed by whoever lets go last. */
-struct dlq_wait {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int refs;
-    bool done;
-    enum kafka_delivery_class status;
-    char error[64];
-};
-
-static void dlq_wait_release(struct dlq_wait *w)
+static bool stopping_ud(void *ud)
 {
-    pthread_mutex_lock(&w->lock);
-    bool last = --w->refs == 0;
-    pthread_mutex_unlock(&w->lock);
-    if (last) {
-        pthread_mutex_destroy(&w->lock);
-        pthread_cond_destroy(&w->cond);
-        free(w);
-    }
-}
-
-static void dlq_delivered(void *ctx, void *msg_opaque, const struct kafka_delivery *d)
-{
-    (void)msg_opaque;
-    struct dlq_wait *w = ctx;
-    pthread_mutex_lock(&w->lock);
-    w->done = true;
-    w->status = d->status;
-    snprintf(w->error, sizeof(w->error), "%s", d->error);
-    pthread_cond_broadcast(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-    dlq_wait_release(w);
+    return stopping(ud);
 }
 
 /* Produces rec and waits for its report; true when delivered. Returns false on stop too. */
 static bool dlq_send_once(struct kafka_consumer *c, const struct kafka_record *rec, char *why,
                           size_t why_size)
 {
-    struct dlq_wait *w = calloc(1, sizeof(*w));
-    if (!w) {
-        snprintf(why, why_size, "out of memory");
-        return false;
-    }
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &attr);
-    pthread_condattr_destroy(&attr);
-    w->refs = 2;
     struct err e;
     err_clear(&e);
-    if (kafka_produce_cb(c->dlq, rec, dlq_delivered, w, NULL, &e) != ERR_OK) {
-        snprintf(why, why_size, "%s", e.detail);
-        w->refs = 1; /* no report will come */
-        dlq_wait_release(w);
-        return false;
-    }
-    bool ok = false;
-    pthread_mutex_lock(&w->lock);
-    while (!w->done) {
-        struct timespec slice = deadline_after(50);
-        pthread_cond_timedwait(&w->cond, &w->lock, &slice);
-        if (!w->done && stopping(c))
-            break;
-    }
-    if (w->done) {
-        ok = w->status == KAFKA_DELIVERED;
-        snprintf(why, why_size, "%s", w->error);
-    } else {
-        snprintf(why, why_size, "stopping");
-    }
-    pthread_mutex_unlock(&w->lock);
-    dlq_wait_release(w);
-    return ok;
+    /* the producer reports every record within its message timeout: no limit of our own */
+    if (kafka_produce_wait_or(c->dlq, rec, UINT32_MAX / 2, stopping_ud, c, &e) == ERR_OK)
+        return true;
+    snprintf(why, why_size, "%s", e.detail);
+    return false;
 }
 
 /* Writes the DLQ record until it is delivered; false only when stopping. */
@@ -509,10 +452,160 @@ out_free_headers:
     free(headers);
 }
 
+/* One message of a batch as the handler sees it (headers malloc'd, freed by batch_free). */
+static void batch_fill(struct kafka_consumer *c, const rd_kafka_message_t *msg,
+                       struct kafka_message *m)
+{
+    rd_kafka_timestamp_type_t tstype;
+    struct kafka_header *headers;
+    *m = (struct kafka_message){
+        .topic = rd_kafka_topic_name(msg->rkt),
+        .partition = msg->partition,
+        .offset = msg->offset,
+        .key = msg->key,
+        .key_len = msg->key_len,
+        .value = msg->payload,
+        .len = msg->len,
+        .timestamp_ms = rd_kafka_message_timestamp(msg, &tstype),
+        .attempt = 1,
+    };
+    m->n_headers = message_headers(msg, &headers);
+    m->headers = headers;
+    lag_set_next(c, m->topic, m->partition, m->offset, true);
+}
+
+/*
+ * Hands raw[0..n) to the batch handler and acts on each outcome in order
+ * (see kafka_batch_handler_fn): from the first RETRY/WAIT on, the rest is
+ * handed again after the backoff. Stops early (offsets not stored) when
+ * stopping or when a waiting message's partition was revoked.
+ */
+static void process_batch(struct kafka_consumer *c, rd_kafka_message_t **raw, size_t n)
+{
+    struct kafka_message *m = calloc(n, sizeof(*m));
+    enum kafka_handled *out = calloc(n, sizeof(*out));
+    if (!m || !out)
+        goto out_free; /* not stored: redelivered */
+    for (size_t i = 0; i < n; i++)
+        batch_fill(c, raw[i], &m[i]);
+    size_t head = 0;
+    unsigned retries = 0, waits = 0;
+    while (head < n && !stopping(c)) {
+        struct err e;
+        err_clear(&e);
+        for (size_t i = head; i < n; i++)
+            out[i] = KAFKA_RETRY; /* a handler that forgot one retries it */
+        c->handle_batch(c->ctx, m + head, n - head, out + head, &e);
+        size_t i = head;
+        for (; i < n; i++) {
+            if (out[i] == KAFKA_DONE) {
+                atomic_fetch_add(&c->processed, 1);
+                store_offset(c, raw[i]);
+            } else if (out[i] == KAFKA_POISON) {
+                char reason[300];
+                snprintf(reason, sizeof(reason), "%s", e.detail[0] ? e.detail : "poison message");
+                log_warn("kafka consumer %s: dead-lettering %s[%" PRId32 "]@%" PRId64 ": %s",
+                         c->group_id, m[i].topic, m[i].partition, m[i].offset, reason);
+                if (!dead_letter(c, &m[i], reason))
+                    goto out_free; /* stopping */
+                atomic_fetch_add(&c->dead_lettered, 1);
+                store_offset(c, raw[i]);
+            } else {
+                break;
+            }
+        }
+        if (i > head) { /* progress: the counters start again for the new head */
+            retries = waits = 0;
+            head = i;
+            if (head == n)
+                break;
+            for (size_t j = head; j < n; j++)
+                m[j].attempt = 1;
+        }
+        if (out[head] == KAFKA_WAIT) {
+            atomic_fetch_add(&c->waited, 1);
+            if (waits++ == 0)
+                log_warn("kafka consumer %s: waiting for the downstream: %s", c->group_id,
+                         e.detail);
+            if (!wait_for_downstream(c, raw[head], backoff_ms(c, waits)))
+                goto out_free; /* stopping or revoked: not stored, redelivered */
+        } else {
+            atomic_fetch_add(&c->retried, 1);
+            if (++retries >= c->max_attempts) {
+                char reason[300];
+                snprintf(reason, sizeof(reason), "gave up after %u attempts: %s", retries,
+                         e.detail[0] ? e.detail : "retry");
+                log_warn("kafka consumer %s: dead-lettering %s[%" PRId32 "]@%" PRId64 ": %s",
+                         c->group_id, m[head].topic, m[head].partition, m[head].offset, reason);
+                if (!dead_letter(c, &m[head], reason))
+                    goto out_free;
+                atomic_fetch_add(&c->dead_lettered, 1);
+                store_offset(c, raw[head]);
+                head++;
+                retries = 0;
+                continue;
+            }
+            if (!nap(c, backoff_ms(c, m[head].attempt)))
+                goto out_free;
+        }
+        for (size_t j = head; j < n; j++)
+            m[j].attempt++;
+    }
+out_free:
+    for (size_t i = 0; m && i < n; i++)
+        free((void *)m[i].headers);
+    free(m);
+    free(out);
+}
+
+/* Polls one batch: the first message within 100 ms, then more for up to batch_wait_ms. */
+static void run_batch_round(struct kafka_consumer *c, rd_kafka_message_t **raw)
+{
+    size_t n = 0;
+    int64_t until = 0;
+    while (n < c->batch_max) {
+        int timeout = 100;
+        if (n) {
+            int64_t left = until - now_ms();
+            timeout = left > 0 ? (int)left : 0;
+        }
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(c->rk, timeout);
+        if (!msg)
+            break;
+        if (msg->err) {
+            if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                log_warn("kafka consumer %s: %s", c->group_id, rd_kafka_message_errstr(msg));
+            rd_kafka_message_destroy(msg);
+            if (!n)
+                break;
+            continue;
+        }
+        if (!n)
+            until = now_ms() + c->batch_wait_ms;
+        raw[n++] = msg;
+    }
+    lag_refresh(c);
+    if (n)
+        process_batch(c, raw, n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_message_destroy(raw[i]);
+}
+
 static void *runner_main(void *arg)
 {
     struct kafka_consumer *c = arg;
+    rd_kafka_message_t **raw = c->handle_batch ? calloc(c->batch_max, sizeof(*raw)) : NULL;
+    if (c->handle_batch && !raw) {
+        log_error("kafka consumer %s: out of memory, not consuming", c->group_id);
+        pthread_mutex_lock(&c->lock);
+        c->stopping = true;
+        pthread_mutex_unlock(&c->lock);
+    }
     while (!stopping(c)) {
+        if (raw) {
+            run_batch_round(c, raw);
+            continue;
+        }
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(c->rk, 100);
         lag_refresh(c);
         if (!msg)
@@ -525,6 +618,7 @@ static void *runner_main(void *arg)
         }
         rd_kafka_message_destroy(msg);
     }
+    free(raw);
     rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk); /* commits stored offsets */
     if (err)
         log_warn("kafka consumer %s: close: %s", c->group_id, rd_kafka_err2str(err));
@@ -546,10 +640,10 @@ static void consumer_free(struct kafka_consumer *c)
 
 struct kafka_consumer *kafka_consumer_start(const struct kafka_consumer_config *cfg, struct err *e)
 {
-    if (!cfg->group_id || !cfg->group_id[0] || !cfg->topics || !cfg->topics[0] || !cfg->handle ||
-        !cfg->dlq_topic || !cfg->dlq_topic[0] || !cfg->dlq) {
+    if (!cfg->group_id || !cfg->group_id[0] || !cfg->topics || !cfg->topics[0] ||
+        !cfg->handle == !cfg->handle_batch || !cfg->dlq_topic || !cfg->dlq_topic[0] || !cfg->dlq) {
         err_set(e, ERR_INVALID_REQUEST,
-                "kafka consumer needs group_id, topics, a handler, dlq_topic and a producer");
+                "kafka consumer needs group_id, topics, one handler, dlq_topic and a producer");
         return NULL;
     }
     struct kafka_consumer *c = calloc(1, sizeof(*c));
@@ -569,6 +663,9 @@ struct kafka_consumer *kafka_consumer_start(const struct kafka_consumer_config *
     atomic_init(&c->retried, 0);
     atomic_init(&c->dead_lettered, 0);
     c->handle = cfg->handle;
+    c->handle_batch = cfg->handle_batch;
+    c->batch_max = cfg->batch_max ? cfg->batch_max : 100;
+    c->batch_wait_ms = cfg->batch_wait_ms ? cfg->batch_wait_ms : 5;
     c->ctx = cfg->ctx;
     c->dlq = cfg->dlq;
     c->max_attempts = cfg->max_attempts ? cfg->max_attempts : 5;

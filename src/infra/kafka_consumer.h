@@ -69,14 +69,32 @@ enum kafka_handled {
 typedef enum kafka_handled (*kafka_handler_fn)(void *ctx, const struct kafka_message *m,
                                                struct err *e);
 
+/*
+ * Handles a batch: msgs[0..n) as one poll returned them (several partitions,
+ * each in partition order), everything borrowed for the call; sets out[i]
+ * for every message. The runner then goes through them in order: DONE
+ * stores the offset, POISON dead-letters it (then stores); at the first
+ * RETRY or WAIT it stops, backs off (RETRY: bounded by max_attempts, then
+ * that message is dead-lettered; WAIT: unbounded, partitions paused) and
+ * hands that message and every later one of the batch again. Handlers must
+ * be idempotent. Runs on the runner's thread only. e->detail (if set)
+ * becomes the dlq_error of the batch's dead letters.
+ */
+typedef void (*kafka_batch_handler_fn)(void *ctx, const struct kafka_message *msgs, size_t n,
+                                       enum kafka_handled *out, struct err *e);
+
 struct kafka_consumer_config {
     const char *brokers;
     const char *group_id;
-    const char *client_id;     /* NULL = "shopd" */
-    const char *const *topics; /* NULL-terminated; at least one */
-    const char *const *extra;  /* NULL-terminated "key=value" properties applied last
-                                  (tests: session.timeout.ms=…); NULL = none */
-    kafka_handler_fn handle;
+    const char *client_id;               /* NULL = "shopd" */
+    const char *const *topics;           /* NULL-terminated; at least one */
+    const char *const *extra;            /* NULL-terminated "key=value" properties applied last
+                                            (tests: session.timeout.ms=…); NULL = none */
+    kafka_handler_fn handle;             /* one message at a time; or: */
+    kafka_batch_handler_fn handle_batch; /* batches (exactly one of the two is set) */
+    unsigned batch_max;                  /* handle_batch: most messages per batch; 0 = 100 */
+    unsigned batch_wait_ms;     /* handle_batch: after the first message, how long to wait for more
+                                   (0 = 5) */
     void *ctx;                  /* borrowed until kafka_consumer_stop */
     const char *dlq_topic;      /* where poison messages go */
     struct kafka_producer *dlq; /* borrowed; must outlive the consumer */

@@ -159,18 +159,17 @@ static unsigned marker_ms(const struct ranking_redis *r)
 /*
  * Copies day's rows (all of them when ids is NULL) from PostgreSQL into Redis;
  * mark = the day is now complete. *applied (may be NULL) = how many values
- * were newer than Redis's. Returns false when either side failed.
+ * were newer than Redis's. Returns false when either side failed, with e set
+ * (ERR_UNAVAILABLE: a side did not answer or refused for now).
  */
 static bool copy_day(struct ranking_redis *r, const char *day, const char *ids, bool mark,
-                     long long *applied)
+                     long long *applied, struct err *e)
 {
-    struct err e;
-    err_clear(&e);
-    struct pg_conn *c = pg_pool_conn(r->pg, &e);
+    struct pg_conn *c = pg_pool_conn(r->pg, e);
     if (!c)
         return false;
     const char *params[] = {day, ids};
-    PGresult *res = pg_exec(c, &stmt_day_rows, params, &e);
+    PGresult *res = pg_exec(c, &stmt_day_rows, params, e);
     if (!res)
         return false;
     int rows = PQntuples(res);
@@ -195,13 +194,19 @@ static bool copy_day(struct ranking_redis *r, const char *day, const char *ids, 
             argv[9 + 3 * i] = PQgetvalue(res, i, 1);
             argv[10 + 3 * i] = PQgetvalue(res, i, 2);
         }
-        redisReply *reply = redis_command_argv(r->redis, &e, (int)argc, argv, NULL);
+        redisReply *reply = redis_command_argv(r->redis, e, (int)argc, argv, NULL);
         ok = reply && reply->type == REDIS_REPLY_INTEGER;
         if (ok && applied)
             *applied = reply->integer;
-        if (reply && reply->type == REDIS_REPLY_ERROR)
+        if (reply && reply->type == REDIS_REPLY_ERROR) {
             log_warn("ranking: redis refused an update: %s", reply->str);
+            err_set(e, ERR_UNAVAILABLE, "redis refused the update: %.200s", reply->str);
+        } else if (reply && !ok) {
+            err_set(e, ERR_UNAVAILABLE, "redis answered the update with type %d", reply->type);
+        }
         freeReplyObject(reply);
+    } else {
+        err_set(e, ERR_INTERNAL, "out of memory");
     }
     free(argv);
     PQclear(res);
@@ -271,23 +276,30 @@ static void resync_dirty(struct ranking_redis *r)
         cache_bump(r->cache, "popular");
 }
 
-void ranking_redis_on_sale(void *self, int64_t sold_at, const int64_t *product_ids, size_t n)
+/* product_ids as a PostgreSQL array literal "{1,2,3}"; malloc'd or NULL. */
+static char *id_array(const int64_t *product_ids, size_t n)
 {
-    struct ranking_redis *r = self;
-    char day[11];
-    day_of(sold_at, day);
     char *ids = malloc(n * 21 + 3);
-    if (!ids) {
-        mark_dirty(r, day);
-        return;
-    }
+    if (!ids)
+        return NULL;
     size_t used = 0;
     ids[used++] = '{';
     for (size_t i = 0; i < n; i++)
         used += (size_t)sprintf(ids + used, "%s%lld", i ? "," : "", (long long)product_ids[i]);
     ids[used++] = '}';
     ids[used] = '\0';
-    if (copy_day(r, day, ids, false, NULL)) {
+    return ids;
+}
+
+void ranking_redis_on_sale(void *self, int64_t sold_at, const int64_t *product_ids, size_t n)
+{
+    struct ranking_redis *r = self;
+    char day[11];
+    day_of(sold_at, day);
+    char *ids = id_array(product_ids, n);
+    struct err e;
+    err_clear(&e);
+    if (ids && copy_day(r, day, ids, false, NULL, &e)) {
         resync_dirty(r);
     } else {
         mark_dirty(r, day);
@@ -296,6 +308,24 @@ void ranking_redis_on_sale(void *self, int64_t sold_at, const int64_t *product_i
     free(ids);
     if (r->cache)
         cache_bump(r->cache, "popular"); /* cached rankings are stale from now on */
+}
+
+enum err_code ranking_redis_copy_sales(struct ranking_redis *r, int64_t sold_at,
+                                       const int64_t *product_ids, size_t n, struct err *e)
+{
+    char day[11];
+    day_of(sold_at, day);
+    char *ids = id_array(product_ids, n);
+    if (!ids)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    bool ok = copy_day(r, day, ids, false, NULL, e);
+    free(ids);
+    if (!ok)
+        return e->code != ERR_OK ? e->code : err_set(e, ERR_UNAVAILABLE, "ranking copy failed");
+    resync_dirty(r); /* days this instance's own earlier copies missed, if any */
+    if (r->cache)
+        cache_bump(r->cache, "popular"); /* cached rankings are stale from now on */
+    return ERR_OK;
 }
 
 static int by_sold_then_id(const void *a, const void *b)
@@ -325,7 +355,7 @@ static bool days_ready(struct ranking_redis *r, int days, char zsets[][128])
         if (failed)
             return false;
         long long applied = 0;
-        if (!complete && !copy_day(r, day, NULL, true, &applied))
+        if (!complete && !copy_day(r, day, NULL, true, &applied, &e))
             return false;
         if (applied > 0 && r->cache)
             cache_bump(r->cache, "popular"); /* the rebuild found what Redis had missed */

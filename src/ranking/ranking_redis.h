@@ -57,4 +57,15 @@ struct ranking_repo ranking_redis_repo(struct ranking_redis *r);
  */
 void ranking_redis_on_sale(void *r, int64_t sold_at, const int64_t *product_ids, size_t n);
 
+/*
+ * The same versioned copy as ranking_redis_on_sale (and the same cache
+ * bump), for a caller that retries on failure itself (the ranking consumer):
+ * nothing is remembered when it fails. Returns ERR_OK, or e set:
+ * ERR_UNAVAILABLE when PostgreSQL or Redis did not answer or refused for now
+ * (timeouts, LOADING, a lost connection), ERR_INTERNAL for anything else
+ * (out of memory, a statement PostgreSQL rejects). Thread-safe.
+ */
+enum err_code ranking_redis_copy_sales(struct ranking_redis *r, int64_t sold_at,
+                                       const int64_t *product_ids, size_t n, struct err *e);
+
 #endif

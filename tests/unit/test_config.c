@@ -664,6 +664,15 @@ static void kafka_settings__parsed_and_checked(void **state)
     assert_string_equal(cfg.kafka_brokers, "127.0.0.1:9092,127.0.0.1:9093");
     assert_string_equal(cfg.kafka_group_prefix, "shop-eu");
     assert_int_equal(cfg.consumers, CONFIG_CONSUMER_DATAPLATFORM_SINK);
+    const struct env_pair ranking[] = {{"SHOPD_CONSUMERS", "ranking"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, ranking, &e), ERR_OK);
+    assert_int_equal(cfg.consumers, CONFIG_CONSUMER_RANKING);
+    const struct env_pair both[] = {{"SHOPD_CONSUMERS", "ranking,dataplatform-sink"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, both, &e), ERR_OK);
+    assert_int_equal(cfg.consumers, CONFIG_CONSUMER_RANKING | CONFIG_CONSUMER_DATAPLATFORM_SINK);
+    const struct env_pair issuer[] = {{"SHOPD_CONSUMERS", "coupon-issuer"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, issuer, &e), ERR_OK);
+    assert_int_equal(cfg.consumers, CONFIG_CONSUMER_COUPON_ISSUER);
     const struct env_pair none[] = {{"SHOPD_CONSUMERS", "none"}, {NULL, NULL}};
     assert_int_equal(load(&cfg, none, &e), ERR_OK);
     assert_int_equal(cfg.consumers, 0);

@@ -50,6 +50,7 @@ static enum err_code repo_snapshot(void *self, int64_t coupon_id, struct coupon_
     (void)e;
     function_called();
     out->remaining = 7;
+    out->expires_at = 1000;
     out->user_ids = calloc(1, sizeof(int64_t));
     out->n_users = 1;
     return ERR_OK;
@@ -68,8 +69,18 @@ static enum err_code repo_list(void *self, int64_t user_id, bool all, enum user_
     *n = 0;
     return ERR_OK;
 }
-static const struct coupon_repo_ops repo_ops = {repo_create, repo_get, repo_issue, repo_snapshot,
-                                                repo_list};
+static enum err_code repo_issue_batch(void *self, struct coupon_issue_item *items, size_t n,
+                                      struct err *e)
+{
+    (void)self;
+    (void)items;
+    (void)n;
+    (void)e;
+    function_called();
+    return ERR_OK;
+}
+static const struct coupon_repo_ops repo_ops = {repo_create,   repo_get,  repo_issue,
+                                                repo_snapshot, repo_list, repo_issue_batch};
 
 static enum coupon_gate_answer gate_reserve(void *self, int64_t coupon_id, int64_t user_id)
 {
@@ -117,6 +128,13 @@ static enum err_code issue(const struct coupon_service *s)
     struct err e;
     err_clear(&e);
     return coupon_service_issue(s, 3, 9, &out, &e);
+}
+
+static enum err_code reserve(const struct coupon_service *s, int64_t now)
+{
+    struct err e;
+    err_clear(&e);
+    return coupon_service_reserve(s, 3, 9, now, &e);
 }
 
 static void expect_gate(enum coupon_gate_answer a)
@@ -317,6 +335,54 @@ static void list__status_filter(void **state)
     assert_int_equal(coupon_service_list(&gated, 9, NULL, out, &n, &e), ERR_OK);
 }
 
+/* ---- admission of asynchronous requests (coupon_service_reserve) ---- */
+
+static void reserve__gate_answers_at_once_without_the_database(void **state)
+{
+    (void)state;
+    expect_gate(COUPON_GATE_RESERVED);
+    assert_int_equal(reserve(&gated, 500), ERR_OK);
+    expect_gate(COUPON_GATE_SOLD_OUT);
+    assert_int_equal(reserve(&gated, 500), ERR_COUPON_SOLD_OUT);
+    expect_gate(COUPON_GATE_DUPLICATE);
+    assert_int_equal(reserve(&gated, 500), ERR_COUPON_ALREADY_ISSUED);
+    expect_gate(COUPON_GATE_DOWN); /* the request could not be recorded either */
+    assert_int_equal(reserve(&gated, 500), ERR_UNAVAILABLE);
+}
+
+static void reserve__gate_without_state__loaded_from_a_read_then_asked_again(void **state)
+{
+    (void)state;
+    expect_gate(COUPON_GATE_UNKNOWN);
+    expect_function_call(repo_snapshot);
+    expect_function_call(gate_load);
+    expect_value(gate_load, s->remaining, 7);
+    expect_gate(COUPON_GATE_RESERVED);
+    assert_int_equal(reserve(&gated, 500), ERR_OK); /* no repo_issue: no database write */
+}
+
+static void reserve__expired_campaign__refused_and_gate_not_loaded(void **state)
+{
+    (void)state;
+    expect_gate(COUPON_GATE_UNKNOWN);
+    expect_function_call(repo_snapshot);
+    assert_int_equal(reserve(&gated, 2000), ERR_COUPON_EXPIRED);
+}
+
+static void gate_follow__refusals_give_the_slot_back_like_the_sync_path(void **state)
+{
+    (void)state;
+    coupon_service_gate_follow(&gated, 3, 9, ERR_OK); /* nothing */
+    expect_function_call(gate_release_slot);
+    coupon_service_gate_follow(&gated, 3, 9, ERR_COUPON_ALREADY_ISSUED);
+    expect_function_call(gate_release);
+    expect_function_call(gate_mark_sold_out);
+    coupon_service_gate_follow(&gated, 3, 9, ERR_COUPON_SOLD_OUT);
+    expect_function_call(gate_release);
+    coupon_service_gate_follow(&gated, 3, 9, ERR_USER_NOT_FOUND);
+    coupon_service_gate_follow(&ungated, 3, 9, ERR_USER_NOT_FOUND); /* no gate: nothing */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +398,10 @@ int main(void)
         cmocka_unit_test(bad_ids__refused_before_anything),
         cmocka_unit_test(create__validation_names_the_field),
         cmocka_unit_test(list__status_filter),
+        cmocka_unit_test(reserve__gate_answers_at_once_without_the_database),
+        cmocka_unit_test(reserve__gate_without_state__loaded_from_a_read_then_asked_again),
+        cmocka_unit_test(reserve__expired_campaign__refused_and_gate_not_loaded),
+        cmocka_unit_test(gate_follow__refusals_give_the_slot_back_like_the_sync_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

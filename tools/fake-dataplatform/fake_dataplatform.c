@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -80,6 +81,11 @@ static enum MHD_Result post_event(struct platform *p, struct MHD_Connection *c,
     } else {
         p->received++;
         json_object_set_new(p->seen, id, json_true());
+        /* when it arrived (epoch ms), for commit-to-platform latency (bench/events) */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        json_object_set_new(event, "_received_ms",
+                            json_integer((json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000));
         json_array_append(p->events, event);
         if (p->file) {
             json_dumpf(event, p->file, JSON_COMPACT);

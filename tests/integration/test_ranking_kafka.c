@@ -1,0 +1,372 @@
+/*
+ * test_ranking_kafka.c — the Redis ranking kept by the ranking consumer from
+ * shop.order.events (devkafka from scripts/stack). Two servers share one
+ * database and one Redis namespace: the "taker" takes the orders and runs the
+ * relay but no consumer; the "ranker" takes no orders and runs only the
+ * ranking consumer. So with Kafka the request path does no ranking work (the
+ * day's sorted set stays empty until the ranker runs), the consumer brings
+ * Redis to PostgreSQL's product_sales_daily, duplicated and replayed events
+ * count once, and a malformed event is dead-lettered while later events of
+ * its partition are still applied.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <hiredis/hiredis.h>
+
+#include "infra/kafka_producer.h"
+#include "support/test_db.h"
+#include "support/test_http.h"
+#include "support/test_server.h"
+
+/* librdkafka settings for the mock cluster: fast reconnects and group joins (not product ones) */
+#define TEST_KAFKA_PROPS                                                                           \
+    "reconnect.backoff.ms=10,reconnect.backoff.max.ms=100,session.timeout.ms=3000,"                \
+    "heartbeat.interval.ms=100,auto.commit.interval.ms=100,fetch.wait.max.ms=50,"                  \
+    "topic.metadata.refresh.interval.ms=1000"
+
+enum { WAIT_STEPS = 1500, STEP_MS = 20 }; /* bounded waits: 30 s */
+
+static struct test_db db;
+static struct test_server taker, ranker;
+static bool taker_up, ranker_up;
+static const char *brokers;
+static struct kafka_producer *producer; /* the test's own, for crafted records */
+static char group_prefix[64];
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void start(struct test_server *srv, bool *up, bool ranking)
+{
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    snprintf(cfg.kafka_brokers, sizeof(cfg.kafka_brokers), "%s", brokers);
+    snprintf(cfg.kafka_properties, sizeof(cfg.kafka_properties), "%s", TEST_KAFKA_PROPS);
+    snprintf(cfg.kafka_group_prefix, sizeof(cfg.kafka_group_prefix), "%s", group_prefix);
+    cfg.kafka_message_timeout_ms = 1500;
+    cfg.consumers = ranking ? CONFIG_CONSUMER_RANKING : 0;
+    cfg.outbox_relay = !ranking; /* only the taker publishes */
+    cfg.outbox_poll_ms = 50;
+    cfg.outbox_backoff_ms = 1;
+    test_server_start(srv, &cfg);
+    *up = true;
+}
+
+static long long created_id(const char *path, const char *body, int admin)
+{
+    struct test_resp r;
+    test_call(taker.base, "POST", path, body, admin, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+static long long new_product(void)
+{
+    return created_id("/api/v1/products", "{\"name\":\"rk\",\"price\":10,\"stock\":100000}", 1);
+}
+
+/* A funded user who buys quantity q of product p in each of n orders (through the taker). */
+static void place_orders(long long p, long long q, int n, long long *ids)
+{
+    static int seq;
+    long long u = created_id("/api/v1/users", "{\"name\":\"rk\"}", 0);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
+    struct test_resp r;
+    test_call(taker.base, "POST", path, "{\"amount\":1000000}", 0, &r);
+    assert_int_equal(r.status, 200);
+    test_resp_free(&r);
+    for (int i = 0; i < n; i++) {
+        char body[160], url[128], header[96];
+        snprintf(body, sizeof(body),
+                 "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":%lld}]}", u, p, q);
+        snprintf(url, sizeof(url), "%s/api/v1/orders", taker.base);
+        snprintf(header, sizeof(header), "Idempotency-Key: rk-%ld-%d", (long)getpid(), seq++);
+        const char *headers[] = {header, NULL};
+        assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+        assert_int_equal(r.status, 201);
+        ids[i] = test_resp_int(&r, "id");
+        test_resp_free(&r);
+    }
+}
+
+static void cancel(long long id)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
+    struct test_resp r;
+    test_call(taker.base, "POST", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    test_resp_free(&r);
+}
+
+/* PostgreSQL's units of p on its (single) sales day, and that day as text. */
+static long long pg_sold(long long p, char day[11])
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "SELECT day::text, quantity FROM product_sales_daily WHERE product_id = %lld", p);
+    PGresult *r = test_db_query(&db, sql);
+    assert_int_equal(PQntuples(r), 1);
+    snprintf(day, 11, "%s", PQgetvalue(r, 0, 0));
+    long long q = atoll(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    return q;
+}
+
+/* Redis's score of p in day's sorted set; -1 when absent. */
+static long long redis_sold(long long p, const char *day)
+{
+    const char *url = test_redis_url();
+    int port = 6379;
+    sscanf(strrchr(url, ':') + 1, "%d", &port);
+    redisContext *c = redisConnect("127.0.0.1", port);
+    assert_non_null(c);
+    redisReply *r = redisCommand(c, "ZSCORE %s:rank:{%s} %lld", taker.cfg.redis_namespace, day, p);
+    long long v = r && r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+    freeReplyObject(r);
+    redisFree(c);
+    return v;
+}
+
+/* Waits (bounded) until Redis's score of p equals PostgreSQL's units; returns Redis's. */
+static long long await_converged(long long p)
+{
+    char day[11];
+    long long want = pg_sold(p, day), got = -1;
+    for (int t = 0; t < WAIT_STEPS && (got = redis_sold(p, day)) != want; t++)
+        sleep_ms(STEP_MS);
+    return got;
+}
+
+/* GET /metrics' value of gauge name on srv (-1 when absent). */
+static long long gauge(struct test_server *srv, const char *name)
+{
+    struct test_resp r;
+    test_call(srv->base, "GET", "/metrics", NULL, 0, &r);
+    char needle[96];
+    snprintf(needle, sizeof(needle), "\n%s ", name);
+    const char *at = strstr(r.body, needle);
+    long long v = at ? atoll(at + strlen(needle)) : -1;
+    test_resp_free(&r);
+    return v;
+}
+
+/* Produces value to shop.order.events with key = order (same partition as its events). */
+static void produce(long long order, const char *value)
+{
+    char key[24];
+    snprintf(key, sizeof(key), "%lld", order);
+    struct kafka_record rec = {.topic = "shop.order.events",
+                               .key = key,
+                               .key_len = strlen(key),
+                               .value = value,
+                               .len = strlen(value)};
+    struct err e;
+    err_clear(&e);
+    if (kafka_produce(producer, &rec, NULL, &e) != ERR_OK ||
+        kafka_producer_flush(producer, 10000, &e) != ERR_OK)
+        fail_msg("produce: %s", e.detail);
+}
+
+/* The event the relay published for order's row of type, rebuilt from the outbox (malloc'd). */
+static char *event_of(long long order, const char *type)
+{
+    char sql[320];
+    snprintf(sql, sizeof(sql),
+             "SELECT json_build_object('event_id', event_id::text, 'type', type, 'occurred_at',"
+             " created_at, 'order', payload)::text FROM outbox_events"
+             " WHERE aggregate_id = %lld AND type = '%s'",
+             order, type);
+    PGresult *r = test_db_query(&db, sql);
+    assert_int_equal(PQntuples(r), 1);
+    char *text = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return text;
+}
+
+static void with_kafka__request_path_does_no_ranking_work__consumer_applies_the_sales(void **state)
+{
+    (void)state;
+    long long p = new_product(), ids[5];
+    place_orders(p, 2, 5, ids);
+    cancel(ids[0]);
+    /* every event published (the relay ran after each commit)... */
+    for (int t = 0; t < WAIT_STEPS; t++) {
+        if (test_db_scalar(&db,
+                           "SELECT count(*) FROM outbox_events WHERE status = 'SENT'"
+                           " AND aggregate_id BETWEEN %lld AND %lld",
+                           ids[0], ids[4]) == 6)
+            break;
+        sleep_ms(STEP_MS);
+    }
+    assert_int_equal(test_db_scalar(&db,
+                                    "SELECT count(*) FROM outbox_events WHERE status = 'SENT'"
+                                    " AND aggregate_id BETWEEN %lld AND %lld",
+                                    ids[0], ids[4]),
+                     6);
+    /* ...and yet no ranking in Redis: the request threads did no ranking work */
+    char day[11];
+    assert_int_equal(pg_sold(p, day), 8);
+    sleep_ms(300);
+    assert_int_equal(redis_sold(p, day), -1);
+
+    /* the ranking consumer (another instance) brings Redis to PostgreSQL */
+    start(&ranker, &ranker_up, true);
+    assert_int_equal(await_converged(p), 8);
+    assert_true(gauge(&ranker, "shopd_kafka_ranking_lag") >= 0);
+    assert_int_equal(gauge(&taker, "shopd_kafka_ranking_lag"), -1); /* not run there */
+
+    /* and the taker's popular endpoint shows it */
+    struct test_resp r;
+    test_call(taker.base, "GET", "/api/v1/products/popular?days=1&limit=100", NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    json_t *items = json_is_array(doc) ? doc : json_object_get(doc, "items");
+    long long sold = -1;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *it = json_array_get(items, i);
+        if (json_integer_value(json_object_get(it, "id")) == p)
+            sold = json_integer_value(json_object_get(it, "sold"));
+    }
+    json_decref(doc);
+    test_resp_free(&r);
+    assert_int_equal(sold, 8);
+}
+
+static void duplicated_and_replayed_events__counted_once(void **state)
+{
+    (void)state;
+    long long p = new_product(), ids[3];
+    place_orders(p, 3, 3, ids);
+    assert_int_equal(await_converged(p), 9);
+
+    /* the same ORDER_PAID three more times (a relay crash before its outcome, a redelivery) */
+    char *paid = event_of(ids[1], "ORDER_PAID");
+    for (int i = 0; i < 3; i++)
+        produce(ids[1], paid);
+    cancel(ids[1]); /* its ORDER_CANCELLED follows the copies in the partition */
+    assert_int_equal(await_converged(p), 6);
+
+    /* an old event replayed after the cancel neither counts again nor goes back: a sentinel
+       of the same key, behind it in the partition, proves the consumer got past it */
+    produce(ids[1], paid);
+    free(paid);
+    long long s = new_product();
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO product_sales_daily (day, product_id, quantity)"
+             " VALUES ((now() AT TIME ZONE 'UTC')::date, %lld, 7)",
+             s); /* behind shopd's back: only the sentinel's copy can bring it to Redis */
+    PQclear(test_db_query(&db, sql));
+    char sentinel[320], created[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(
+        sentinel, sizeof(sentinel),
+        "{\"event_id\":\"rk-sentinel-%ld-%lld\",\"type\":\"ORDER_PAID\",\"occurred_at\":\"%s\","
+        "\"order\":{\"id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":7}],"
+        "\"created_at\":\"%s\"}}",
+        (long)getpid(), s, created, ids[1], s, created);
+    produce(ids[1], sentinel);
+    assert_int_equal(await_converged(s), 7);
+    char day[11];
+    assert_int_equal(pg_sold(p, day), 6);
+    assert_int_equal(redis_sold(p, day), 6);
+}
+
+static void malformed_event__dead_lettered__later_events_still_applied(void **state)
+{
+    (void)state;
+    long long p = new_product(), ids[2];
+    place_orders(p, 1, 2, ids);
+    assert_int_equal(await_converged(p), 2);
+    long long dlq0 = gauge(&ranker, "shopd_kafka_ranking_dlq");
+    assert_true(dlq0 >= 0);
+    /* ahead of the order's cancel in its partition: an event without created_at, and one whose
+       product id is not a number. Both carry an event_id: every group of the shared topic reads
+       them, and the data platform (test_outbox_kafka's sink) must accept them, not refuse them
+       (non-JSON values are covered by tests/unit/test_ranking_event.c) */
+    char bad[256];
+    snprintf(bad, sizeof(bad),
+             "{\"event_id\":\"rk-bad-%ld-%ld-1\",\"type\":\"ORDER_PAID\","
+             "\"order\":{\"id\":%lld,\"items\":[{\"product_id\":%lld}]}}",
+             (long)getpid(), (long)time(NULL), ids[0], p);
+    produce(ids[0], bad);
+    snprintf(bad, sizeof(bad),
+             "{\"event_id\":\"rk-bad-%ld-%ld-2\",\"type\":\"ORDER_CANCELLED\","
+             "\"order\":{\"id\":%lld,\"items\":[{\"product_id\":\"%lld\"}],"
+             "\"created_at\":\"2026-01-01T00:00:00Z\"}}",
+             (long)getpid(), (long)time(NULL), ids[0], p);
+    produce(ids[0], bad);
+    cancel(ids[0]);
+    assert_int_equal(await_converged(p), 1);
+    for (int t = 0; t < WAIT_STEPS && gauge(&ranker, "shopd_kafka_ranking_dlq") < dlq0 + 2; t++)
+        sleep_ms(STEP_MS);
+    /* >=: on a stack reused by earlier runs, the new group also dead-letters their records */
+    assert_true(gauge(&ranker, "shopd_kafka_ranking_dlq") >= dlq0 + 2);
+    /* and what comes after still flows */
+    long long later[1];
+    place_orders(p, 4, 1, later);
+    assert_int_equal(await_converged(p), 5);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    brokers = getenv("SHOPD_TEST_KAFKA_BROKERS");
+    if (!brokers || !*brokers) {
+        fprintf(stderr, "test_ranking_kafka: SHOPD_TEST_KAFKA_BROKERS is not set (devkafka)\n");
+        exit(1); /* never a silent pass without Kafka */
+    }
+    snprintf(group_prefix, sizeof(group_prefix), "rk-%ld-%ld", (long)getpid(), (long)time(NULL));
+    test_http_global_init();
+    test_db_create(&db, "ranking_kafka");
+    static const char *const extra[] = {"linger.ms=1", NULL};
+    struct err e;
+    err_clear(&e);
+    producer =
+        kafka_producer_new(&(struct kafka_producer_config){.brokers = brokers, .extra = extra}, &e);
+    if (!producer)
+        fail_msg("producer: %s", e.detail);
+    start(&taker, &taker_up, false);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (ranker_up)
+        test_server_stop(&ranker);
+    if (taker_up)
+        test_server_stop(&taker);
+    kafka_producer_free(producer, 1000);
+    test_db_drop(&db);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(with_kafka__request_path_does_no_ranking_work__consumer_applies_the_sales),
+        cmocka_unit_test(duplicated_and_replayed_events__counted_once),
+        cmocka_unit_test(malformed_event__dead_lettered__later_events_still_applied),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
