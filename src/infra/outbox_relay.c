@@ -39,11 +39,15 @@ static const struct pg_stmt stmt_claim = {
     "           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
     "           payload::text, attempts",
     2};
-/* a late success is still the truth: only a row already SENT is left alone */
+/*
+ * a late success is still the truth: only a row already SENT is left alone.
+ * One statement (one commit) for every success of a batch: per-row commits
+ * would each wait for their own WAL flush, beside the orders'.
+ */
 static const struct pg_stmt stmt_sent = {
     "outbox_sent",
     "UPDATE outbox_events SET status = 'SENT', sent_at = now(), last_error = NULL"
-    " WHERE id = $1::bigint AND status <> 'SENT'",
+    " WHERE id = ANY($1::bigint[]) AND status <> 'SENT'",
     1};
 /* failures are written only by the current claim (attempts is its fence) */
 static const struct pg_stmt stmt_retry = {
@@ -203,9 +207,12 @@ static void mark(struct pg_conn *c, const struct pg_stmt *stmt, const char *cons
     PQclear(res);
 }
 
-/* Writes the outcome of row i (decided or not) behind the claim's fence. */
+/*
+ * Writes the outcome of row i behind the claim's fence, except a success:
+ * that is added to sent (a PostgreSQL array literal "{id,id,…}" being built).
+ */
 static void record(struct outbox_relay *r, struct pg_conn *c, const PGresult *res, int i,
-                   const struct batch_slot *s, bool sent_to_sink)
+                   const struct batch_slot *s, bool sent_to_sink, char *sent, size_t sent_cap)
 {
     const char *id = PQgetvalue(res, i, 0), *attempts_text = PQgetvalue(res, i, 6);
     int attempts = (int)pg_get_i64(res, i, 6);
@@ -215,8 +222,8 @@ static void record(struct outbox_relay *r, struct pg_conn *c, const PGresult *re
     } else if (!s->decided) {
         /* no outcome yet (it may still arrive): the lease decides when it is tried again */
     } else if (s->outcome == OUTBOX_SENT) {
-        const char *params[] = {id};
-        mark(c, &stmt_sent, params);
+        size_t used = strlen(sent);
+        snprintf(sent + used, sent_cap - used, "%s%s", used > 1 ? "," : "", id);
     } else if (s->outcome == OUTBOX_PARK) {
         log_error("outbox: event %s parked (permanent failure): %s", id, s->why);
         const char *params[] = {id, s->why, attempts_text};
@@ -278,13 +285,23 @@ static bool relay_batch(void *arg)
     }
     if (handed)
         batch_wait(b, handed, periodic_stopping(r->thread) ? STOP_WAIT_MS : wait_ms);
-    for (size_t i = 0; i < n; i++) {
+    size_t sent_cap = n * 21 + 3; /* "{" + ids of up to 20 digits and commas + "}" */
+    char *sent = n ? malloc(sent_cap) : NULL;
+    if (sent)
+        strcpy(sent, "{");
+    for (size_t i = 0; sent && i < n; i++) {
         struct batch_slot s;
         pthread_mutex_lock(&b->mu);
         s = b->slots[i];
         pthread_mutex_unlock(&b->mu);
-        record(r, c, res, (int)i, &s, i < handed);
+        record(r, c, res, (int)i, &s, i < handed, sent, sent_cap);
     }
+    if (sent && strlen(sent) > 1) {
+        strcat(sent, "}");
+        const char *sent_params[] = {sent};
+        mark(c, &stmt_sent, sent_params);
+    }
+    free(sent); /* out of memory: nothing recorded, the lease hands the rows back */
     if (b)
         batch_unref(b);
     PQclear(res);
