@@ -57,22 +57,100 @@ enum err_code ranking_event_decode(const void *value, size_t len, struct ranking
     return rc;
 }
 
-static enum kafka_handled apply(void *ctx, const struct kafka_message *m, struct err *e)
+/* One UTC day of a batch: the products sold or cancelled that day, to copy once. */
+struct batch_day {
+    int64_t day;     /* epoch day number */
+    int64_t sold_at; /* any instant of that day */
+    int64_t *ids;
+    size_t n, cap;
+    enum kafka_handled outcome;
+};
+
+enum { BATCH_MAX_DAYS = 8 };
+
+/* Adds ids to the day of sold_at in days[] (at most BATCH_MAX_DAYS); its index, or -1. */
+static int add_to_day(struct batch_day *days, size_t *n_days, const struct ranking_sale *sale)
+{
+    int64_t day = sale->sold_at / 86400;
+    size_t k = 0;
+    while (k < *n_days && days[k].day != day)
+        k++;
+    if (k == *n_days) {
+        if (*n_days == BATCH_MAX_DAYS)
+            return -1;
+        days[k] = (struct batch_day){.day = day, .sold_at = sale->sold_at};
+        (*n_days)++;
+    }
+    struct batch_day *d = &days[k];
+    if (d->n + sale->n > d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 256;
+        while (cap < d->n + sale->n)
+            cap *= 2;
+        int64_t *ids = realloc(d->ids, cap * sizeof(*ids));
+        if (!ids)
+            return -1;
+        d->ids = ids;
+        d->cap = cap;
+    }
+    memcpy(d->ids + d->n, sale->product_ids, sale->n * sizeof(*sale->product_ids));
+    d->n += sale->n;
+    return (int)k;
+}
+
+/* What a failed copy means for the runner: an outage waits, anything else is retried. */
+static enum kafka_handled copy_outcome(enum err_code rc)
+{
+    return rc == ERR_OK ? KAFKA_DONE : rc == ERR_UNAVAILABLE ? KAFKA_WAIT : KAFKA_RETRY;
+}
+
+/*
+ * A batch of events: each UTC day's products are copied once for the whole
+ * batch (the copy reads the current versioned totals, so once covers every
+ * event of that day in the batch, in any order). A day beyond
+ * BATCH_MAX_DAYS is copied per event. Malformed events are poison.
+ */
+static void apply_batch(void *ctx, const struct kafka_message *msgs, size_t n,
+                        enum kafka_handled *out, struct err *e)
 {
     struct ranking_consumer *c = ctx;
     struct ranking_sale *sale = malloc(sizeof(*sale));
-    if (!sale) {
+    int *day_of_msg = malloc(n * sizeof(*day_of_msg));
+    struct batch_day days[BATCH_MAX_DAYS];
+    size_t n_days = 0;
+    if (!sale || !day_of_msg) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = KAFKA_RETRY;
         err_set(e, ERR_INTERNAL, "out of memory");
-        return KAFKA_RETRY;
+        goto out_free;
     }
-    enum kafka_handled out = KAFKA_DONE; /* the runner logs waits and dead letters */
-    if (ranking_event_decode(m->value, m->len, sale, e) != ERR_OK)
-        out = KAFKA_POISON;
-    else if (sale->relevant && ranking_redis_copy_sales(c->ranking, sale->sold_at,
-                                                        sale->product_ids, sale->n, e) != ERR_OK)
-        out = e->code == ERR_UNAVAILABLE ? KAFKA_WAIT : KAFKA_RETRY;
+    for (size_t i = 0; i < n; i++) {
+        day_of_msg[i] = -1;
+        struct err de;
+        err_clear(&de);
+        if (ranking_event_decode(msgs[i].value, msgs[i].len, sale, &de) != ERR_OK) {
+            out[i] = KAFKA_POISON;
+            *e = de;
+            continue;
+        }
+        out[i] = KAFKA_DONE;
+        if (!sale->relevant)
+            continue;
+        day_of_msg[i] = add_to_day(days, &n_days, sale);
+        if (day_of_msg[i] < 0) /* a ninth day in one batch: on its own */
+            out[i] = copy_outcome(
+                ranking_redis_copy_sales(c->ranking, sale->sold_at, sale->product_ids, sale->n, e));
+    }
+    for (size_t k = 0; k < n_days; k++)
+        days[k].outcome = copy_outcome(
+            ranking_redis_copy_sales(c->ranking, days[k].sold_at, days[k].ids, days[k].n, e));
+    for (size_t i = 0; i < n; i++)
+        if (day_of_msg[i] >= 0)
+            out[i] = days[day_of_msg[i]].outcome;
+out_free:
+    for (size_t k = 0; k < n_days; k++)
+        free(days[k].ids);
+    free(day_of_msg);
     free(sale);
-    return out;
 }
 
 struct ranking_consumer *ranking_consumer_start(const struct ranking_consumer_config *cfg,
@@ -91,7 +169,8 @@ struct ranking_consumer *ranking_consumer_start(const struct ranking_consumer_co
         .client_id = "shopd-ranking",
         .topics = topics,
         .extra = cfg->extra,
-        .handle = apply,
+        .handle_batch = apply_batch,
+        .batch_max = 100,
         .ctx = c,
         .dlq_topic = cfg->dlq_topic,
         .dlq = cfg->dlq,

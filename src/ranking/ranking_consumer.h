@@ -49,7 +49,9 @@ struct ranking_consumer;
  * ORDER_CANCELLED event, copies the (quantity, version) of the order's
  * products on its created_at's UTC day from PostgreSQL into the Redis
  * ranking (ranking_redis_copy_sales): values with versions, so a repeated or
- * reordered event never counts twice. PostgreSQL or Redis not answering is
+ * reordered event never counts twice. Events come in batches (up to 100):
+ * each UTC day's products are copied once per batch, not once per event.
+ * PostgreSQL or Redis not answering is
  * KAFKA_WAIT (the event waits, without limit, never dead-lettered); a value
  * that is not such an event is dead-lettered to dlq_topic at once; other
  * failures are retried, then dead-lettered. Other event types are skipped.
