@@ -195,6 +195,9 @@ static enum err_code load_kafka(struct config *cfg, config_lookup_fn lookup, voi
                                  "SHOPD_KAFKA_PROPERTIES must be key=value[,key=value…]");
         strcpy(cfg->kafka_properties, v);
     }
+    /* deployments sharing a Kafka cluster must not share consumer groups: by default a
+       deployment's groups follow its Redis namespace, which already tells deployments apart */
+    snprintf(cfg->kafka_group_prefix, sizeof(cfg->kafka_group_prefix), "%s", cfg->redis_namespace);
     if ((v = lookup("SHOPD_KAFKA_GROUP_PREFIX", ud))) {
         if (copy_text("SHOPD_KAFKA_GROUP_PREFIX", v, cfg->kafka_group_prefix,
                       sizeof(cfg->kafka_group_prefix), e))

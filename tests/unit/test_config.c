@@ -673,6 +673,10 @@ static void kafka_settings__parsed_and_checked(void **state)
     const struct env_pair issuer[] = {{"SHOPD_CONSUMERS", "coupon-issuer"}, {NULL, NULL}};
     assert_int_equal(load(&cfg, issuer, &e), ERR_OK);
     assert_int_equal(cfg.consumers, CONFIG_CONSUMER_COUPON_ISSUER);
+    /* without a prefix of their own, groups follow the Redis namespace (one per deployment) */
+    const struct env_pair ns[] = {{"SHOPD_REDIS_NAMESPACE", "shop-kr"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, ns, &e), ERR_OK);
+    assert_string_equal(cfg.kafka_group_prefix, "shop-kr");
     const struct env_pair none[] = {{"SHOPD_CONSUMERS", "none"}, {NULL, NULL}};
     assert_int_equal(load(&cfg, none, &e), ERR_OK);
     assert_int_equal(cfg.consumers, 0);
