@@ -70,6 +70,7 @@ struct app {
     struct outbox_sink_kafka *sink_kafka;
     struct dataplatform_sink *dp_sink;
     struct ranking_consumer *ranking_consumer;
+    char group_sink[96], group_ranking[96], group_issuer[96]; /* consumer group ids */
     char kafka_props_text[CONFIG_TEXT_MAX];
     const char *kafka_props[APP_MAX_KAFKA_PROPS + 1]; /* NULL-terminated "k=v" */
     struct outbox_relay *relay;
@@ -186,8 +187,8 @@ static enum err_code start_kafka(struct app *a, struct err *e)
     if (!a->producer)
         return e->code;
     if (a->cfg.consumers & CONFIG_CONSUMER_DATAPLATFORM_SINK) {
-        char group[96];
-        snprintf(group, sizeof(group), "%s.dataplatform-sink", a->cfg.kafka_group_prefix);
+        char *group = a->group_sink;
+        snprintf(group, sizeof(a->group_sink), "%s.dataplatform-sink", a->cfg.kafka_group_prefix);
         struct dataplatform_sink_config dc = {
             .brokers = a->cfg.kafka_brokers,
             .group_id = group,
@@ -203,8 +204,8 @@ static enum err_code start_kafka(struct app *a, struct err *e)
             return e->code;
     }
     if (a->cfg.consumers & CONFIG_CONSUMER_RANKING) {
-        char group[96];
-        snprintf(group, sizeof(group), "%s.ranking", a->cfg.kafka_group_prefix);
+        char *group = a->group_ranking;
+        snprintf(group, sizeof(a->group_ranking), "%s.ranking", a->cfg.kafka_group_prefix);
         struct ranking_consumer_config rc = {
             .brokers = a->cfg.kafka_brokers,
             .group_id = group,
@@ -219,8 +220,8 @@ static enum err_code start_kafka(struct app *a, struct err *e)
             return e->code;
     }
     if (a->cfg.consumers & CONFIG_CONSUMER_COUPON_ISSUER) {
-        char group[96];
-        snprintf(group, sizeof(group), "%s.coupon-issuer", a->cfg.kafka_group_prefix);
+        char *group = a->group_issuer;
+        snprintf(group, sizeof(a->group_issuer), "%s.coupon-issuer", a->cfg.kafka_group_prefix);
         struct coupon_issuer_config ic = {
             .brokers = a->cfg.kafka_brokers,
             .group_id = group,
@@ -293,6 +294,36 @@ static int64_t gauge_ranking_dlq(void *ud)
 static int64_t gauge_coupon_issuer_lag(void *ud)
 {
     return lag_total(coupon_issuer_consumer(((struct app *)ud)->coupon_issuer));
+}
+
+/* Appends c's partitions (as of its last refresh) to out as lag points labelled by group. */
+static size_t lag_points(struct kafka_consumer *c, const char *group, struct metrics_point *out,
+                         size_t cap)
+{
+    struct kafka_lag lag[64];
+    size_t n = kafka_consumer_lag(c, lag, 64), k = 0;
+    for (size_t i = 0; i < n && i < 64 && k < cap; i++) {
+        snprintf(out[k].labels, sizeof(out[k].labels), "group=\"%s\",topic=\"%s\",partition=\"%d\"",
+                 group, lag[i].topic, (int)lag[i].partition);
+        out[k++].value = lag[i].lag; /* -1: not known yet (no fetch answered) */
+    }
+    return k;
+}
+
+/* shopd_kafka_consumer_lag: every consumer this instance runs, per assigned partition. */
+static size_t read_consumer_lag(void *ud, struct metrics_point *out, size_t cap)
+{
+    struct app *a = ud;
+    size_t n = 0;
+    if (a->dp_sink)
+        n += lag_points(dataplatform_sink_consumer(a->dp_sink), a->group_sink, out + n, cap - n);
+    if (a->ranking_consumer)
+        n += lag_points(ranking_consumer_kafka(a->ranking_consumer), a->group_ranking, out + n,
+                        cap - n);
+    if (a->coupon_issuer)
+        n +=
+            lag_points(coupon_issuer_consumer(a->coupon_issuer), a->group_issuer, out + n, cap - n);
+    return n;
 }
 
 struct app *app_new(const struct config *cfg, struct err *e)
@@ -470,6 +501,13 @@ struct app *app_new(const struct config *cfg, struct err *e)
                                                   "Kafka delivery reports that failed since start.",
                                                   gauge_producer_errors, a});
     }
+    if (a->producer)
+        metrics_add_labelled(
+            a->metrics,
+            &(struct metrics_labelled){"shopd_kafka_consumer_lag",
+                                       "Messages not yet handled, per consumer group and assigned "
+                                       "partition (high watermark - next offset).",
+                                       read_consumer_lag, a});
     if (a->dp_sink) {
         metrics_add_gauge(a->metrics,
                           &(struct metrics_gauge){"shopd_kafka_dataplatform_sink_lag",

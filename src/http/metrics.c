@@ -16,7 +16,7 @@ static const int64_t bucket_bounds_us[] = {500,     1000,    2500,    5000,    1
                                            25000,   50000,   100000,  250000,  500000,
                                            1000000, 2500000, 5000000, 10000000};
 enum { N_BOUNDS = sizeof(bucket_bounds_us) / sizeof(bucket_bounds_us[0]) };
-enum { MAX_GAUGES = 16 };
+enum { MAX_GAUGES = 24, MAX_LABELLED = 8, MAX_POINTS = 256 };
 
 struct series {
     atomic_uint_fast64_t count;
@@ -30,6 +30,8 @@ struct metrics {
     struct series *series; /* (n_routes + 1) * N_STATUSES */
     struct metrics_gauge gauges[MAX_GAUGES];
     size_t n_gauges;
+    struct metrics_labelled labelled[MAX_LABELLED];
+    size_t n_labelled;
 };
 
 struct metrics *metrics_new(const char *const *labels, size_t n_routes)
@@ -192,10 +194,30 @@ char *metrics_render(struct metrics *m, size_t *len)
                   ga->name, (long long)ga->read(ga->ud));
     }
 
+    struct metrics_point *points = m->n_labelled ? malloc(MAX_POINTS * sizeof(*points)) : NULL;
+    if (m->n_labelled && !points)
+        tb.failed = 1;
+    for (size_t g = 0; points && g < m->n_labelled; g++) {
+        const struct metrics_labelled *lg = &m->labelled[g];
+        size_t n = lg->read(lg->ud, points, MAX_POINTS);
+        tb_printf(&tb, "# HELP %s %s\n# TYPE %s gauge\n", lg->name, lg->help, lg->name);
+        for (size_t i = 0; i < n && i < MAX_POINTS; i++)
+            tb_printf(&tb, "%s{%s} %lld\n", lg->name, points[i].labels, (long long)points[i].value);
+    }
+    free(points);
+
     if (tb.failed) {
         free(tb.data);
         return NULL;
     }
     *len = tb.len;
     return tb.data;
+}
+
+int metrics_add_labelled(struct metrics *m, const struct metrics_labelled *g)
+{
+    if (m->n_labelled >= MAX_LABELLED)
+        return -1;
+    m->labelled[m->n_labelled++] = *g;
+    return 0;
 }

@@ -25,6 +25,24 @@ struct metrics *metrics_new(const char *const *labels, size_t n_routes);
 /* Frees m (NULL-safe). */
 void metrics_free(struct metrics *m);
 
+/* One value of a labelled gauge: labels in Prometheus form, e.g. group="g",partition="3". */
+struct metrics_point {
+    char labels[224];
+    int64_t value;
+};
+
+/* A gauge with one series per label set, read at scrape time (e.g. lag per partition). */
+struct metrics_labelled {
+    const char *name; /* static storage */
+    const char *help;
+    /* writes up to cap points into out; returns how many; must be thread-safe */
+    size_t (*read)(void *ud, struct metrics_point *out, size_t cap);
+    void *ud;
+};
+
+/* Adds a labelled gauge (copied). Call before serving; not thread-safe. Returns -1 if full. */
+int metrics_add_labelled(struct metrics *m, const struct metrics_labelled *g);
+
 /* Adds a gauge (copied). Call before serving; not thread-safe. Returns -1 if full. */
 int metrics_add_gauge(struct metrics *m, const struct metrics_gauge *g);
 

@@ -360,6 +360,12 @@ static void platform_down__sink_waits_without_dead_lettering__refusal__dead_lett
     for (int t = 0; t < 1500 && delivered(ids, N) < N; t++)
         sleep_ms(20);
     assert_int_equal(delivered(ids, N), N);
+    /* the lag of every partition of the sink's group is exposed */
+    struct test_resp mr;
+    test_call(server.base, "GET", "/metrics", NULL, 0, &mr);
+    assert_non_null(strstr(mr.body, "shopd_kafka_consumer_lag{group=\"kf-sink.dataplatform-sink\","
+                                    "topic=\"shop.order.events\",partition=\""));
+    test_resp_free(&mr);
 
     /* a refusal of the event itself: dead-lettered, and what follows still flows (first let
        the sink catch up with what earlier tests left in the topic: it would be refused too) */

@@ -255,6 +255,38 @@ static void gauges__table_full__refused(void **state)
     metrics_free(m);
 }
 
+/* Two lag points, as a Kafka consumer reports them. */
+static size_t read_two_points(void *ud, struct metrics_point *out, size_t cap)
+{
+    const int64_t *lag = ud;
+    size_t n = 0;
+    for (int p = 0; p < 2 && n < cap; p++, n++) {
+        snprintf(out[n].labels, sizeof(out[n].labels),
+                 "group=\"shopd.ranking\",topic=\"shop.order.events\",partition=\"%d\"", p);
+        out[n].value = lag[p];
+    }
+    return n;
+}
+
+static void labelled_gauges__one_series_per_label_set(void **state)
+{
+    (void)state;
+    struct metrics *m = metrics_new(labels, 2);
+    int64_t lag[2] = {0, 42};
+    const struct metrics_labelled g = {"shopd_kafka_consumer_lag", "Lag.", read_two_points, lag};
+    assert_int_equal(metrics_add_labelled(m, &g), 0);
+    char *text = render(m);
+    assert_line(text, "# TYPE shopd_kafka_consumer_lag gauge");
+    assert_line(text,
+                "shopd_kafka_consumer_lag{group=\"shopd.ranking\",topic=\"shop.order.events\","
+                "partition=\"0\"} 0");
+    assert_line(text,
+                "shopd_kafka_consumer_lag{group=\"shopd.ranking\",topic=\"shop.order.events\","
+                "partition=\"1\"} 42");
+    free(text);
+    metrics_free(m);
+}
+
 /* ---- rendering ---- */
 
 static void render__nothing_recorded__only_headers(void **state)
@@ -310,6 +342,7 @@ int main(void)
         cmocka_unit_test(histogram__one_per_recorded_series_only),
         cmocka_unit_test(gauges__rendered_with_help_type_and_current_value),
         cmocka_unit_test(gauges__table_full__refused),
+        cmocka_unit_test(labelled_gauges__one_series_per_label_set),
         cmocka_unit_test(render__nothing_recorded__only_headers),
         cmocka_unit_test(render__many_series__buffer_grows),
         cmocka_unit_test(free__null__no_effect),
