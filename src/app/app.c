@@ -303,8 +303,9 @@ static size_t lag_points(struct kafka_consumer *c, const char *group, struct met
     struct kafka_lag lag[64];
     size_t n = kafka_consumer_lag(c, lag, 64), k = 0;
     for (size_t i = 0; i < n && i < 64 && k < cap; i++) {
-        snprintf(out[k].labels, sizeof(out[k].labels), "group=\"%s\",topic=\"%s\",partition=\"%d\"",
-                 group, lag[i].topic, (int)lag[i].partition);
+        snprintf(out[k].labels, sizeof(out[k].labels),
+                 "group=\"%.95s\",topic=\"%.110s\",partition=\"%d\"", group, lag[i].topic,
+                 (int)lag[i].partition);
         out[k++].value = lag[i].lag; /* -1: not known yet (no fetch answered) */
     }
     return k;

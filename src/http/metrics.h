@@ -27,7 +27,7 @@ void metrics_free(struct metrics *m);
 
 /* One value of a labelled gauge: labels in Prometheus form, e.g. group="g",partition="3". */
 struct metrics_point {
-    char labels[224];
+    char labels[256];
     int64_t value;
 };
 
