@@ -1,5 +1,6 @@
 /* periodic.c — condition-variable timer thread. */
 #include "core/periodic.h"
+#include "core/timefmt.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,19 +16,6 @@ struct periodic {
     bool woken, stopping;
 };
 
-static struct timespec deadline_after(unsigned ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 bool periodic_stopping(struct periodic *p)
 {
     pthread_mutex_lock(&p->lock);
@@ -41,7 +29,7 @@ static void *periodic_main(void *arg)
     struct periodic *p = arg;
     for (;;) {
         pthread_mutex_lock(&p->lock);
-        struct timespec until = deadline_after(p->interval_ms);
+        struct timespec until = timefmt_deadline_ms(p->interval_ms);
         while (!p->woken && !p->stopping)
             if (pthread_cond_timedwait(&p->cond, &p->lock, &until) != 0)
                 break; /* timed out */

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 enum { TIMEFMT_RFC3339_LEN = 21 }; /* "2026-11-23T21:30:45Z" + NUL */
 
@@ -30,6 +31,12 @@ __attribute__((warn_unused_result)) bool timefmt_rfc3339(int64_t epoch_seconds,
  * ("9999-12-31T23:59:59-23:59" is in year 10000 UTC: refused). Thread-safe.
  */
 bool timefmt_parse_rfc3339(const char *text, int64_t *epoch_seconds);
+
+/*
+ * CLOCK_MONOTONIC now plus ms, for pthread_cond_timedwait on a condition
+ * variable whose clock is CLOCK_MONOTONIC. Thread-safe.
+ */
+struct timespec timefmt_deadline_ms(unsigned ms);
 
 /* Monotonic time in microseconds (for latency measurement). Thread-safe. */
 int64_t timefmt_monotonic_us(void);

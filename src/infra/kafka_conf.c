@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
+
 enum err_code kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
                              struct err *e)
 {
@@ -52,4 +54,14 @@ rd_kafka_conf_t *kafka_conf_new(const char *brokers, const char *client_id, stru
         return NULL;
     }
     return conf;
+}
+
+void kafka_conf_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    enum log_level l = level <= 3   ? LOG_ERROR
+                       : level == 4 ? LOG_WARN
+                       : level <= 6 ? LOG_INFO
+                                    : LOG_DEBUG;
+    log_msg(l, "kafka %s: %s", fac, buf);
 }

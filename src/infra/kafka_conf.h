@@ -29,4 +29,7 @@ enum err_code kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *extra, 
  */
 rd_kafka_conf_t *kafka_conf_new(const char *brokers, const char *client_id, struct err *e);
 
+/* librdkafka's log callback: its syslog levels into shopd's log. Thread-safe. */
+void kafka_conf_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+
 #endif

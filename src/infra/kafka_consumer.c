@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "infra/kafka_conf.h"
 #include "infra/kafka_produce_wait.h"
+#include "core/timefmt.h"
 
 #define LAG_REFRESH_MS 1000
 #define COMMITTED_QUERY_MS 200
@@ -52,19 +53,6 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static struct timespec deadline_after(unsigned ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 static bool stopping(struct kafka_consumer *c)
 {
     pthread_mutex_lock(&c->lock);
@@ -76,7 +64,7 @@ static bool stopping(struct kafka_consumer *c)
 /* Sleeps ms unless stop is asked; returns false when stopping. */
 static bool nap(struct kafka_consumer *c, unsigned ms)
 {
-    struct timespec until = deadline_after(ms);
+    struct timespec until = timefmt_deadline_ms(ms);
     pthread_mutex_lock(&c->lock);
     while (!c->stopping)
         if (pthread_cond_timedwait(&c->cond, &c->lock, &until) != 0)
@@ -222,16 +210,6 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     struct kafka_consumer *c = opaque;
     log_warn("kafka consumer %s: %s: %s", c->group_id, rd_kafka_err2name((rd_kafka_resp_err_t)err),
              reason);
-}
-
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk;
-    enum log_level l = level <= 3   ? LOG_ERROR
-                       : level == 4 ? LOG_WARN
-                       : level <= 6 ? LOG_INFO
-                                    : LOG_DEBUG;
-    log_msg(l, "kafka %s: %s", fac, buf);
 }
 
 /* ---- one message ---- */
@@ -692,7 +670,7 @@ struct kafka_consumer *kafka_consumer_start(const struct kafka_consumer_config *
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_error_cb(conf, on_error);
-    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_log_cb(conf, kafka_conf_log);
     char reason[512];
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof(reason));
     if (!c->rk) {

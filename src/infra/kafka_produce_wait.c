@@ -1,5 +1,6 @@
 /* kafka_produce_wait.c — a waiter shared by the caller and the producer's poll thread. */
 #include "infra/kafka_produce_wait.h"
+#include "core/timefmt.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -42,20 +43,6 @@ static void on_report(void *ctx, void *msg_opaque, const struct kafka_delivery *
     waiter_release(w);
 }
 
-/* Monotonic now + ms. */
-static struct timespec after_ms(unsigned ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 static bool before(const struct timespec *a, const struct timespec *b)
 {
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
@@ -80,12 +67,12 @@ enum err_code kafka_produce_wait_or(struct kafka_producer *p, const struct kafka
         waiter_release(w);
         return e->code;
     }
-    struct timespec until = after_ms(timeout_ms);
+    struct timespec until = timefmt_deadline_ms(timeout_ms);
     bool gave_up = false;
     enum err_code rc;
     pthread_mutex_lock(&w->lock);
     while (!w->done) {
-        struct timespec slice = after_ms(50);
+        struct timespec slice = timefmt_deadline_ms(50);
         if (before(&until, &slice))
             slice = until;
         if (pthread_cond_timedwait(&w->cond, &w->lock, &slice) != 0 && !before(&slice, &until))

@@ -100,16 +100,6 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     log_warn("kafka producer: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk;
-    enum log_level l = level <= 3   ? LOG_ERROR
-                       : level == 4 ? LOG_WARN
-                       : level <= 6 ? LOG_INFO
-                                    : LOG_DEBUG;
-    log_msg(l, "kafka %s: %s", fac, buf);
-}
-
 static void *poll_main(void *arg)
 {
     struct kafka_producer *p = arg;
@@ -172,7 +162,7 @@ struct kafka_producer *kafka_producer_new(const struct kafka_producer_config *cf
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, on_dr);
     rd_kafka_conf_set_error_cb(conf, on_error);
-    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_log_cb(conf, kafka_conf_log);
 
     char reason[512];
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof(reason));

@@ -155,14 +155,7 @@ static void batch_done(void *ctx, size_t index, enum outbox_outcome outcome, con
 /* Waits until n slots are decided or timeout_ms passes. Returns how many are. */
 static size_t batch_wait(struct batch *b, size_t n, unsigned timeout_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = timefmt_deadline_ms(timeout_ms);
     pthread_mutex_lock(&b->mu);
     while (b->decided < n && pthread_cond_timedwait(&b->cv, &b->mu, &until) == 0) {
     }

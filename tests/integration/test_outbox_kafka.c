@@ -332,19 +332,6 @@ static void brokers_down__orders_succeed__events_wait__then_all_reach_the_platfo
     stop_server(NULL);
 }
 
-/* GET /metrics' value of gauge name (-1 when absent). */
-static long long gauge(struct test_server *srv, const char *name)
-{
-    struct test_resp r;
-    test_call(srv->base, "GET", "/metrics", NULL, 0, &r);
-    char needle[96];
-    snprintf(needle, sizeof(needle), "\n%s ", name);
-    const char *at = strstr(r.body, needle);
-    long long v = at ? atoll(at + strlen(needle)) : -1;
-    test_resp_free(&r);
-    return v;
-}
-
 static void platform_down__sink_waits_without_dead_lettering__refusal__dead_lettered(void **state)
 {
     (void)state;
@@ -355,7 +342,7 @@ static void platform_down__sink_waits_without_dead_lettering__refusal__dead_lett
     place_orders(&server, "kf-c", N, ids);
     sleep_ms(3000); /* far past the consumer's retry budget: an outage is not a poison */
     assert_int_equal(delivered(ids, N), 0);
-    assert_int_equal(gauge(&server, "shopd_kafka_dataplatform_sink_dlq"), 0);
+    assert_int_equal(test_metric(server.base, "shopd_kafka_dataplatform_sink_dlq"), 0);
     test_platform_fail(&platform, false);
     for (int t = 0; t < 1500 && delivered(ids, N) < N; t++)
         sleep_ms(20);
@@ -369,14 +356,16 @@ static void platform_down__sink_waits_without_dead_lettering__refusal__dead_lett
 
     /* a refusal of the event itself: dead-lettered, and what follows still flows (first let
        the sink catch up with what earlier tests left in the topic: it would be refused too) */
-    for (int t = 0; t < 1500 && gauge(&server, "shopd_kafka_dataplatform_sink_lag") != 0; t++)
+    for (int t = 0; t < 1500 && test_metric(server.base, "shopd_kafka_dataplatform_sink_lag") != 0;
+         t++)
         sleep_ms(20);
     test_platform_reject(&platform, true);
     long long refused[1];
     place_orders(&server, "kf-d", 1, refused);
-    for (int t = 0; t < 1500 && gauge(&server, "shopd_kafka_dataplatform_sink_dlq") < 1; t++)
+    for (int t = 0; t < 1500 && test_metric(server.base, "shopd_kafka_dataplatform_sink_dlq") < 1;
+         t++)
         sleep_ms(20);
-    assert_true(gauge(&server, "shopd_kafka_dataplatform_sink_dlq") >= 1);
+    assert_true(test_metric(server.base, "shopd_kafka_dataplatform_sink_dlq") >= 1);
     test_platform_reject(&platform, false);
     long long later[1];
     place_orders(&server, "kf-e", 1, later);

@@ -167,19 +167,6 @@ static void platform_down__order_succeeds_event_waits_then_arrives_once(void **s
     test_server_stop(&srv);
 }
 
-/* GET /metrics' value of gauge name (-1 when absent). */
-static long long gauge(struct test_server *srv, const char *name)
-{
-    struct test_resp r;
-    test_call(srv->base, "GET", "/metrics", NULL, 0, &r);
-    char needle[96];
-    snprintf(needle, sizeof(needle), "\n%s ", name);
-    const char *at = strstr(r.body, needle);
-    long long v = at ? atoll(at + strlen(needle)) : -1;
-    test_resp_free(&r);
-    return v;
-}
-
 static void permanent_refusal__parked_until_requeued(void **state)
 {
     (void)state;
@@ -203,7 +190,7 @@ static void permanent_refusal__parked_until_requeued(void **state)
                                     " AND last_error LIKE '%%422%%'",
                                     id),
                      1);
-    assert_int_equal(gauge(&srv, "shopd_outbox_parked"), 1);
+    assert_int_equal(test_metric(srv.base, "shopd_outbox_parked"), 1);
     /* the platform accepts again: a parked event stays parked (nothing retries it) … */
     test_platform_reject(&platform, false);
     sleep_ms(300);
@@ -220,7 +207,7 @@ static void permanent_refusal__parked_until_requeued(void **state)
     for (int i = 0; i < 250 && events_for(id, NULL) == 0; i++)
         sleep_ms(20);
     assert_int_equal(events_for(id, NULL), 1);
-    assert_int_equal(gauge(&srv, "shopd_outbox_parked"), 0);
+    assert_int_equal(test_metric(srv.base, "shopd_outbox_parked"), 0);
     test_server_stop(&srv);
 }
 

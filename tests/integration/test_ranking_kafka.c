@@ -153,19 +153,6 @@ static long long await_converged(long long p)
     return got;
 }
 
-/* GET /metrics' value of gauge name on srv (-1 when absent). */
-static long long gauge(struct test_server *srv, const char *name)
-{
-    struct test_resp r;
-    test_call(srv->base, "GET", "/metrics", NULL, 0, &r);
-    char needle[96];
-    snprintf(needle, sizeof(needle), "\n%s ", name);
-    const char *at = strstr(r.body, needle);
-    long long v = at ? atoll(at + strlen(needle)) : -1;
-    test_resp_free(&r);
-    return v;
-}
-
 /* Produces value to shop.order.events with key = order (same partition as its events). */
 static void produce(long long order, const char *value)
 {
@@ -228,8 +215,8 @@ static void with_kafka__request_path_does_no_ranking_work__consumer_applies_the_
     /* the ranking consumer (another instance) brings Redis to PostgreSQL */
     start(&ranker, &ranker_up, true);
     assert_int_equal(await_converged(p), 8);
-    assert_true(gauge(&ranker, "shopd_kafka_ranking_lag") >= 0);
-    assert_int_equal(gauge(&taker, "shopd_kafka_ranking_lag"), -1); /* not run there */
+    assert_true(test_metric(ranker.base, "shopd_kafka_ranking_lag") >= 0);
+    assert_int_equal(test_metric(taker.base, "shopd_kafka_ranking_lag"), -1); /* not run there */
 
     /* and the taker's popular endpoint shows it */
     struct test_resp r;
@@ -297,7 +284,7 @@ static void malformed_event__dead_lettered__later_events_still_applied(void **st
     long long p = new_product(), ids[2];
     place_orders(p, 1, 2, ids);
     assert_int_equal(await_converged(p), 2);
-    long long dlq0 = gauge(&ranker, "shopd_kafka_ranking_dlq");
+    long long dlq0 = test_metric(ranker.base, "shopd_kafka_ranking_dlq");
     assert_true(dlq0 >= 0);
     /* ahead of the order's cancel in its partition: an event without created_at, and one whose
        product id is not a number. Both carry an event_id: every group of the shared topic reads
@@ -317,10 +304,11 @@ static void malformed_event__dead_lettered__later_events_still_applied(void **st
     produce(ids[0], bad);
     cancel(ids[0]);
     assert_int_equal(await_converged(p), 1);
-    for (int t = 0; t < WAIT_STEPS && gauge(&ranker, "shopd_kafka_ranking_dlq") < dlq0 + 2; t++)
+    for (int t = 0;
+         t < WAIT_STEPS && test_metric(ranker.base, "shopd_kafka_ranking_dlq") < dlq0 + 2; t++)
         sleep_ms(STEP_MS);
     /* >=: on a stack reused by earlier runs, the new group also dead-letters their records */
-    assert_true(gauge(&ranker, "shopd_kafka_ranking_dlq") >= dlq0 + 2);
+    assert_true(test_metric(ranker.base, "shopd_kafka_ranking_dlq") >= dlq0 + 2);
     /* and what comes after still flows */
     long long later[1];
     place_orders(p, 4, 1, later);

@@ -126,3 +126,15 @@ long long test_resp_int(const struct test_resp *r, const char *name)
 {
     return json_integer_value(json_object_get(r->json, name));
 }
+
+long long test_metric(const char *base, const char *name)
+{
+    struct test_resp r;
+    test_call(base, "GET", "/metrics", NULL, 0, &r);
+    char needle[160];
+    snprintf(needle, sizeof(needle), "\n%s ", name);
+    const char *at = r.body ? strstr(r.body, needle) : NULL;
+    long long v = at ? atoll(at + strlen(needle)) : -1;
+    test_resp_free(&r);
+    return v;
+}

@@ -42,6 +42,9 @@ void test_http_global_init(void);
 void test_call(const char *base, const char *method, const char *path, const char *body, int admin,
                struct test_resp *out);
 
+/* The value of metric line "name value" in GET base/metrics (-1 when absent). */
+long long test_metric(const char *base, const char *name);
+
 /* Integer member name of r->json (0 when absent). */
 long long test_resp_int(const struct test_resp *r, const char *name);
 #endif
