@@ -27,9 +27,10 @@ SELECT (o.created_at AT TIME ZONE 'UTC')::date, l.product_id, sum(l.quantity)
 INSERT INTO idempotency_keys (user_id, scope, key, fingerprint, response_status, response_body, created_at)
 SELECT 1 + g % 100000, 'order', 'key-' || g, 'f', 201, '{}', now() - (g % 2880) * interval '1 minute'
   FROM generate_series(1, 100000) g;
-INSERT INTO outbox_events (type, aggregate_id, payload, status, sent_at)
-SELECT 'ORDER_PAID', id, '{}', 'SENT', now() FROM orders;
-UPDATE outbox_events SET status = 'PENDING', sent_at = NULL
+-- the outbox holds undelivered events only: a long outage's backlog, backing off, and 100 due
+INSERT INTO outbox_events (type, aggregate_id, payload, next_attempt_at)
+SELECT 'ORDER_PAID', id, '{}', now() + interval '1 hour' FROM orders;
+UPDATE outbox_events SET next_attempt_at = now()
  WHERE id > (SELECT max(id) - 100 FROM outbox_events);
 INSERT INTO coupons (name, discount_type, discount_value, total_quantity, issued_quantity, expires_at)
 VALUES ('BIG', 'FIXED', 1000, 100000, 50000, now() + interval '30 days');

@@ -46,6 +46,12 @@
 
 /* APP_N_ROUTES: route_specs' length */
 enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 22, APP_MAX_KAFKA_PROPS = 32 };
+/*
+ * The outbox relay: after a batch began, the next waits this long (under load
+ * batches fill up: one claim and one delete per batch instead of per event),
+ * and outcomes are awaited this long inside the claim's transaction.
+ */
+enum { APP_RELAY_LINGER_MS = 20, APP_RELAY_IN_TX_WAIT_MS = 2000 };
 
 struct app {
     struct config cfg;
@@ -74,6 +80,7 @@ struct app {
     char kafka_props_text[CONFIG_TEXT_MAX];
     const char *kafka_props[APP_MAX_KAFKA_PROPS + 1]; /* NULL-terminated "k=v" */
     struct outbox_relay *relay;
+    struct pg_pool *relay_pg; /* the relay's own: asynchronous commit (see pg_pool_config) */
     struct idempotency_reaper *reaper;
     struct order_deps orders;
     struct route routes[APP_N_ROUTES];
@@ -296,6 +303,11 @@ static int64_t gauge_coupon_issuer_lag(void *ud)
     return lag_total(coupon_issuer_consumer(((struct app *)ud)->coupon_issuer));
 }
 
+static int64_t gauge_coupon_issuer_dlq(void *ud)
+{
+    return dlq_total(coupon_issuer_consumer(((struct app *)ud)->coupon_issuer));
+}
+
 /* Appends c's partitions (as of its last refresh) to out as lag points labelled by group. */
 static size_t lag_points(struct kafka_consumer *c, const char *group, struct metrics_point *out,
                          size_t cap)
@@ -441,12 +453,25 @@ struct app *app_new(const struct config *cfg, struct err *e)
             }
             sink = outbox_sink_http(a->sink_http);
         }
+        /* a lost relay commit only repeats a delivery (at least once): no WAL flush to wait for */
+        struct pg_pool_config relay_pg_cfg = pg_cfg;
+        relay_pg_cfg.async_commit = true;
+        /* a hung relay lets go of its claimed rows; above its in-transaction wait plus one send */
+        relay_pg_cfg.idle_in_tx_timeout_ms =
+            APP_RELAY_IN_TX_WAIT_MS + a->cfg.dataplatform_timeout_ms + 10000;
+        a->relay_pg = pg_pool_new(&relay_pg_cfg);
+        if (!a->relay_pg) {
+            err_set(e, ERR_INTERNAL, "out of memory");
+            goto out_free;
+        }
         struct outbox_relay_config relay_cfg = {
-            .pg = a->pg,
+            .pg = a->relay_pg,
             .sink = sink,
             .poll_interval_ms = a->cfg.outbox_poll_ms,
             /* Kafka takes a batch at once; HTTP posts one at a time (the lease covers them) */
             .batch = a->producer ? 100 : 10,
+            .linger_ms = APP_RELAY_LINGER_MS,
+            .in_tx_wait_ms = APP_RELAY_IN_TX_WAIT_MS,
             .backoff_base_ms = a->cfg.outbox_backoff_ms,
             .backoff_max_ms = 60000,
         };
@@ -539,12 +564,19 @@ struct app *app_new(const struct config *cfg, struct err *e)
                                                   "Accepted coupon issue requests not yet decided "
                                                   "(all instances; -1: Redis unreachable).",
                                                   coupon_requests_pending, a->coupon_requests});
-    if (a->coupon_issuer)
+    if (a->coupon_issuer) {
         metrics_add_gauge(a->metrics,
                           &(struct metrics_gauge){"shopd_kafka_coupon_issuer_lag",
                                                   "Coupon issue requests in Kafka not yet decided "
                                                   "(this instance's partitions).",
                                                   gauge_coupon_issuer_lag, a});
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_kafka_coupon_issuer_dlq",
+                                                  "Coupon issue requests that could not be read, "
+                                                  "dead-lettered to "
+                                                  "shop.coupon.issue.requests.dlq.",
+                                                  gauge_coupon_issuer_dlq, a});
+    }
     metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
                                                           "Open Redis connections.",
                                                           redis_pool_open_count, a->redis});
@@ -605,6 +637,7 @@ void app_free(struct app *a)
     ranking_redis_free(a->ranking_redis);
     cache_free(a->cache);
     redis_pool_free(a->redis);
+    pg_pool_free(a->relay_pg);
     pg_pool_free(a->pg);
     free(a);
 }

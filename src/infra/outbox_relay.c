@@ -15,41 +15,54 @@
 #include "core/timefmt.h"
 
 /*
- * Claiming is a lease, not an open transaction: the chosen rows get a later
- * next_attempt_at and one more attempt in the statement that locks them
- * (SKIP LOCKED, so concurrent relays take different rows), and delivery
- * happens after commit. A row is claimable only when no earlier row of the
- * same order (aggregate_id) is unsent: an order's ORDER_CANCELLED never
- * leaves before its ORDER_PAID, whichever relay holds which. Ids of one
- * order are in causal order (a cancel reads the committed payment), so "id
- * <" is "happened before" within an order. Rows are never chosen by "id >
- * last seen": ids of different orders commit out of order.
+ * The outbox holds only undelivered events: a row is deleted in the
+ * transaction that records its delivery, so a delivered event costs its
+ * INSERT and one DELETE, and the table stays as small as the backlog.
+ *
+ * A batch is claimed with FOR UPDATE SKIP LOCKED inside a transaction that
+ * stays open while the sink delivers (a few milliseconds when it is healthy):
+ * concurrent relays take different rows, a relay that dies lets go of its
+ * rows with its connection, and a relay that hangs is cut off by the
+ * connection's idle_in_transaction_session_timeout. A row is claimable only
+ * when no earlier row of the same order (aggregate_id) is still in the
+ * table: an order's ORDER_CANCELLED never leaves before its ORDER_PAID,
+ * whichever relay holds which. Ids of one order are in causal order (a
+ * cancel reads the committed payment), so "id <" is "happened before" within
+ * an order. Rows are never chosen by "id > last seen": ids of different
+ * orders commit out of order.
+ *
+ * When outcomes are still missing after in_tx_wait_ms (the sink is slow or
+ * down), the undecided rows are leased instead: one more attempt and a
+ * next_attempt_at past the longest the sink can take, committed; their
+ * outcomes are written later behind the attempts fence, so a late write
+ * never touches a row another relay has claimed since.
  */
 static const struct pg_stmt stmt_claim = {
     "outbox_claim",
+    "SELECT o.id, o.event_id, o.type, o.aggregate_id,"
+    "       to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    "       o.payload::text, o.attempts"
+    "  FROM outbox_events o"
+    " WHERE o.status = 'PENDING' AND o.next_attempt_at <= now()"
+    "   AND NOT EXISTS (SELECT 1 FROM outbox_events p"
+    "                    WHERE p.aggregate_id = o.aggregate_id AND p.id < o.id)"
+    " ORDER BY o.id LIMIT $1::bigint FOR UPDATE OF o SKIP LOCKED",
+    1};
+/* every delivery of a batch in one statement, under the claim's row locks */
+static const struct pg_stmt stmt_delivered = {
+    "outbox_delivered", "DELETE FROM outbox_events WHERE id = ANY($1::bigint[])", 1};
+/* rows not delivered in the transaction: one more attempt, not due before the lease ends */
+static const struct pg_stmt stmt_lease = {
+    "outbox_lease",
     "UPDATE outbox_events SET attempts = attempts + 1,"
     "       next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)"
-    " WHERE id IN (SELECT o.id FROM outbox_events o"
-    "               WHERE o.status = 'PENDING' AND o.next_attempt_at <= now()"
-    "                 AND NOT EXISTS (SELECT 1 FROM outbox_events p"
-    "                                  WHERE p.aggregate_id = o.aggregate_id AND p.id < o.id"
-    "                                    AND p.status <> 'SENT')"
-    "               ORDER BY o.id LIMIT $1::bigint FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, event_id, type, aggregate_id,"
-    "           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-    "           payload::text, attempts",
+    " WHERE id = ANY($1::bigint[])",
     2};
-/*
- * a late success is still the truth: only a row already SENT is left alone.
- * One statement (one commit) for every success of a batch: per-row commits
- * would each wait for their own WAL flush, beside the orders'.
- */
-static const struct pg_stmt stmt_sent = {
-    "outbox_sent",
-    "UPDATE outbox_events SET status = 'SENT', sent_at = now(), last_error = NULL"
-    " WHERE id = ANY($1::bigint[]) AND status <> 'SENT'",
-    1};
-/* failures are written only by the current claim (attempts is its fence) */
+/* outcomes written behind the fence: the attempts value of this relay's lease */
+static const struct pg_stmt stmt_delivered_late = {
+    "outbox_delivered_late",
+    "DELETE FROM outbox_events WHERE id = $1::bigint AND status = 'PENDING' AND attempts = $2::int",
+    2};
 static const struct pg_stmt stmt_retry = {
     "outbox_retry",
     "UPDATE outbox_events SET last_error = $3,"
@@ -61,11 +74,6 @@ static const struct pg_stmt stmt_park = {
     "UPDATE outbox_events SET status = 'FAILED', last_error = $2"
     " WHERE id = $1::bigint AND status = 'PENDING' AND attempts = $3::int",
     3};
-static const struct pg_stmt stmt_release = {
-    "outbox_release",
-    "UPDATE outbox_events SET next_attempt_at = now()"
-    " WHERE id = $1::bigint AND status = 'PENDING' AND attempts = $2::int",
-    2};
 static const struct pg_stmt stmt_requeue = {
     "outbox_requeue",
     "UPDATE outbox_events SET status = 'PENDING', attempts = 0, next_attempt_at = now(),"
@@ -87,7 +95,8 @@ enum { LEASE_MARGIN_MS = 10000, STOP_WAIT_MS = 1000, WHY_MAX = 200 };
 struct outbox_relay {
     struct outbox_relay_config cfg;
     struct periodic *thread;
-    unsigned seed; /* jitter; relay thread only */
+    unsigned seed;        /* jitter; relay thread only */
+    struct timespec last; /* when the last batch began; relay thread only */
 };
 
 /*
@@ -200,62 +209,64 @@ static void mark(struct pg_conn *c, const struct pg_stmt *stmt, const char *cons
     PQclear(res);
 }
 
-/*
- * Writes the outcome of row i behind the claim's fence, except a success:
- * that is added to sent (a PostgreSQL array literal "{id,id,…}" being built).
- */
-static void record(struct outbox_relay *r, struct pg_conn *c, const PGresult *res, int i,
-                   const struct batch_slot *s, bool sent_to_sink, char *sent, size_t sent_cap)
+/* Appends id to a PostgreSQL array literal being built ("{" + ids + commas). */
+static void id_list_add(char *list, size_t cap, const char *id)
 {
-    const char *id = PQgetvalue(res, i, 0), *attempts_text = PQgetvalue(res, i, 6);
-    int attempts = (int)pg_get_i64(res, i, 6);
-    if (!sent_to_sink) { /* stopping: let any relay take it at once */
-        const char *params[] = {id, attempts_text};
-        mark(c, &stmt_release, params);
-    } else if (!s->decided) {
-        /* no outcome yet (it may still arrive): the lease decides when it is tried again */
-    } else if (s->outcome == OUTBOX_SENT) {
-        size_t used = strlen(sent);
-        snprintf(sent + used, sent_cap - used, "%s%s", used > 1 ? "," : "", id);
-    } else if (s->outcome == OUTBOX_PARK) {
+    size_t used = strlen(list);
+    snprintf(list + used, cap - used, "%s%s", used > 1 ? "," : "", id);
+}
+
+/*
+ * Writes a failure (retry with backoff, or park) of row i behind the fence
+ * (the row's attempts value once this relay has counted its attempt).
+ */
+static void record_failure(struct outbox_relay *r, struct pg_conn *c, const PGresult *res, int i,
+                           const struct batch_slot *s)
+{
+    const char *id = PQgetvalue(res, i, 0);
+    int fence = (int)pg_get_i64(res, i, 6) + 1;
+    char fence_text[21];
+    pg_i64_param(fence, fence_text);
+    if (s->outcome == OUTBOX_PARK) {
         log_error("outbox: event %s parked (permanent failure): %s", id, s->why);
-        const char *params[] = {id, s->why, attempts_text};
+        const char *params[] = {id, s->why, fence_text};
         mark(c, &stmt_park, params);
     } else {
         char delay[21];
-        const char *params[] = {id, pg_i64_param(retry_delay_ms(r, attempts), delay), s->why,
-                                attempts_text};
+        const char *params[] = {id, pg_i64_param(retry_delay_ms(r, fence), delay), s->why,
+                                fence_text};
         mark(c, &stmt_retry, params);
     }
 }
 
-/* Claims one batch, delivers it and records the outcomes; true when it was full. */
-static bool relay_batch(void *arg)
+/* A copy of slot i, taken under the batch's lock. */
+static struct batch_slot slot_copy(struct batch *b, size_t i)
 {
-    struct outbox_relay *r = arg;
-    struct err e;
-    err_clear(&e);
-    struct pg_conn *c = pg_pool_conn(r->cfg.pg, &e);
-    if (!c)
-        return false;
+    pthread_mutex_lock(&b->mu);
+    struct batch_slot s = b->slots[i];
+    pthread_mutex_unlock(&b->mu);
+    return s;
+}
+
+/* Milliseconds from since to now (CLOCK_MONOTONIC); now is set. */
+static long long ms_since(const struct timespec *since, struct timespec *now)
+{
+    clock_gettime(CLOCK_MONOTONIC, now);
+    return (now->tv_sec - since->tv_sec) * 1000LL + (now->tv_nsec - since->tv_nsec) / 1000000LL;
+}
+
+/* Hands rows [0, n) of res to the sink; returns how many it took (a stop or the budget ends it). */
+static size_t hand_to_sink(struct outbox_relay *r, const PGresult *res, size_t n, struct batch *b)
+{
     const struct outbox_sink *sink = &r->cfg.sink;
-    unsigned wait_ms = sink->ops->batch_time_ms(sink->self, r->cfg.batch);
-    char batch_text[21], lease_text[21];
-    const char *params[] = {pg_i64_param(r->cfg.batch, batch_text),
-                            pg_i64_param((int64_t)wait_ms + LEASE_MARGIN_MS, lease_text)};
-    PGresult *res = pg_exec(c, &stmt_claim, params, &e);
-    if (!res)
-        return false;
-    size_t n = (size_t)PQntuples(res);
-    struct batch *b = n ? batch_new(n) : NULL;
-    if (n && !b) {
-        PQclear(res);
-        return false; /* out of memory: the lease hands the rows back */
-    }
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     size_t handed = 0;
     for (size_t i = 0; i < n; i++) {
-        if (sink->ops->sequential && periodic_stopping(r->thread))
-            break;
+        /* one send at a time: stop when stopping or past the transaction's budget */
+        if (sink->ops->sequential &&
+            (periodic_stopping(r->thread) || ms_since(&start, &now) >= r->cfg.in_tx_wait_ms))
+            break; /* the rest stays locked only until commit, untouched */
         char *body = envelope(res, (int)i);
         pthread_mutex_lock(&b->mu);
         b->refs++; /* the send's, dropped by its completion */
@@ -276,27 +287,145 @@ static bool relay_batch(void *arg)
         free(body);
         handed++;
     }
-    if (handed)
-        batch_wait(b, handed, periodic_stopping(r->thread) ? STOP_WAIT_MS : wait_ms);
-    size_t sent_cap = n * 21 + 3; /* "{" + ids of up to 20 digits and commas + "}" */
-    char *sent = n ? malloc(sent_cap) : NULL;
-    if (sent)
-        strcpy(sent, "{");
-    for (size_t i = 0; sent && i < n; i++) {
-        struct batch_slot s;
-        pthread_mutex_lock(&b->mu);
-        s = b->slots[i];
-        pthread_mutex_unlock(&b->mu);
-        record(r, c, res, (int)i, &s, i < handed, sent, sent_cap);
+    return handed;
+}
+
+/*
+ * Inside the claim's transaction: deletes the delivered rows, counts an
+ * attempt on every other handed row (retry and park outcomes, and — unless
+ * stopping — the undecided, whose lease then covers the rest of the batch
+ * time) and writes the failures. Returns false when a statement failed (the
+ * caller rolls back: the rows are claimed again at once). *undecided tells
+ * whether leased rows wait for a late outcome.
+ */
+static bool record_in_tx(struct outbox_relay *r, struct pg_conn *c, const PGresult *res,
+                         struct batch *b, size_t handed, bool stopping, unsigned lease_ms,
+                         bool *undecided)
+{
+    size_t cap = handed * 21 + 3; /* "{" + ids of up to 20 digits and commas + "}" */
+    char *done = malloc(cap), *counted = malloc(cap);
+    bool ok = done && counted;
+    *undecided = false;
+    if (ok) {
+        strcpy(done, "{");
+        strcpy(counted, "{");
     }
-    if (sent && strlen(sent) > 1) {
-        strcat(sent, "}");
-        const char *sent_params[] = {sent};
-        mark(c, &stmt_sent, sent_params);
+    for (size_t i = 0; ok && i < handed; i++) {
+        struct batch_slot s = slot_copy(b, i);
+        const char *id = PQgetvalue(res, (int)i, 0);
+        if (s.decided && s.outcome == OUTBOX_SENT) {
+            id_list_add(done, cap, id);
+        } else if (s.decided || !stopping) {
+            id_list_add(counted, cap, id);
+            *undecided = *undecided || !s.decided;
+        } /* undecided while stopping: left as it was, any relay takes it at once */
     }
-    free(sent); /* out of memory: nothing recorded, the lease hands the rows back */
-    if (b)
-        batch_unref(b);
+    struct err e;
+    err_clear(&e);
+    if (ok && strlen(counted) > 1) {
+        strcat(counted, "}");
+        char lease_text[21];
+        const char *params[] = {counted, pg_i64_param(lease_ms, lease_text)};
+        PGresult *res2 = pg_exec(c, &stmt_lease, params, &e);
+        ok = res2 != NULL;
+        PQclear(res2);
+        for (size_t i = 0; ok && i < handed; i++) {
+            struct batch_slot s = slot_copy(b, i);
+            if (s.decided && s.outcome != OUTBOX_SENT)
+                record_failure(r, c, res, (int)i, &s);
+        }
+    }
+    if (ok && strlen(done) > 1) {
+        strcat(done, "}");
+        const char *params[] = {done};
+        PGresult *res2 = pg_exec(c, &stmt_delivered, params, &e);
+        ok = res2 != NULL;
+        PQclear(res2);
+    }
+    if (!ok)
+        log_warn("outbox: cannot record delivery outcomes: %s",
+                 e.detail[0] ? e.detail : "out of memory");
+    free(done);
+    free(counted);
+    return ok;
+}
+
+/* After commit: the late outcomes of leased rows, each behind its fence. */
+static void record_late(struct outbox_relay *r, struct pg_conn *c, const PGresult *res,
+                        struct batch *b, size_t handed, bool *was_decided)
+{
+    for (size_t i = 0; i < handed; i++) {
+        struct batch_slot s = slot_copy(b, i);
+        if (was_decided[i] || !s.decided)
+            continue; /* written in the transaction, or still unknown: the lease decides */
+        if (s.outcome == OUTBOX_SENT) {
+            char fence[21];
+            const char *params[] = {PQgetvalue(res, (int)i, 0),
+                                    pg_i64_param(pg_get_i64(res, (int)i, 6) + 1, fence)};
+            mark(c, &stmt_delivered_late, params);
+        } else {
+            record_failure(r, c, res, (int)i, &s);
+        }
+    }
+}
+
+/* Lets a few more events gather after a wake-up: fewer, fuller batches under load. */
+static void linger(struct outbox_relay *r)
+{
+    struct timespec now;
+    long long since_ms = ms_since(&r->last, &now);
+    if (r->cfg.linger_ms && since_ms >= 0 && since_ms < r->cfg.linger_ms &&
+        !periodic_stopping(r->thread)) {
+        long long rest = r->cfg.linger_ms - since_ms;
+        struct timespec ts = {rest / 1000, (rest % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    }
+    r->last = now;
+}
+
+/* Claims one batch, delivers it and records the outcomes; true when it was full. */
+static bool relay_batch(void *arg)
+{
+    struct outbox_relay *r = arg;
+    linger(r);
+    struct err e;
+    err_clear(&e);
+    struct pg_conn *c = pg_pool_conn(r->cfg.pg, &e);
+    if (!c || pg_tx_begin(c, &e) != ERR_OK)
+        return false;
+    char batch_text[21];
+    const char *params[] = {pg_i64_param(r->cfg.batch, batch_text)};
+    PGresult *res = pg_exec(c, &stmt_claim, params, &e);
+    size_t n = res ? (size_t)PQntuples(res) : 0;
+    struct batch *b = n ? batch_new(n) : NULL;
+    if (!res || n == 0 || !b) { /* nothing due, or a failure: nothing was sent */
+        pg_tx_rollback(c);
+        PQclear(res);
+        return false;
+    }
+    const struct outbox_sink *sink = &r->cfg.sink;
+    unsigned batch_ms = sink->ops->batch_time_ms(sink->self, r->cfg.batch);
+    size_t handed = hand_to_sink(r, res, n, b);
+    bool stopping = periodic_stopping(r->thread);
+    unsigned in_tx_ms = stopping ? STOP_WAIT_MS : r->cfg.in_tx_wait_ms;
+    batch_wait(b, handed, in_tx_ms < batch_ms ? in_tx_ms : batch_ms);
+    bool *was_decided = calloc(handed ? handed : 1, sizeof(bool));
+    for (size_t i = 0; was_decided && i < handed; i++)
+        was_decided[i] = slot_copy(b, i).decided;
+    bool undecided = false;
+    bool ok = was_decided &&
+              record_in_tx(r, c, res, b, handed, stopping, batch_ms + LEASE_MARGIN_MS, &undecided);
+    if (!ok || pg_tx_commit(c, &e) != ERR_OK) {
+        pg_tx_rollback(c); /* nothing recorded: the rows are claimed again at once */
+        undecided = false;
+    }
+    if (undecided && !periodic_stopping(r->thread)) {
+        batch_wait(b, handed, batch_ms > in_tx_ms ? batch_ms - in_tx_ms : 0);
+        record_late(r, c, res, b, handed, was_decided);
+    }
+    free(was_decided);
+    batch_unref(b);
     PQclear(res);
     return n == r->cfg.batch && !periodic_stopping(r->thread);
 }
@@ -311,6 +440,8 @@ struct outbox_relay *outbox_relay_start(const struct outbox_relay_config *cfg, s
     r->cfg = *cfg;
     if (!r->cfg.batch)
         r->cfg.batch = 50;
+    if (!r->cfg.in_tx_wait_ms)
+        r->cfg.in_tx_wait_ms = 2000;
     if (!r->cfg.poll_interval_ms)
         r->cfg.poll_interval_ms = 1000;
     if (!r->cfg.backoff_base_ms)

@@ -26,7 +26,7 @@ struct pg_conn {
 struct pg_pool {
     char *conninfo;
     char connect_timeout[16];
-    char options[64];
+    char options[160];
     struct thread_slots conns; /* one connection per thread */
     atomic_int_fast64_t open;
     atomic_bool down; /* last connect failed: log only transitions */
@@ -64,7 +64,13 @@ struct pg_pool *pg_pool_new(const struct pg_pool_config *cfg)
     }
     snprintf(p->connect_timeout, sizeof(p->connect_timeout), "%u",
              cfg->connect_timeout_s ? cfg->connect_timeout_s : 3);
-    snprintf(p->options, sizeof(p->options), "-c statement_timeout=%u", cfg->statement_timeout_ms);
+    char idle[64] = "";
+    if (cfg->idle_in_tx_timeout_ms)
+        snprintf(idle, sizeof(idle), " -c idle_in_transaction_session_timeout=%u",
+                 cfg->idle_in_tx_timeout_ms);
+    snprintf(p->options, sizeof(p->options), "-c statement_timeout=%u%s%s",
+             cfg->statement_timeout_ms, cfg->async_commit ? " -c synchronous_commit=off" : "",
+             idle);
     atomic_init(&p->open, 0);
     atomic_init(&p->down, false);
     return p;

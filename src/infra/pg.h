@@ -13,6 +13,17 @@ struct pg_pool_config {
     const char *conninfo;          /* libpq conninfo string or URI (copied) */
     unsigned connect_timeout_s;    /* libpq connect_timeout */
     unsigned statement_timeout_ms; /* server-side statement_timeout; 0 = none */
+    /*
+     * synchronous_commit=off on every connection: a commit returns before its
+     * WAL is flushed, and a crash may lose the last few hundred milliseconds of
+     * commits. Only for writers whose commits may be lost without harm (the
+     * outbox relay: a lost claim is claimed again, a lost SENT mark is sent
+     * again, which at-least-once allows); they then stop adding WAL flushes
+     * of their own beside the orders'.
+     */
+    bool async_commit;
+    /* idle_in_transaction_session_timeout on every connection; 0 = the server's (none) */
+    unsigned idle_in_tx_timeout_ms;
 };
 
 /*

@@ -145,8 +145,7 @@ static void both_relays__every_paid_order_delivered_once(void **state)
     assert_int_equal(json_array_size(json_object_get(st, "events")), (size_t)paid);
     assert_int_equal(json_integer_value(json_object_get(st, "duplicates")), 0);
     json_decref(st);
-    assert_int_equal(
-        test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE status <> '%s'", "SENT"), 0);
+    assert_int_equal(test_db_scalar(&db, "%s", "SELECT count(*) FROM outbox_events"), 0);
 }
 
 struct coupon_storm {

@@ -3,13 +3,15 @@
  * PostgreSQL and Redis: a request is answered 202 + Location and reaches
  * ISSUED; duplicate, sold out and unknown campaigns are answered at once;
  * an unknown request is 404 ISSUE_REQUEST_NOT_FOUND; without Kafka the
- * endpoint answers 503. A storm of 2,000 users for 200 coupons, and sync and
- * async requests mixed on one campaign, issue exactly the quantity to
- * distinct users, decide every accepted request and leave the Redis gate
- * agreeing with PostgreSQL. A redelivered request (its batch committed, its
- * outcome lost) is reported ISSUED with its own coupon, once. With every
- * broker down requests get 503 (slot given back) and after recovery every
- * accepted one is decided.
+ * endpoint answers 503. A storm of 10,000 users for 1,000 coupons (the
+ * spec's figure), and sync and async requests mixed on one campaign, issue
+ * exactly the quantity to distinct users, decide every accepted request and
+ * leave Redis (the gate, each request's record) agreeing with PostgreSQL. A
+ * redelivered request (its batch committed, its outcome lost) is reported
+ * ISSUED with its own coupon, once. A poison record on the request topic is
+ * dead-lettered to <topic>.dlq and the requests behind it are still decided.
+ * With every broker down requests get 503 (slot given back) and after
+ * recovery every accepted one is decided.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -26,6 +28,7 @@
 
 #include "core/timefmt.h"
 #include "coupon/coupon_async.h"
+#include "infra/kafka_consumer.h"
 #include "infra/kafka_produce_wait.h"
 #include "infra/kafka_producer.h"
 #include "infra/redis.h"
@@ -292,7 +295,7 @@ static void without_kafka__503_service_unavailable(void **state)
 
 /* ---- storms ---- */
 
-enum { STORM_USERS = 2000, STORM_COUPONS = 200, STORM_THREADS = 50, MIXED_USERS = 600 };
+enum { STORM_USERS = 10000, STORM_COUPONS = 1000, STORM_THREADS = 50, MIXED_USERS = 600 };
 
 struct storm {
     long long coupon, first_user;
@@ -356,10 +359,25 @@ static void run_storm(struct storm *s, long long total)
             continue;
         struct outcome o;
         await_decision(s->request_ids[i], &o);
-        if (strcmp(o.status, "ISSUED") == 0)
+        long long user = s->first_user + i;
+        if (strcmp(o.status, "ISSUED") == 0) {
             issued++;
-        else
+            /* Redis's record names the very row PostgreSQL holds for this request */
+            assert_int_equal(test_db_scalar(&db,
+                                            "SELECT count(*) FROM user_coupons WHERE id = %lld"
+                                            " AND coupon_id = %lld AND user_id = %lld"
+                                            " AND issue_request_id = %lld",
+                                            o.user_coupon_id, s->coupon, user, s->request_ids[i]),
+                             1);
+        } else {
             rejected++;
+            assert_string_equal(o.status, "REJECTED");
+            assert_int_equal(test_db_scalar(&db,
+                                            "SELECT count(*) FROM user_coupons"
+                                            " WHERE coupon_id = %lld AND user_id = %lld",
+                                            s->coupon, user),
+                             0);
+        }
     }
     struct timespec t2;
     clock_gettime(CLOCK_MONOTONIC, &t2);
@@ -394,7 +412,7 @@ static void run_storm(struct storm *s, long long total)
     pthread_mutex_destroy(&s->mu);
 }
 
-static void storm_2000_users_200_coupons__exactly_200_to_distinct_users(void **state)
+static void storm_10000_users_1000_coupons__exactly_1000_to_distinct_users(void **state)
 {
     (void)state;
     start_server();
@@ -420,17 +438,15 @@ static void sync_and_async_mixed__same_invariants(void **state)
 
 /* ---- redelivery ---- */
 
-/* Produces a copy of request id's queued record, as a redelivery would hand it again. */
-static void produce_copy(long long id, long long coupon, long long user)
+/* Produces value to the request topic keyed by coupon (its partition), with this server's
+   namespace header (other deployments sharing the topic skip it), and waits for the ack. */
+static void produce_request_record(long long coupon, const char *value)
 {
     struct err e;
     err_clear(&e);
     struct kafka_producer_config pc = {.brokers = brokers, .message_timeout_ms = 5000};
     struct kafka_producer *p = kafka_producer_new(&pc, &e);
     assert_non_null(p);
-    struct coupon_request r = {
-        .id = id, .coupon_id = coupon, .user_id = user, .requested_at = (int64_t)time(NULL)};
-    char *value = coupon_async_message(&r);
     char key[24];
     snprintf(key, sizeof(key), "%lld", coupon);
     const char *ns = server.cfg.redis_namespace;
@@ -442,9 +458,20 @@ static void produce_copy(long long id, long long coupon, long long user)
                                      .len = strlen(value),
                                      .headers = h,
                                      .n_headers = 1};
-    assert_int_equal(kafka_produce_wait(p, &rec, 6000, &e), ERR_OK);
-    free(value);
+    if (kafka_produce_wait(p, &rec, 6000, &e) != ERR_OK)
+        fail_msg("produce: %s", e.detail);
     kafka_producer_free(p, 1000);
+}
+
+/* Produces a copy of request id's queued record, as a redelivery would hand it again. */
+static void produce_copy(long long id, long long coupon, long long user)
+{
+    struct coupon_request r = {
+        .id = id, .coupon_id = coupon, .user_id = user, .requested_at = (int64_t)time(NULL)};
+    char *value = coupon_async_message(&r);
+    assert_non_null(value);
+    produce_request_record(coupon, value);
+    free(value);
 }
 
 static void redelivered_request__stays_issued_once_with_its_own_coupon(void **state)
@@ -479,6 +506,142 @@ static void redelivered_request__stays_issued_once_with_its_own_coupon(void **st
     assert_int_equal(gate_left(c), 3);
     /* the first user asking again is still refused at once */
     assert_int_equal(request_issue(c, u, &d, NULL), 409);
+    stop_server(NULL);
+}
+
+/* ---- poison ---- */
+
+/* The dead letter a reader looks for: its value, and what the runner added to it. */
+struct dead_letter {
+    pthread_mutex_t mu;
+    const char *value; /* the poison record's value (unique to this run) */
+    bool found;
+    char key[32], ns[64], topic[128], group[128], error[300];
+};
+
+static void header_text(const struct kafka_message *m, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < m->n_headers; i++)
+        if (strcmp(m->headers[i].name, name) == 0 && m->headers[i].value)
+            snprintf(out, cap, "%.*s", (int)m->headers[i].len, (const char *)m->headers[i].value);
+}
+
+static enum kafka_handled collect_dead_letter(void *ctx, const struct kafka_message *m,
+                                              struct err *e)
+{
+    (void)e;
+    struct dead_letter *d = ctx;
+    if (m->len != strlen(d->value) || memcmp(m->value, d->value, m->len) != 0)
+        return KAFKA_DONE;
+    pthread_mutex_lock(&d->mu);
+    snprintf(d->key, sizeof(d->key), "%.*s", (int)m->key_len, m->key ? (const char *)m->key : "");
+    header_text(m, COUPON_ISSUE_REQUEST_NS_HEADER, d->ns, sizeof(d->ns));
+    header_text(m, "dlq_topic", d->topic, sizeof(d->topic));
+    header_text(m, "dlq_group", d->group, sizeof(d->group));
+    header_text(m, "dlq_error", d->error, sizeof(d->error));
+    d->found = true;
+    pthread_mutex_unlock(&d->mu);
+    return KAFKA_DONE;
+}
+
+/* Reads <request topic>.dlq from its start (a group of its own) until d's record shows up. */
+static void await_dead_letter(struct dead_letter *d)
+{
+    const char *topics[] = {COUPON_ISSUE_REQUESTS_TOPIC ".dlq", NULL};
+    static const char *const extra[] = {"session.timeout.ms=3000", "heartbeat.interval.ms=100",
+                                        "fetch.wait.max.ms=50",
+                                        "topic.metadata.refresh.interval.ms=1000", NULL};
+    char group[64];
+    snprintf(group, sizeof(group), "tca-dlq-reader-%ld-%ld", (long)getpid(), (long)time(NULL));
+    struct err e;
+    err_clear(&e);
+    struct kafka_producer *unused = kafka_producer_new(
+        &(struct kafka_producer_config){.brokers = brokers, .extra = extra + 4}, &e);
+    assert_non_null(unused); /* the runner needs one; collect_dead_letter never dead-letters */
+    struct kafka_consumer *reader =
+        kafka_consumer_start(&(struct kafka_consumer_config){.brokers = brokers,
+                                                             .group_id = group,
+                                                             .topics = topics,
+                                                             .extra = extra,
+                                                             .handle = collect_dead_letter,
+                                                             .ctx = d,
+                                                             .dlq_topic = "tca-dlq-reader.dlq",
+                                                             .dlq = unused},
+                             &e);
+    if (!reader)
+        fail_msg("dlq reader: %s", e.detail);
+    bool found = false;
+    for (int t = 0; t < 3000 && !found; t++) { /* up to 60 s */
+        pthread_mutex_lock(&d->mu);
+        found = d->found;
+        pthread_mutex_unlock(&d->mu);
+        if (!found)
+            sleep_ms(20);
+    }
+    kafka_consumer_stop(reader);
+    kafka_producer_free(unused, 1000);
+    if (!found)
+        fail_msg("the poison record never reached %s", topics[0]);
+}
+
+static void poison_request__dead_lettered__later_requests_still_issued(void **state)
+{
+    (void)state;
+    start_server();
+    long long c = new_coupon(5), u = new_users(2), a, b;
+    /* one request first: the issuer's group is joined and its partitions assigned */
+    assert_int_equal(request_issue(c, u, &a, NULL), 202);
+    struct outcome o;
+    await_decision(a, &o);
+    assert_string_equal(o.status, "ISSUED");
+    long long dlq0 = test_metric(server.base, "shopd_kafka_coupon_issuer_dlq");
+
+    /* not an issue request (no user_id, a request id that is no number): it can never succeed.
+       Keyed by the coupon, so it sits ahead of the next request in their partition */
+    char poison[200];
+    snprintf(poison, sizeof(poison),
+             "{\"request_id\":\"tca-poison-%ld-%ld\",\"coupon_id\":%lld,"
+             "\"requested_at\":\"2026-01-01T00:00:00Z\"}",
+             (long)getpid(), (long)time(NULL), c);
+    produce_request_record(c, poison);
+
+    /* the partition moves on past it: a request queued behind it is decided */
+    assert_int_equal(request_issue(c, u + 1, &b, NULL), 202);
+    await_decision(b, &o);
+    assert_string_equal(o.status, "ISSUED");
+    assert_true(o.user_coupon_id > 0);
+
+    /* the poison is in the DLQ, as produced, with where it came from and why */
+    static struct dead_letter d;
+    memset(&d, 0, sizeof(d));
+    pthread_mutex_init(&d.mu, NULL);
+    d.value = poison;
+    await_dead_letter(&d);
+    char key[24], group[128];
+    snprintf(key, sizeof(key), "%lld", c);
+    snprintf(group, sizeof(group), "%s.coupon-issuer", server.cfg.kafka_group_prefix);
+    assert_string_equal(d.key, key);
+    assert_string_equal(d.ns, server.cfg.redis_namespace);
+    assert_string_equal(d.topic, COUPON_ISSUE_REQUESTS_TOPIC);
+    assert_string_equal(d.group, group);
+    assert_true(d.error[0] != '\0');
+    pthread_mutex_destroy(&d.mu);
+
+    /* the DLQ counter in /metrics grew by it (counted once its DLQ write is acknowledged) */
+    long long dlq1 = test_metric(server.base, "shopd_kafka_coupon_issuer_dlq");
+    for (int t = 0; t < 1500 && dlq0 >= 0 && dlq1 < dlq0 + 1; t++) {
+        sleep_ms(20);
+        dlq1 = test_metric(server.base, "shopd_kafka_coupon_issuer_dlq");
+    }
+    assert_true(dlq0 >= 0);
+    assert_int_equal(dlq1, dlq0 + 1);
+
+    /* nothing else moved: two coupons issued, the gate agreeing with PostgreSQL */
+    assert_int_equal(
+        test_db_scalar(&db, "SELECT count(*) FROM user_coupons WHERE coupon_id = %lld", c), 2);
+    assert_int_equal(remaining(c), 3);
+    assert_int_equal(gate_left(c), 3);
     stop_server(NULL);
 }
 
@@ -601,10 +764,12 @@ int main(void)
         cmocka_unit_test_teardown(unknown_user__rejected_user_not_found__slot_given_back,
                                   stop_server),
         cmocka_unit_test_teardown(without_kafka__503_service_unavailable, stop_server),
-        cmocka_unit_test_teardown(storm_2000_users_200_coupons__exactly_200_to_distinct_users,
+        cmocka_unit_test_teardown(storm_10000_users_1000_coupons__exactly_1000_to_distinct_users,
                                   stop_server),
         cmocka_unit_test_teardown(sync_and_async_mixed__same_invariants, stop_server),
         cmocka_unit_test_teardown(redelivered_request__stays_issued_once_with_its_own_coupon,
+                                  stop_server),
+        cmocka_unit_test_teardown(poison_request__dead_lettered__later_requests_still_issued,
                                   stop_server),
         cmocka_unit_test_teardown(
             brokers_down__503_or_accepted__all_accepted_decided_after_recovery, stop_server),

@@ -6,8 +6,11 @@
  * ranking consumer. So with Kafka the request path does no ranking work (the
  * day's sorted set stays empty until the ranker runs), the consumer brings
  * Redis to PostgreSQL's product_sales_daily, duplicated and replayed events
- * count once, and a malformed event is dead-lettered while later events of
- * its partition are still applied.
+ * count once, a malformed event is dead-lettered while later events of
+ * its partition are still applied, and while Redis is away the consumer
+ * waits (KAFKA_WAIT: nothing dead-lettered, nothing skipped) and applies
+ * every event of the outage once Redis is back. Stops and starts the stack's
+ * Redis.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,10 +82,9 @@ static long long new_product(void)
     return created_id("/api/v1/products", "{\"name\":\"rk\",\"price\":10,\"stock\":100000}", 1);
 }
 
-/* A funded user who buys quantity q of product p in each of n orders (through the taker). */
-static void place_orders(long long p, long long q, int n, long long *ids)
+/* A new user (through the taker) with points enough for every order of a test. */
+static long long funded_user(void)
 {
-    static int seq;
     long long u = created_id("/api/v1/users", "{\"name\":\"rk\"}", 0);
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
@@ -90,18 +92,33 @@ static void place_orders(long long p, long long q, int n, long long *ids)
     test_call(taker.base, "POST", path, "{\"amount\":1000000}", 0, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
-    for (int i = 0; i < n; i++) {
-        char body[160], url[128], header[96];
-        snprintf(body, sizeof(body),
-                 "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":%lld}]}", u, p, q);
-        snprintf(url, sizeof(url), "%s/api/v1/orders", taker.base);
-        snprintf(header, sizeof(header), "Idempotency-Key: rk-%ld-%d", (long)getpid(), seq++);
-        const char *headers[] = {header, NULL};
-        assert_int_equal(test_http("POST", url, body, headers, &r), 0);
-        assert_int_equal(r.status, 201);
-        ids[i] = test_resp_int(&r, "id");
-        test_resp_free(&r);
-    }
+    return u;
+}
+
+/* User u buys quantity q of product p in one order (through the taker); its id. */
+static long long order(long long u, long long p, long long q)
+{
+    static int seq;
+    char body[160], url[128], header[96];
+    snprintf(body, sizeof(body),
+             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":%lld}]}", u, p, q);
+    snprintf(url, sizeof(url), "%s/api/v1/orders", taker.base);
+    snprintf(header, sizeof(header), "Idempotency-Key: rk-%ld-%d", (long)getpid(), seq++);
+    const char *headers[] = {header, NULL};
+    struct test_resp r;
+    assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+/* A funded user who buys quantity q of product p in each of n orders (through the taker). */
+static void place_orders(long long p, long long q, int n, long long *ids)
+{
+    long long u = funded_user();
+    for (int i = 0; i < n; i++)
+        ids[i] = order(u, p, q);
 }
 
 static void cancel(long long id)
@@ -170,20 +187,38 @@ static void produce(long long order, const char *value)
         fail_msg("produce: %s", e.detail);
 }
 
-/* The event the relay published for order's row of type, rebuilt from the outbox (malloc'd). */
-static char *event_of(long long order, const char *type)
+/*
+ * A copy of the ORDER_PAID event of order, rebuilt from the order as the API
+ * shows it (delivered outbox rows are deleted): what the ranking reads of an
+ * event is the same (malloc'd).
+ */
+static char *paid_event_of(long long order)
 {
-    char sql[320];
-    snprintf(sql, sizeof(sql),
-             "SELECT json_build_object('event_id', event_id::text, 'type', type, 'occurred_at',"
-             " created_at, 'order', payload)::text FROM outbox_events"
-             " WHERE aggregate_id = %lld AND type = '%s'",
-             order, type);
-    PGresult *r = test_db_query(&db, sql);
-    assert_int_equal(PQntuples(r), 1);
-    char *text = strdup(PQgetvalue(r, 0, 0));
-    PQclear(r);
+    char path[64];
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld", order);
+    struct test_resp r;
+    test_call(taker.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    json_t *o = json_loads(r.body, 0, NULL);
+    test_resp_free(&r);
+    assert_non_null(o);
+    char event_id[64];
+    snprintf(event_id, sizeof(event_id), "rk-copy-%ld-%lld", (long)getpid(), order);
+    json_t *ev = json_pack("{s:s, s:s, s:O, s:o}", "event_id", event_id, "type", "ORDER_PAID",
+                           "occurred_at", json_object_get(o, "created_at"), "order", o);
+    assert_non_null(ev);
+    char *text = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
     return text;
+}
+
+/* Count of outbox rows of orders [from, to] not yet delivered (delivered rows are deleted). */
+static long long undelivered(long long from, long long to)
+{
+    return test_db_scalar(&db,
+                          "SELECT count(*) FROM outbox_events WHERE aggregate_id BETWEEN %lld"
+                          " AND %lld",
+                          from, to);
 }
 
 static void with_kafka__request_path_does_no_ranking_work__consumer_applies_the_sales(void **state)
@@ -193,19 +228,9 @@ static void with_kafka__request_path_does_no_ranking_work__consumer_applies_the_
     place_orders(p, 2, 5, ids);
     cancel(ids[0]);
     /* every event published (the relay ran after each commit)... */
-    for (int t = 0; t < WAIT_STEPS; t++) {
-        if (test_db_scalar(&db,
-                           "SELECT count(*) FROM outbox_events WHERE status = 'SENT'"
-                           " AND aggregate_id BETWEEN %lld AND %lld",
-                           ids[0], ids[4]) == 6)
-            break;
+    for (int t = 0; t < WAIT_STEPS && undelivered(ids[0], ids[4]) != 0; t++)
         sleep_ms(STEP_MS);
-    }
-    assert_int_equal(test_db_scalar(&db,
-                                    "SELECT count(*) FROM outbox_events WHERE status = 'SENT'"
-                                    " AND aggregate_id BETWEEN %lld AND %lld",
-                                    ids[0], ids[4]),
-                     6);
+    assert_int_equal(undelivered(ids[0], ids[4]), 0);
     /* ...and yet no ranking in Redis: the request threads did no ranking work */
     char day[11];
     assert_int_equal(pg_sold(p, day), 8);
@@ -243,7 +268,7 @@ static void duplicated_and_replayed_events__counted_once(void **state)
     assert_int_equal(await_converged(p), 9);
 
     /* the same ORDER_PAID three more times (a relay crash before its outcome, a redelivery) */
-    char *paid = event_of(ids[1], "ORDER_PAID");
+    char *paid = paid_event_of(ids[1]);
     for (int i = 0; i < 3; i++)
         produce(ids[1], paid);
     cancel(ids[1]); /* its ORDER_CANCELLED follows the copies in the partition */
@@ -315,6 +340,75 @@ static void malformed_event__dead_lettered__later_events_still_applied(void **st
     assert_int_equal(await_converged(p), 5);
 }
 
+/* Waits (bounded) until the outbox rows of orders ids[0..n) are all delivered; false if not. */
+static bool await_published(const long long *ids, int n)
+{
+    char list[512] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%lld", i ? "," : "", ids[i]);
+    for (int t = 0; t < WAIT_STEPS; t++) {
+        if (test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE aggregate_id IN (%s)",
+                           list) == 0)
+            return true;
+        sleep_ms(STEP_MS);
+    }
+    return false;
+}
+
+static int redis_back(void **state)
+{
+    (void)state;
+    test_stack("redis-start"); /* after a failure mid-outage; a no-op when it runs */
+    return 0;
+}
+
+static void redis_down__consumer_waits__then_applies_every_event_none_dead_lettered(void **state)
+{
+    (void)state;
+    /* N orders of N distinct products: each product's score depends on its own event only
+       (a copy brings the product's PostgreSQL total, so a lost event shows as a missing score) */
+    enum { N = 8 };
+    long long p[N], ids[N];
+    for (int i = 0; i < N; i++)
+        p[i] = new_product();
+    long long u = funded_user();
+    /* the ranker has caught up with everything before (old runs' poison included) */
+    for (int t = 0; t < WAIT_STEPS && test_metric(ranker.base, "shopd_kafka_ranking_lag") != 0; t++)
+        sleep_ms(STEP_MS);
+    assert_int_equal(test_metric(ranker.base, "shopd_kafka_ranking_lag"), 0);
+    long long dlq0 = test_metric(ranker.base, "shopd_kafka_ranking_dlq");
+    assert_true(dlq0 >= 0);
+
+    assert_int_equal(test_stack("redis-stop"), 0);
+    /* the order path needs no Redis: orders are taken and their events published */
+    for (int i = 0; i < N; i++)
+        ids[i] = order(u, p[i], i + 1);
+    assert_true(await_published(ids, N));
+    /* the ranker has them and holds them (its lag counts them) */
+    for (int t = 0; t < WAIT_STEPS && test_metric(ranker.base, "shopd_kafka_ranking_lag") < 1; t++)
+        sleep_ms(STEP_MS);
+    assert_true(test_metric(ranker.base, "shopd_kafka_ranking_lag") >= 1);
+    /* an outage outlasting the retry budget (5 attempts, 100+200+400+800 ms of backoff): a
+       consumer that took it for a failure of the events would dead-letter them meanwhile */
+    for (int t = 0; t < 200; t++) { /* 4 s */
+        assert_int_equal(test_metric(ranker.base, "shopd_kafka_ranking_dlq"), dlq0);
+        sleep_ms(STEP_MS);
+    }
+    assert_int_equal(test_stack("redis-start"), 0);
+
+    /* Redis came back empty (or as it was): every sale of the outage gets there, once */
+    for (int i = 0; i < N; i++)
+        assert_int_equal(await_converged(p[i]), i + 1);
+    for (int t = 0; t < WAIT_STEPS && test_metric(ranker.base, "shopd_kafka_ranking_lag") != 0; t++)
+        sleep_ms(STEP_MS);
+    assert_int_equal(test_metric(ranker.base, "shopd_kafka_ranking_lag"), 0);
+    assert_int_equal(test_metric(ranker.base, "shopd_kafka_ranking_dlq"), dlq0);
+    /* and the consumer goes on: a later sale is applied too */
+    long long later = order(u, p[0], 10);
+    assert_true(await_published(&later, 1));
+    assert_int_equal(await_converged(p[0]), 11);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -355,6 +449,8 @@ int main(void)
         cmocka_unit_test(with_kafka__request_path_does_no_ranking_work__consumer_applies_the_sales),
         cmocka_unit_test(duplicated_and_replayed_events__counted_once),
         cmocka_unit_test(malformed_event__dead_lettered__later_events_still_applied),
+        cmocka_unit_test_teardown(
+            redis_down__consumer_waits__then_applies_every_event_none_dead_lettered, redis_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
