@@ -28,19 +28,25 @@ static bool ours(const struct coupon_issuer *s, const struct kafka_message *m)
     return true;
 }
 
-static void all(enum kafka_handled *out, size_t n, enum kafka_handled v)
+/* Every message of the batch gets outcome v, for the same reason why (a whole-batch failure). */
+static void all(enum kafka_handled *out, struct err *errs, size_t n, enum kafka_handled v,
+                const struct err *why)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         out[i] = v;
+        errs[i] = *why;
+    }
 }
 
 /*
  * Which of msgs still need a decision: fills items (and at[k] = its message)
- * and returns how many; sets out[] for the others. false when Redis is away.
+ * and returns how many; sets out[] (and errs[] of poison) for the others.
+ * false with e set when Redis is away (that concerns the whole batch).
  */
 static bool select_pending(struct coupon_issuer *s, const struct kafka_message *msgs, size_t n,
-                           enum kafka_handled *out, struct coupon_issue_item *items,
-                           struct coupon_request *reqs, size_t *at, size_t *k, struct err *e)
+                           enum kafka_handled *out, struct err *errs,
+                           struct coupon_issue_item *items, struct coupon_request *reqs, size_t *at,
+                           size_t *k, struct err *e)
 {
     *k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -51,7 +57,7 @@ static bool select_pending(struct coupon_issuer *s, const struct kafka_message *
             continue;
         if (!coupon_async_parse_message(m->value, m->len, &req)) {
             out[i] = KAFKA_POISON;
-            err_set(e, ERR_INVALID_REQUEST, "not an issue request");
+            err_set(&errs[i], ERR_INVALID_REQUEST, "not an issue request");
             continue;
         }
         struct err re;
@@ -78,25 +84,29 @@ static bool select_pending(struct coupon_issuer *s, const struct kafka_message *
 }
 
 static void handle_batch(void *ctx, const struct kafka_message *msgs, size_t n,
-                         enum kafka_handled *out, struct err *e)
+                         enum kafka_handled *out, struct err *errs)
 {
     struct coupon_issuer *s = ctx;
     struct coupon_issue_item *items = calloc(n, sizeof(*items));
     struct coupon_request *reqs = calloc(n, sizeof(*reqs));
     size_t *at = calloc(n, sizeof(*at));
     size_t k = 0;
+    struct err be; /* a failure of the whole batch */
+    err_clear(&be);
     if (!items || !reqs || !at) {
-        err_set(e, ERR_INTERNAL, "out of memory");
-        all(out, n, KAFKA_WAIT);
+        err_set(&be, ERR_INTERNAL, "out of memory");
+        all(out, errs, n, KAFKA_WAIT, &be);
         goto out_free;
     }
-    if (!select_pending(s, msgs, n, out, items, reqs, at, &k, e)) {
-        all(out, n, KAFKA_WAIT);
+    if (!select_pending(s, msgs, n, out, errs, items, reqs, at, &k, &be)) {
+        all(out, errs, n, KAFKA_WAIT, &be);
         goto out_free;
     }
-    if (k && s->coupons->repo.ops->issue_batch(s->coupons->repo.self, items, k, e) != ERR_OK) {
-        for (size_t j = 0; j < k; j++) /* nothing was written: the whole batch again */
+    if (k && s->coupons->repo.ops->issue_batch(s->coupons->repo.self, items, k, &be) != ERR_OK) {
+        for (size_t j = 0; j < k; j++) { /* nothing was written: the whole batch again */
             out[at[j]] = KAFKA_WAIT;
+            errs[at[j]] = be;
+        }
         goto out_free;
     }
     int64_t now = (int64_t)time(NULL);
@@ -113,7 +123,7 @@ static void handle_batch(void *ctx, const struct kafka_message *msgs, size_t n,
         struct err re;
         err_clear(&re);
         if (coupon_requests_decide(s->requests, r, &changed, &re) != ERR_OK) {
-            err_set(e, re.code, "%s", re.detail);
+            errs[at[j]] = re;
             out[at[j]] = KAFKA_WAIT;
         }
     }

@@ -460,20 +460,32 @@ static void batch_fill(struct kafka_consumer *c, const rd_kafka_message_t *msg,
  */
 static void process_batch(struct kafka_consumer *c, rd_kafka_message_t **raw, size_t n)
 {
-    struct kafka_message *m = calloc(n, sizeof(*m));
-    enum kafka_handled *out = calloc(n, sizeof(*out));
-    if (!m || !out)
-        goto out_free; /* not stored: redelivered */
+    struct kafka_message *m = NULL;
+    enum kafka_handled *out = NULL;
+    struct err *errs = NULL; /* errs[i]: the error of m[i] */
+    /* out of memory: wait for it rather than skip the batch (a later batch's stored offset
+       would commit past it) */
+    for (unsigned tries = 0; !m || !out || !errs; tries++) {
+        free(m);
+        free(out);
+        free(errs);
+        m = NULL, out = NULL, errs = NULL;
+        if (tries && !nap(c, 200))
+            return; /* stopping: not stored, redelivered */
+        m = calloc(n, sizeof(*m));
+        out = calloc(n, sizeof(*out));
+        errs = calloc(n, sizeof(*errs));
+    }
     for (size_t i = 0; i < n; i++)
         batch_fill(c, raw[i], &m[i]);
     size_t head = 0;
     unsigned retries = 0, waits = 0;
     while (head < n && !stopping(c)) {
-        struct err e;
-        err_clear(&e);
-        for (size_t i = head; i < n; i++)
+        for (size_t i = head; i < n; i++) {
             out[i] = KAFKA_RETRY; /* a handler that forgot one retries it */
-        c->handle_batch(c->ctx, m + head, n - head, out + head, &e);
+            err_clear(&errs[i]);
+        }
+        c->handle_batch(c->ctx, m + head, n - head, out + head, errs + head);
         size_t i = head;
         for (; i < n; i++) {
             if (out[i] == KAFKA_DONE) {
@@ -481,7 +493,8 @@ static void process_batch(struct kafka_consumer *c, rd_kafka_message_t **raw, si
                 store_offset(c, raw[i]);
             } else if (out[i] == KAFKA_POISON) {
                 char reason[300];
-                snprintf(reason, sizeof(reason), "%s", e.detail[0] ? e.detail : "poison message");
+                snprintf(reason, sizeof(reason), "%s",
+                         errs[i].detail[0] ? errs[i].detail : "poison message");
                 log_warn("kafka consumer %s: dead-lettering %s[%" PRId32 "]@%" PRId64 ": %s",
                          c->group_id, m[i].topic, m[i].partition, m[i].offset, reason);
                 if (!dead_letter(c, &m[i], reason))
@@ -504,7 +517,7 @@ static void process_batch(struct kafka_consumer *c, rd_kafka_message_t **raw, si
             atomic_fetch_add(&c->waited, 1);
             if (waits++ == 0)
                 log_warn("kafka consumer %s: waiting for the downstream: %s", c->group_id,
-                         e.detail);
+                         errs[head].detail);
             if (!wait_for_downstream(c, raw[head], backoff_ms(c, waits)))
                 goto out_free; /* stopping or revoked: not stored, redelivered */
         } else {
@@ -512,7 +525,7 @@ static void process_batch(struct kafka_consumer *c, rd_kafka_message_t **raw, si
             if (++retries >= c->max_attempts) {
                 char reason[300];
                 snprintf(reason, sizeof(reason), "gave up after %u attempts: %s", retries,
-                         e.detail[0] ? e.detail : "retry");
+                         errs[head].detail[0] ? errs[head].detail : "retry");
                 log_warn("kafka consumer %s: dead-lettering %s[%" PRId32 "]@%" PRId64 ": %s",
                          c->group_id, m[head].topic, m[head].partition, m[head].offset, reason);
                 if (!dead_letter(c, &m[head], reason))
@@ -534,6 +547,7 @@ out_free:
         free((void *)m[i].headers);
     free(m);
     free(out);
+    free(errs);
 }
 
 /* Polls one batch: the first message within 100 ms, then more for up to batch_wait_ms. */

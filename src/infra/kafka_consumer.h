@@ -34,8 +34,9 @@
  *
  * A DLQ record has the original key, value and headers plus dlq_topic,
  * dlq_partition, dlq_offset (decimal text), dlq_group and dlq_error (the
- * handler's e->detail, or "gave up after N attempts: …"). After it, the
- * partition moves on.
+ * handler's error detail for that very message — e->detail, or errs[i].detail
+ * of a batch — or "gave up after N attempts: …"). After it, the partition
+ * moves on.
  */
 
 struct kafka_message {
@@ -71,17 +72,28 @@ typedef enum kafka_handled (*kafka_handler_fn)(void *ctx, const struct kafka_mes
 
 /*
  * Handles a batch: msgs[0..n) as one poll returned them (several partitions,
- * each in partition order), everything borrowed for the call; sets out[i]
- * for every message. The runner then goes through them in order: DONE
- * stores the offset, POISON dead-letters it (then stores); at the first
- * RETRY or WAIT it stops, backs off (RETRY: bounded by max_attempts, then
- * that message is dead-lettered; WAIT: unbounded, partitions paused) and
- * hands that message and every later one of the batch again. Handlers must
- * be idempotent. Runs on the runner's thread only. e->detail (if set)
- * becomes the dlq_error of the batch's dead letters.
+ * each in partition order); sets out[i] for every message. The runner then
+ * goes through them in order: DONE stores the offset, POISON dead-letters it
+ * (then stores); at the first RETRY or WAIT it stops, backs off (RETRY:
+ * bounded by max_attempts, then that message is dead-lettered; WAIT:
+ * unbounded, partitions paused) and hands that message and every later one of
+ * the batch again. Handlers must be idempotent.
+ *
+ * Errors are per message: errs[i] belongs to msgs[i] (the runner clears
+ * errs[0..n) before each call). For a message it does not mark DONE the
+ * handler sets errs[i]: for POISON its detail becomes that message's
+ * dlq_error; for RETRY/WAIT it is logged and ends up in "gave up after N
+ * attempts: …". A failure that concerns several messages (out of memory, a
+ * failed write for the whole batch) is set on the slot of each message it
+ * affects, never left to another message's slot.
+ *
+ * Ownership: msgs, out and errs are the runner's and borrowed for the call
+ * only (keep no pointer into them); out and errs have exactly n entries.
+ * Thread-safety: runs on the runner's thread only, one call at a time per
+ * runner; ctx is shared with nothing else by the runner.
  */
 typedef void (*kafka_batch_handler_fn)(void *ctx, const struct kafka_message *msgs, size_t n,
-                                       enum kafka_handled *out, struct err *e);
+                                       enum kafka_handled *out, struct err *errs);
 
 struct kafka_consumer_config {
     const char *brokers;

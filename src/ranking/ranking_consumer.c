@@ -64,6 +64,7 @@ struct batch_day {
     int64_t *ids;
     size_t n, cap;
     enum kafka_handled outcome;
+    struct err err; /* why the copy failed (outcome not DONE) */
 };
 
 enum { BATCH_MAX_DAYS = 8 };
@@ -79,6 +80,7 @@ static int add_to_day(struct batch_day *days, size_t *n_days, const struct ranki
         if (*n_days == BATCH_MAX_DAYS)
             return -1;
         days[k] = (struct batch_day){.day = day, .sold_at = sale->sold_at};
+        err_clear(&days[k].err);
         (*n_days)++;
     }
     struct batch_day *d = &days[k];
@@ -107,10 +109,12 @@ static enum kafka_handled copy_outcome(enum err_code rc)
  * A batch of events: each UTC day's products are copied once for the whole
  * batch (the copy reads the current versioned totals, so once covers every
  * event of that day in the batch, in any order). A day beyond
- * BATCH_MAX_DAYS is copied per event. Malformed events are poison.
+ * BATCH_MAX_DAYS is copied per event. Malformed events are poison. Each
+ * event's error goes to its own errs[i]: a failed day copy to every event of
+ * that day, out of memory to all of them.
  */
 static void apply_batch(void *ctx, const struct kafka_message *msgs, size_t n,
-                        enum kafka_handled *out, struct err *e)
+                        enum kafka_handled *out, struct err *errs)
 {
     struct ranking_consumer *c = ctx;
     struct ranking_sale *sale = malloc(sizeof(*sale));
@@ -118,18 +122,16 @@ static void apply_batch(void *ctx, const struct kafka_message *msgs, size_t n,
     struct batch_day days[BATCH_MAX_DAYS];
     size_t n_days = 0;
     if (!sale || !day_of_msg) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             out[i] = KAFKA_RETRY;
-        err_set(e, ERR_INTERNAL, "out of memory");
+            err_set(&errs[i], ERR_INTERNAL, "out of memory");
+        }
         goto out_free;
     }
     for (size_t i = 0; i < n; i++) {
         day_of_msg[i] = -1;
-        struct err de;
-        err_clear(&de);
-        if (ranking_event_decode(msgs[i].value, msgs[i].len, sale, &de) != ERR_OK) {
+        if (ranking_event_decode(msgs[i].value, msgs[i].len, sale, &errs[i]) != ERR_OK) {
             out[i] = KAFKA_POISON;
-            *e = de;
             continue;
         }
         out[i] = KAFKA_DONE;
@@ -137,15 +139,19 @@ static void apply_batch(void *ctx, const struct kafka_message *msgs, size_t n,
             continue;
         day_of_msg[i] = add_to_day(days, &n_days, sale);
         if (day_of_msg[i] < 0) /* a ninth day in one batch: on its own */
-            out[i] = copy_outcome(
-                ranking_redis_copy_sales(c->ranking, sale->sold_at, sale->product_ids, sale->n, e));
+            out[i] = copy_outcome(ranking_redis_copy_sales(c->ranking, sale->sold_at,
+                                                           sale->product_ids, sale->n, &errs[i]));
     }
     for (size_t k = 0; k < n_days; k++)
-        days[k].outcome = copy_outcome(
-            ranking_redis_copy_sales(c->ranking, days[k].sold_at, days[k].ids, days[k].n, e));
-    for (size_t i = 0; i < n; i++)
-        if (day_of_msg[i] >= 0)
-            out[i] = days[day_of_msg[i]].outcome;
+        days[k].outcome = copy_outcome(ranking_redis_copy_sales(
+            c->ranking, days[k].sold_at, days[k].ids, days[k].n, &days[k].err));
+    for (size_t i = 0; i < n; i++) {
+        if (day_of_msg[i] < 0)
+            continue;
+        out[i] = days[day_of_msg[i]].outcome;
+        if (out[i] != KAFKA_DONE)
+            errs[i] = days[day_of_msg[i]].err;
+    }
 out_free:
     for (size_t k = 0; k < n_days; k++)
         free(days[k].ids);

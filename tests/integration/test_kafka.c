@@ -325,8 +325,10 @@ struct behaviour {
     int who;
     const char *retry_twice; /* value that fails twice then succeeds */
     const char *poison;      /* value that is poison */
+    const char *poison2;     /* another poison value, for another reason (batch handler) */
     const char *stuck;       /* value that records its effect, then RETRYs forever */
     atomic_bool stuck_seen;
+    atomic_bool poisons_together; /* the batch handler saw poison and poison2 in one call */
 };
 
 static void headers_text(const struct kafka_message *m, char *out, size_t size)
@@ -381,6 +383,30 @@ static enum kafka_handled handle(void *ctx, const struct kafka_message *m, struc
     return KAFKA_DONE;
 }
 
+/* The batch counterpart of handle: poison and poison2 each with its own reason, the rest DONE. */
+static void handle_batch(void *ctx, const struct kafka_message *msgs, size_t n,
+                         enum kafka_handled *out, struct err *errs)
+{
+    struct behaviour *b = ctx;
+    bool saw_poison = false, saw_poison2 = false;
+    for (size_t i = 0; i < n; i++) {
+        if (is(&msgs[i], b->poison)) {
+            err_set(&errs[i], ERR_INVALID_REQUEST, "bad payload");
+            out[i] = KAFKA_POISON;
+            saw_poison = true;
+        } else if (is(&msgs[i], b->poison2)) {
+            err_set(&errs[i], ERR_INVALID_JSON, "no created_at");
+            out[i] = KAFKA_POISON;
+            saw_poison2 = true;
+        } else {
+            record(b, &msgs[i]);
+            out[i] = KAFKA_DONE;
+        }
+    }
+    if (saw_poison && saw_poison2)
+        atomic_store(&b->poisons_together, true);
+}
+
 static int sink_count(struct sink *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -433,6 +459,35 @@ static struct kafka_consumer *consumer(const char *group, const char *t, struct 
         .dlq_topic = "dlq",
         .dlq = dlq,
         .max_attempts = max_attempts,
+        .backoff_base_ms = 10,
+        .backoff_max_ms = 50,
+    };
+    struct err e;
+    err_clear(&e);
+    struct kafka_consumer *c = kafka_consumer_start(&cfg, &e);
+    if (!c)
+        fail_msg("kafka_consumer_start: %s", e.detail);
+    return c;
+}
+
+/* Like consumer, with handle_batch: batches of up to batch_max, 200 ms to fill one. */
+static struct kafka_consumer *batch_consumer(const char *group, const char *t, struct behaviour *b,
+                                             struct kafka_producer *dlq, unsigned batch_max)
+{
+    const char *topics[] = {t, NULL};
+    struct kafka_consumer_config cfg = {
+        .brokers = cl.brokers,
+        .group_id = group,
+        .client_id = "test",
+        .topics = topics,
+        .extra = consumer_extra,
+        .handle_batch = handle_batch,
+        .batch_max = batch_max,
+        .batch_wait_ms = 200,
+        .ctx = b,
+        .dlq_topic = "dlq",
+        .dlq = dlq,
+        .max_attempts = 5,
         .backoff_base_ms = 10,
         .backoff_max_ms = 50,
     };
@@ -681,6 +736,59 @@ retry_twice_then_done__effect_once__poison__dead_lettered_and_partition_moves_on
     sink_free(s);
 }
 
+static void batch_with_two_poison_messages__each_dead_letter_carries_its_own_reason(void **state)
+{
+    (void)state;
+    topic("orders", 1);
+    topic("dlq", 1);
+    struct reports r;
+    struct kafka_producer *p = producer(&r, 10000);
+    /* one key, one partition, all on the broker before the consumer starts: one batch */
+    produce_one(p, "orders", "k0", "before", 0);
+    produce_one(p, "orders", "k0", "bad", 1);
+    produce_one(p, "orders", "k0", "undated", 2);
+    produce_one(p, "orders", "k0", "after", 3);
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(kafka_producer_flush(p, 5000, &e), ERR_OK);
+    assert_int_equal(atomic_load(&r.ok), 4);
+
+    struct sink *s = sink_new();
+    struct behaviour b = {.sink = s, .poison = "bad", .poison2 = "undated"};
+    struct kafka_consumer *c = batch_consumer("g-batch-dlq", "orders", &b, p, 100);
+    WAIT_UNTIL(20000, "2 effects", sink_count(s) >= 2);
+
+    struct sink *dead = sink_new();
+    struct behaviour db = {.sink = dead};
+    struct kafka_consumer *reader = consumer("g-batch-dlq-reader", "dlq", &db, p, 5);
+    WAIT_UNTIL(20000, "the 2 DLQ records", sink_count(dead) >= 2);
+
+    assert_true(atomic_load(&b.poisons_together)); /* else this test proves nothing */
+    assert_int_equal(sink_count(s), 2);
+    assert_string_equal(s->v[0].value, "before");
+    assert_string_equal(s->v[1].value, "after");
+    struct kafka_consumer_stats st;
+    kafka_consumer_stats(c, &st);
+    assert_int_equal(st.processed, 2);
+    assert_int_equal(st.dlq, 2);
+
+    nap_ms(200);
+    assert_int_equal(sink_count(dead), 2);
+    assert_string_equal(dead->v[0].value, "bad");
+    assert_string_equal(dead->v[0].headers,
+                        "event_id=ev-bad;type=ORDER_PAID;dlq_topic=orders;dlq_partition=0;"
+                        "dlq_offset=1;dlq_group=g-batch-dlq;dlq_error=bad payload");
+    assert_string_equal(dead->v[1].value, "undated");
+    assert_string_equal(dead->v[1].headers,
+                        "event_id=ev-undated;type=ORDER_PAID;dlq_topic=orders;dlq_partition=0;"
+                        "dlq_offset=2;dlq_group=g-batch-dlq;dlq_error=no created_at");
+    kafka_consumer_stop(reader);
+    kafka_consumer_stop(c);
+    kafka_producer_free(p, 5000);
+    sink_free(dead);
+    sink_free(s);
+}
+
 static void stopped_before_offset_stored__next_consumer_in_group_gets_message_again(void **state)
 {
     (void)state;
@@ -779,6 +887,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             retry_twice_then_done__effect_once__poison__dead_lettered_and_partition_moves_on,
             cluster_up, cluster_down),
+        cmocka_unit_test_setup_teardown(
+            batch_with_two_poison_messages__each_dead_letter_carries_its_own_reason, cluster_up,
+            cluster_down),
         cmocka_unit_test_setup_teardown(
             stopped_before_offset_stored__next_consumer_in_group_gets_message_again, cluster_up,
             cluster_down),
