@@ -205,6 +205,7 @@ static enum err_code start_kafka(struct app *a, struct err *e)
             .dlq = a->producer,
             .url = a->cfg.dataplatform_url,
             .timeout_ms = a->cfg.dataplatform_timeout_ms,
+            .batch_max = a->cfg.dataplatform_batch,
         };
         a->dp_sink = dataplatform_sink_start(&dc, e);
         if (!a->dp_sink)

@@ -99,6 +99,7 @@ static void config_defaults(struct config *cfg)
     cfg->redis_timeout_ms = 500;
     cfg->migrate = true;
     cfg->dataplatform_timeout_ms = 2000;
+    cfg->dataplatform_batch = 1;
     cfg->outbox_relay = true;
     cfg->outbox_poll_ms = 1000;
     cfg->outbox_backoff_ms = 500;
@@ -289,6 +290,8 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
     }
     if (load_unsigned(lookup, ud, "SHOPD_DATAPLATFORM_TIMEOUT_MS", 1, 600000,
                       &cfg->dataplatform_timeout_ms, e) ||
+        load_unsigned(lookup, ud, "SHOPD_DATAPLATFORM_BATCH", 1, 1000, &cfg->dataplatform_batch,
+                      e) ||
         load_unsigned(lookup, ud, "SHOPD_OUTBOX_POLL_MS", 10, 3600000, &cfg->outbox_poll_ms, e) ||
         load_unsigned(lookup, ud, "SHOPD_OUTBOX_BACKOFF_MS", 1, 3600000, &cfg->outbox_backoff_ms,
                       e) ||

@@ -39,6 +39,7 @@ struct config {
     bool migrate;                           /* SHOPD_MIGRATE, apply migrations at start */
     char dataplatform_url[CONFIG_TEXT_MAX]; /* SHOPD_DATAPLATFORM_URL, "" = log events */
     unsigned dataplatform_timeout_ms;       /* SHOPD_DATAPLATFORM_TIMEOUT_MS */
+    unsigned dataplatform_batch;            /* SHOPD_DATAPLATFORM_BATCH, events per POST */
     bool outbox_relay;                      /* SHOPD_OUTBOX_RELAY, run the relay in this instance */
     unsigned outbox_poll_ms;        /* SHOPD_OUTBOX_POLL_MS, look for leftovers this often */
     unsigned outbox_backoff_ms;     /* SHOPD_OUTBOX_BACKOFF_MS, first retry delay */

@@ -1,8 +1,12 @@
-/* dataplatform_sink.c — one POST per event; an outage waits, a refusal is dead-lettered. */
+/*
+ * dataplatform_sink.c — one POST per event, or per batch of events; an outage
+ * waits, a refusal is dead-lettered.
+ */
 #include "infra/dataplatform_sink.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 #include "infra/dataplatform.h"
@@ -25,6 +29,51 @@ static enum kafka_handled deliver(void *ctx, const struct kafka_message *m, stru
     return permanent ? KAFKA_POISON : KAFKA_WAIT;
 }
 
+/*
+ * A poll's events as one JSON array "[v0,v1,…]" (each value is an event
+ * object as the relay produced it): 2xx delivers them all, an outage waits
+ * for all of them, and a 4xx — something in the batch refused — sends them
+ * one by one, so the refused event alone goes to the DLQ.
+ */
+static void deliver_batch(void *ctx, const struct kafka_message *msgs, size_t n,
+                          enum kafka_handled *out, struct err *errs)
+{
+    struct dataplatform_sink *s = ctx;
+    size_t len = 2 + n; /* brackets and commas (one spare) */
+    for (size_t i = 0; i < n; i++)
+        len += msgs[i].len;
+    char *body = s->client ? malloc(len) : NULL;
+    if (!body) { /* logging only, or out of memory: one at a time */
+        for (size_t i = 0; i < n; i++)
+            out[i] = deliver(s, &msgs[i], &errs[i]);
+        return;
+    }
+    size_t at = 0;
+    body[at++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            body[at++] = ',';
+        memcpy(body + at, msgs[i].value, msgs[i].len);
+        at += msgs[i].len;
+    }
+    body[at++] = ']';
+    bool permanent = false;
+    struct err e;
+    err_clear(&e);
+    enum err_code rc = dataplatform_send(s->client, body, at, &permanent, &e);
+    free(body);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == ERR_OK) {
+            out[i] = KAFKA_DONE;
+        } else if (!permanent) {
+            out[i] = KAFKA_WAIT;
+            errs[i] = e;
+        } else {
+            out[i] = deliver(s, &msgs[i], &errs[i]);
+        }
+    }
+}
+
 struct dataplatform_sink *dataplatform_sink_start(const struct dataplatform_sink_config *cfg,
                                                   struct err *e)
 {
@@ -45,7 +94,9 @@ struct dataplatform_sink *dataplatform_sink_start(const struct dataplatform_sink
         .client_id = "shopd-dataplatform-sink",
         .topics = topics,
         .extra = cfg->extra,
-        .handle = deliver,
+        .handle = cfg->batch_max > 1 ? NULL : deliver,
+        .handle_batch = cfg->batch_max > 1 ? deliver_batch : NULL,
+        .batch_max = cfg->batch_max > 1 ? cfg->batch_max : 0,
         .ctx = s,
         .dlq_topic = cfg->dlq_topic,
         .dlq = cfg->dlq,

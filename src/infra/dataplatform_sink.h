@@ -15,6 +15,8 @@ struct dataplatform_sink_config {
     struct kafka_producer *dlq; /* borrowed; outlives the sink */
     const char *url;            /* the platform's endpoint; "" = log events */
     unsigned timeout_ms;        /* per POST */
+    unsigned batch_max;         /* events per POST: 1 (or 0) = one event object per POST; more =
+                                   a JSON array of up to batch_max events per POST */
 };
 
 struct dataplatform_sink;
@@ -25,7 +27,10 @@ struct dataplatform_sink;
  * after the platform's 2xx; the platform drops duplicates by event_id). The
  * platform down or failing (no answer, 5xx, 408/425/429) is KAFKA_WAIT: the
  * event waits, with backoff, for as long as the outage lasts; a 4xx refusal
- * of the event itself dead-letters it to dlq_topic. Returns NULL with e set.
+ * of the event itself dead-letters it to dlq_topic. With batch_max > 1 the
+ * events of one poll go as JSON arrays of up to batch_max events; a 4xx to a
+ * batch sends its events one by one, so only the refused one is
+ * dead-lettered. Returns NULL with e set.
  */
 struct dataplatform_sink *dataplatform_sink_start(const struct dataplatform_sink_config *cfg,
                                                   struct err *e);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/thread_priority.h"
 #include "infra/kafka_conf.h"
 #include "infra/kafka_produce_wait.h"
 #include "core/timefmt.h"
@@ -586,6 +587,7 @@ static void run_batch_round(struct kafka_consumer *c, rd_kafka_message_t **raw)
 static void *runner_main(void *arg)
 {
     struct kafka_consumer *c = arg;
+    thread_priority_background(); /* event work yields the CPU to requests */
     rd_kafka_message_t **raw = c->handle_batch ? calloc(c->batch_max, sizeof(*raw)) : NULL;
     if (c->handle_batch && !raw) {
         log_error("kafka consumer %s: out of memory, not consuming", c->group_id);

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/periodic.h"
+#include "core/thread_priority.h"
 #include "core/timefmt.h"
 
 /*
@@ -97,6 +98,7 @@ struct outbox_relay {
     struct periodic *thread;
     unsigned seed;        /* jitter; relay thread only */
     struct timespec last; /* when the last batch began; relay thread only */
+    bool background;      /* the relay thread's priority is lowered; relay thread only */
 };
 
 /*
@@ -388,6 +390,10 @@ static void linger(struct outbox_relay *r)
 static bool relay_batch(void *arg)
 {
     struct outbox_relay *r = arg;
+    if (!r->background) { /* event work yields the CPU to requests */
+        thread_priority_background();
+        r->background = true;
+    }
     linger(r);
     struct err e;
     err_clear(&e);

@@ -56,6 +56,8 @@ static int stop_server(void **state)
 
 /* The producer's message timeout of the next start_server: short, an outage is reported quickly. */
 static unsigned message_timeout_ms = 1500;
+/* Events per POST to the data platform of the next start_server (SHOPD_DATAPLATFORM_BATCH). */
+static unsigned dataplatform_batch = 1;
 
 /* Starts the test's server publishing to Kafka; with_sink: it also runs the dataplatform-sink. */
 static void start_server(bool with_sink, const char *group_prefix)
@@ -67,6 +69,7 @@ static void start_server(bool with_sink, const char *group_prefix)
     snprintf(cfg.kafka_properties, sizeof(cfg.kafka_properties), "%s", TEST_KAFKA_PROPS);
     snprintf(cfg.kafka_group_prefix, sizeof(cfg.kafka_group_prefix), "%s", group_prefix);
     cfg.kafka_message_timeout_ms = message_timeout_ms;
+    cfg.dataplatform_batch = dataplatform_batch;
     cfg.consumers = with_sink ? CONFIG_CONSUMER_DATAPLATFORM_SINK : 0;
     cfg.outbox_poll_ms = 50;
     cfg.outbox_backoff_ms = 1;
@@ -276,8 +279,9 @@ static void events_in_kafka__keyed_by_order_with_headers_in_order(void **state)
     stop_server(NULL);
 }
 
-/* Orders of ids[] whose ORDER_PAID of this run (see product_name) the platform stored. */
-static int delivered(const long long *ids, int n)
+/* Orders of ids[] (one-line orders of the product called name) whose ORDER_PAID the platform
+ * stored. */
+static int delivered_of(const char *name_wanted, const long long *ids, int n)
 {
     json_t *st = test_platform_state(&platform);
     json_t *events = json_object_get(st, "events");
@@ -289,7 +293,7 @@ static int delivered(const long long *ids, int n)
             const char *name = json_string_value(
                 json_object_get(json_array_get(json_object_get(order, "items"), 0), "name"));
             if (json_integer_value(json_object_get(order, "id")) == ids[i] && type &&
-                strcmp(type, "ORDER_PAID") == 0 && name && strcmp(name, product_name) == 0) {
+                strcmp(type, "ORDER_PAID") == 0 && name && strcmp(name, name_wanted) == 0) {
                 count++;
                 break;
             }
@@ -297,6 +301,12 @@ static int delivered(const long long *ids, int n)
     }
     json_decref(st);
     return count;
+}
+
+/* Orders of ids[] of the last place_orders whose ORDER_PAID the platform stored. */
+static int delivered(const long long *ids, int n)
+{
+    return delivered_of(product_name, ids, n);
 }
 
 static void brokers_down__orders_succeed__events_wait__then_all_reach_the_platform(void **state)
@@ -447,6 +457,80 @@ static void slow_delivery__rows_leased__late_reports_recorded(void **state)
     stop_server(NULL);
 }
 
+/*
+ * SHOPD_DATAPLATFORM_BATCH: the sink POSTs JSON arrays of events. A record the
+ * platform refuses, in the middle of a batch, makes the sink send that batch
+ * one by one: only the refused record is dead-lettered, everything else of
+ * the batch is delivered.
+ */
+static void batched_posts__all_delivered__a_refused_record_alone_dead_lettered(void **state)
+{
+    (void)state;
+    /* this run's events and a refused record in the topic before the sink reads it */
+    start_server(false, "kf-batch-relay");
+    enum { N = 30 };
+    long long ids[N];
+    place_orders(&server, "kf-f", N / 2, ids);
+    char first[sizeof(product_name)];
+    snprintf(first, sizeof(first), "%s", product_name);
+    /* no event_id: the platform refuses it (400); not a sale: other groups just pass it */
+    const char *refused = "{\"type\":\"ORDER_NOTE\",\"note\":\"refused by the platform\"}";
+    struct err e;
+    err_clear(&e);
+    static const char *const extra[] = {"topic.metadata.refresh.interval.ms=1000", NULL};
+    struct kafka_producer *producer =
+        kafka_producer_new(&(struct kafka_producer_config){.brokers = brokers, .extra = extra}, &e);
+    assert_non_null(producer);
+    for (int p = 0; p < 6; p++) { /* a copy in every partition: each lands inside a batch */
+        char key[16];
+        snprintf(key, sizeof(key), "note-%d", p);
+        struct kafka_record rec = {.topic = "shop.order.events",
+                                   .key = key,
+                                   .key_len = strlen(key),
+                                   .value = refused,
+                                   .len = strlen(refused)};
+        if (kafka_produce(producer, &rec, NULL, &e) != ERR_OK)
+            fail_msg("produce: %s", e.detail);
+    }
+    if (kafka_producer_flush(producer, 10000, &e) != ERR_OK)
+        fail_msg("flush: %s", e.detail);
+    kafka_producer_free(producer, 1000);
+    place_orders(&server, "kf-g", N / 2, ids + N / 2);
+    for (int t = 0; t < 500 && test_db_scalar(&db, "%s", "SELECT count(*) FROM outbox_events"); t++)
+        sleep_ms(20);
+    assert_int_equal(test_db_scalar(&db, "%s", "SELECT count(*) FROM outbox_events"), 0);
+    stop_server(NULL);
+
+    /* a new group reads the whole topic in batches of up to 50 */
+    json_t *st = test_platform_state(&platform);
+    long long received0 = json_integer_value(json_object_get(st, "received"));
+    long long posts0 = json_integer_value(json_object_get(st, "posts"));
+    json_decref(st);
+    dataplatform_batch = 50;
+    start_server(true, "kf-batch-sink");
+    dataplatform_batch = 1;
+    for (int t = 0;
+         t < 1500 &&
+         (delivered_of(first, ids, N / 2) < N / 2 || delivered(ids + N / 2, N / 2) < N / 2 ||
+          test_metric(server.base, "shopd_kafka_dataplatform_sink_lag") != 0);
+         t++)
+        sleep_ms(20);
+    assert_int_equal(delivered_of(first, ids, N / 2), N / 2);
+    assert_int_equal(delivered(ids + N / 2, N / 2), N / 2);
+    assert_int_equal(test_metric(server.base, "shopd_kafka_dataplatform_sink_lag"), 0);
+    /* every refused copy dead-lettered, each alone; at least six (earlier runs' copies too) */
+    assert_true(test_metric(server.base, "shopd_kafka_dataplatform_sink_dlq") >= 6);
+    /* in batches: fewer POSTs than events, even counting the one-by-one resends */
+    st = test_platform_state(&platform);
+    long long events = json_integer_value(json_object_get(st, "received")) - received0;
+    long long posts = json_integer_value(json_object_get(st, "posts")) - posts0;
+    json_decref(st);
+    fprintf(stderr, "batched sink: %lld events in %lld POSTs\n", events, posts);
+    assert_true(events >= N);
+    assert_true(posts < events);
+    stop_server(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +541,8 @@ int main(void)
         cmocka_unit_test_teardown(
             platform_down__sink_waits_without_dead_lettering__refusal__dead_lettered, stop_server),
         cmocka_unit_test_teardown(slow_delivery__rows_leased__late_reports_recorded, stop_server),
+        cmocka_unit_test_teardown(
+            batched_posts__all_delivered__a_refused_record_alone_dead_lettered, stop_server),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,7 @@
 /*
  * fake-dataplatform — a stand-in for the external data platform, as its own
- * process. Accepts events (POST /events), stores each event_id once in a JSONL
+ * process. Accepts events (POST /events: one event, or a JSON array of
+ * events as one batch), stores each event_id once in a JSONL
  * file, lists them (GET /events), and can be told to fail (PUT /control
  * {"fail":true}: 503, an outage) or to refuse events ({"reject":true}: 422,
  * a permanent refusal).
@@ -28,8 +29,9 @@ struct platform {
     pthread_mutex_t lock;
     json_t *events;  /* array of stored events */
     json_t *seen;    /* object: event_id → true */
-    long received;   /* POSTs accepted (stored or duplicate) */
-    long duplicates; /* POSTs of an event_id already stored */
+    long posts;      /* POST /events requests with a well-formed body */
+    long received;   /* events accepted (stored or duplicate) */
+    long duplicates; /* events whose event_id was already stored */
     long refused;    /* POSTs answered 503 while failing */
     bool failing;
     bool rejecting; /* answer 422 to every event: a permanent refusal */
@@ -54,16 +56,49 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, json_t 
     return ok;
 }
 
+/* Stores event once (by event_id; the caller holds the lock). Returns true when it was new. */
+static bool store(struct platform *p, json_t *event)
+{
+    const char *id = json_string_value(json_object_get(event, "event_id"));
+    p->received++;
+    if (json_object_get(p->seen, id)) {
+        p->duplicates++;
+        return false;
+    }
+    json_object_set_new(p->seen, id, json_true());
+    /* when it arrived (epoch ms), for commit-to-platform latency (bench/events) */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    json_object_set_new(event, "_received_ms",
+                        json_integer((json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000));
+    json_array_append(p->events, event);
+    if (p->file) {
+        json_dumpf(event, p->file, JSON_COMPACT);
+        fputc('\n', p->file);
+    }
+    return true;
+}
+
+/*
+ * POST /events: one event object, or a JSON array of them (a batch: every
+ * element must have an event_id, else the whole batch is refused with 400;
+ * failing or rejecting applies to the whole request).
+ */
 static enum MHD_Result post_event(struct platform *p, struct MHD_Connection *c,
                                   const struct request *rq)
 {
-    json_t *event = rq->body ? json_loadb(rq->body, rq->len, 0, NULL) : NULL;
-    const char *id = json_string_value(json_object_get(event, "event_id"));
-    if (!id) {
-        json_decref(event);
-        return answer(c, 400, json_pack("{s:s}", "error", "an event needs an event_id"));
+    json_t *doc = rq->body ? json_loadb(rq->body, rq->len, 0, NULL) : NULL;
+    bool batch = json_is_array(doc);
+    size_t n = batch ? json_array_size(doc) : 1;
+    bool valid = doc && n > 0;
+    for (size_t i = 0; valid && i < n; i++)
+        valid = json_is_string(json_object_get(batch ? json_array_get(doc, i) : doc, "event_id"));
+    if (!valid) {
+        json_decref(doc);
+        return answer(c, 400, json_pack("{s:s}", "error", "every event needs an event_id"));
     }
     pthread_mutex_lock(&p->lock);
+    p->posts++;
     unsigned status = 200;
     json_t *reply;
     if (p->failing) {
@@ -74,37 +109,29 @@ static enum MHD_Result post_event(struct platform *p, struct MHD_Connection *c,
         p->refused++;
         status = 422;
         reply = json_pack("{s:s}", "error", "rejecting on purpose");
-    } else if (json_object_get(p->seen, id)) {
-        p->received++;
-        p->duplicates++;
-        reply = json_pack("{s:b}", "duplicate", 1);
     } else {
-        p->received++;
-        json_object_set_new(p->seen, id, json_true());
-        /* when it arrived (epoch ms), for commit-to-platform latency (bench/events) */
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        json_object_set_new(event, "_received_ms",
-                            json_integer((json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000));
-        json_array_append(p->events, event);
-        if (p->file) {
-            json_dumpf(event, p->file, JSON_COMPACT);
-            fputc('\n', p->file);
+        size_t stored = 0;
+        for (size_t i = 0; i < n; i++)
+            stored += store(p, batch ? json_array_get(doc, i) : doc);
+        if (p->file)
             fflush(p->file);
-        }
-        reply = json_pack("{s:b}", "stored", 1);
+        reply = batch    ? json_pack("{s:I, s:I}", "stored", (json_int_t)stored, "duplicates",
+                                     (json_int_t)(n - stored))
+                : stored ? json_pack("{s:b}", "stored", 1)
+                         : json_pack("{s:b}", "duplicate", 1);
     }
     pthread_mutex_unlock(&p->lock);
-    json_decref(event);
+    json_decref(doc);
     return answer(c, status, reply);
 }
 
 static enum MHD_Result get_events(struct platform *p, struct MHD_Connection *c)
 {
     pthread_mutex_lock(&p->lock);
-    json_t *doc = json_pack("{s:O, s:I, s:I, s:I, s:b}", "events", p->events, "received",
-                            (json_int_t)p->received, "duplicates", (json_int_t)p->duplicates,
-                            "refused", (json_int_t)p->refused, "failing", p->failing);
+    json_t *doc = json_pack("{s:O, s:I, s:I, s:I, s:I, s:b}", "events", p->events, "posts",
+                            (json_int_t)p->posts, "received", (json_int_t)p->received, "duplicates",
+                            (json_int_t)p->duplicates, "refused", (json_int_t)p->refused, "failing",
+                            p->failing);
     pthread_mutex_unlock(&p->lock);
     return answer(c, 200, doc);
 }
