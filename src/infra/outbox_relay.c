@@ -297,12 +297,13 @@ static size_t hand_to_sink(struct outbox_relay *r, const PGresult *res, size_t n
  * attempt on every other handed row (retry and park outcomes, and — unless
  * stopping — the undecided, whose lease then covers the rest of the batch
  * time) and writes the failures. Returns false when a statement failed (the
- * caller rolls back: the rows are claimed again at once). *undecided tells
- * whether leased rows wait for a late outcome.
+ * caller rolls back: the rows are claimed again at once). was_decided[i]
+ * tells whether row i's outcome was written here (a later one is written by
+ * record_late); *undecided whether leased rows wait for a late outcome.
  */
 static bool record_in_tx(struct outbox_relay *r, struct pg_conn *c, const PGresult *res,
                          struct batch *b, size_t handed, bool stopping, unsigned lease_ms,
-                         bool *undecided)
+                         bool *was_decided, bool *undecided)
 {
     size_t cap = handed * 21 + 3; /* "{" + ids of up to 20 digits and commas + "}" */
     char *done = malloc(cap), *counted = malloc(cap);
@@ -314,6 +315,7 @@ static bool record_in_tx(struct outbox_relay *r, struct pg_conn *c, const PGresu
     }
     for (size_t i = 0; ok && i < handed; i++) {
         struct batch_slot s = slot_copy(b, i);
+        was_decided[i] = s.decided; /* what this transaction writes; the rest comes later */
         const char *id = PQgetvalue(res, (int)i, 0);
         if (s.decided && s.outcome == OUTBOX_SENT) {
             id_list_add(done, cap, id);
@@ -333,7 +335,7 @@ static bool record_in_tx(struct outbox_relay *r, struct pg_conn *c, const PGresu
         PQclear(res2);
         for (size_t i = 0; ok && i < handed; i++) {
             struct batch_slot s = slot_copy(b, i);
-            if (s.decided && s.outcome != OUTBOX_SENT)
+            if (was_decided[i] && s.outcome != OUTBOX_SENT)
                 record_failure(r, c, res, (int)i, &s);
         }
     }
@@ -417,11 +419,9 @@ static bool relay_batch(void *arg)
     unsigned in_tx_ms = stopping ? STOP_WAIT_MS : r->cfg.in_tx_wait_ms;
     batch_wait(b, handed, in_tx_ms < batch_ms ? in_tx_ms : batch_ms);
     bool *was_decided = calloc(handed ? handed : 1, sizeof(bool));
-    for (size_t i = 0; was_decided && i < handed; i++)
-        was_decided[i] = slot_copy(b, i).decided;
     bool undecided = false;
-    bool ok = was_decided &&
-              record_in_tx(r, c, res, b, handed, stopping, batch_ms + LEASE_MARGIN_MS, &undecided);
+    bool ok = was_decided && record_in_tx(r, c, res, b, handed, stopping,
+                                          batch_ms + LEASE_MARGIN_MS, was_decided, &undecided);
     if (!ok || pg_tx_commit(c, &e) != ERR_OK) {
         pg_tx_rollback(c); /* nothing recorded: the rows are claimed again at once */
         undecided = false;
