@@ -21,6 +21,7 @@ struct pg_conn {
     bool broken;
     bool in_tx; /* between pg_tx_begin and pg_tx_commit/rollback */
     char sqlstate[6];
+    uint64_t round_trips; /* exchanges with the server (prepare, execute, command) */
 };
 
 struct pg_pool {
@@ -209,6 +210,7 @@ static enum err_code ensure_prepared(struct pg_conn *c, const struct pg_stmt *st
         return ERR_OK;
     if (c->n_prepared >= PG_MAX_PREPARED)
         return err_set(e, ERR_INTERNAL, "too many prepared statements");
+    c->round_trips++;
     PGresult *r = PQprepare(c->conn, stmt->name, stmt->sql, stmt->n_params, NULL);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         enum err_code rc = conn_fail(c, r, stmt->name, e);
@@ -225,6 +227,7 @@ PGresult *pg_exec(struct pg_conn *c, const struct pg_stmt *stmt, const char *con
 {
     if (ensure_prepared(c, stmt, e) != ERR_OK)
         return NULL;
+    c->round_trips++;
     PGresult *r = PQexecPrepared(c->conn, stmt->name, stmt->n_params, params, NULL, NULL, 0);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
@@ -238,6 +241,7 @@ PGresult *pg_exec(struct pg_conn *c, const struct pg_stmt *stmt, const char *con
 
 enum err_code pg_command(struct pg_conn *c, const char *sql, struct err *e)
 {
+    c->round_trips++;
     PGresult *r = PQexec(c->conn, sql);
     if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
         PQclear(r);
@@ -259,6 +263,7 @@ enum err_code pg_tx_begin(struct pg_conn *c, struct err *e)
 
 enum err_code pg_tx_commit(struct pg_conn *c, struct err *e)
 {
+    c->round_trips++;
     PGresult *r = PQexec(c->conn, "COMMIT");
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         enum err_code rc = conn_fail(c, r, "COMMIT", e); /* the caller still rolls back */
@@ -279,6 +284,7 @@ void pg_tx_rollback(struct pg_conn *c)
     c->in_tx = false;
     if (!c->conn || c->broken)
         return;
+    c->round_trips++;
     PGresult *r = PQexec(c->conn, "ROLLBACK");
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
         c->broken = true; /* replaced on next use */
@@ -311,4 +317,9 @@ const char *pg_i64_param(int64_t v, char buf[21])
 {
     snprintf(buf, 21, "%lld", (long long)v);
     return buf;
+}
+
+uint64_t pg_conn_round_trips(const struct pg_conn *c)
+{
+    return c->round_trips;
 }

@@ -100,6 +100,13 @@ bool pg_conn_failure_retryable(const struct pg_conn *c);
 /* SQLSTATE of the connection's last failed command ("" if none). Borrowed. */
 const char *pg_conn_sqlstate(const struct pg_conn *c);
 
+/*
+ * Round trips made on c since it was created: one per statement prepared,
+ * executed or sent as a command (a count for tests and benchmarks, e.g.
+ * "a charge is one round trip"). Not thread-safe (c belongs to one thread).
+ */
+uint64_t pg_conn_round_trips(const struct pg_conn *c);
+
 /* The libpq handle (borrowed), for migrations and tests. */
 PGconn *pg_conn_raw(struct pg_conn *c);
 
