@@ -3,10 +3,19 @@
 #define SHOPD_CORE_LOCK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
 enum { LOCK_TOKEN_LEN = 33 }; /* 32 hex characters + NUL */
+enum { LOCK_KEY_MAX = 32 };   /* a lock key with its NUL */
+
+/*
+ * The key of the per-user lock ("user:<id>") that orders, cancels and
+ * charges take around their transaction: built here only, so every path
+ * locks the same resource. Writes into key; thread-safe.
+ */
+void lock_user_key(int64_t user_id, char key[LOCK_KEY_MAX]);
 
 /*
  * A lock on a named resource. Take it before a database transaction begins

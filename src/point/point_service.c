@@ -72,7 +72,7 @@ static enum err_code check_charge(const struct point_service *s, int64_t user_id
 
 /* The user's lock around one charge: taken before its transaction, released after. */
 struct held_lock {
-    char key[32];
+    char key[LOCK_KEY_MAX];
     char token[LOCK_TOKEN_LEN];
     bool held;
 };
@@ -83,7 +83,7 @@ static enum err_code lock_user(const struct point_service *s, int64_t user_id, s
     l->held = false;
     if (!s->locks.ops)
         return ERR_OK;
-    snprintf(l->key, sizeof(l->key), "user:%lld", (long long)user_id);
+    lock_user_key(user_id, l->key);
     return s->locks.ops->acquire(s->locks.self, l->key, l->token, &l->held, e);
 }
 

@@ -2,7 +2,6 @@
  * save, pay, publish, record the outcome, commit; retry on serialization failure. */
 #include "order/app/place_order.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,19 +26,14 @@ bool order_error_is_refusal(enum err_code code)
     }
 }
 
-static void user_lock_key(int64_t user_id, char key[32])
-{
-    snprintf(key, 32, "user:%lld", (long long)user_id);
-}
-
 enum err_code order_lock_user(const struct order_deps *d, int64_t user_id,
                               char token[LOCK_TOKEN_LEN], bool *locked, struct err *e)
 {
     *locked = false;
     if (!d->locks.ops)
         return ERR_OK;
-    char key[32];
-    user_lock_key(user_id, key);
+    char key[LOCK_KEY_MAX];
+    lock_user_key(user_id, key);
     return d->locks.ops->acquire(d->locks.self, key, token, locked, e);
 }
 
@@ -47,8 +41,8 @@ void order_unlock_user(const struct order_deps *d, int64_t user_id, const char *
 {
     if (!locked)
         return;
-    char key[32];
-    user_lock_key(user_id, key);
+    char key[LOCK_KEY_MAX];
+    lock_user_key(user_id, key);
     d->locks.ops->release(d->locks.self, key, token);
 }
 
