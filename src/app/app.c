@@ -260,9 +260,10 @@ static int64_t gauge_producer_errors(void *ud)
     return (int64_t)kafka_producer_delivery_errors(a->producer);
 }
 
-/* Messages not yet handled over c's assigned partitions (unknown lags count 0). */
-static int64_t lag_total(struct kafka_consumer *c)
+/* Gauge: messages not yet handled over the consumer's (ud) assigned partitions (unknown: 0). */
+static int64_t lag_total(void *ud)
 {
+    struct kafka_consumer *c = ud;
     struct kafka_lag lag[64];
     size_t n = kafka_consumer_lag(c, lag, 64);
     int64_t sum = 0;
@@ -271,42 +272,13 @@ static int64_t lag_total(struct kafka_consumer *c)
     return sum;
 }
 
-/* Messages c dead-lettered since start. */
-static int64_t dlq_total(struct kafka_consumer *c)
+/* Gauge: messages the consumer (ud) dead-lettered since start. */
+static int64_t dlq_total(void *ud)
 {
+    struct kafka_consumer *c = ud;
     struct kafka_consumer_stats st;
     kafka_consumer_stats(c, &st);
     return (int64_t)st.dlq;
-}
-
-static int64_t gauge_sink_lag(void *ud)
-{
-    return lag_total(dataplatform_sink_consumer(((struct app *)ud)->dp_sink));
-}
-
-static int64_t gauge_sink_dlq(void *ud)
-{
-    return dlq_total(dataplatform_sink_consumer(((struct app *)ud)->dp_sink));
-}
-
-static int64_t gauge_ranking_lag(void *ud)
-{
-    return lag_total(ranking_consumer_kafka(((struct app *)ud)->ranking_consumer));
-}
-
-static int64_t gauge_ranking_dlq(void *ud)
-{
-    return dlq_total(ranking_consumer_kafka(((struct app *)ud)->ranking_consumer));
-}
-
-static int64_t gauge_coupon_issuer_lag(void *ud)
-{
-    return lag_total(coupon_issuer_consumer(((struct app *)ud)->coupon_issuer));
-}
-
-static int64_t gauge_coupon_issuer_dlq(void *ud)
-{
-    return dlq_total(coupon_issuer_consumer(((struct app *)ud)->coupon_issuer));
 }
 
 /* Appends c's partitions (as of its last refresh) to out as lag points labelled by group. */
@@ -536,28 +508,28 @@ struct app *app_new(const struct config *cfg, struct err *e)
                                        "partition (high watermark - next offset).",
                                        read_consumer_lag, a});
     if (a->dp_sink) {
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_kafka_dataplatform_sink_lag",
-                                                  "Order events in Kafka not yet delivered to the "
-                                                  "data platform (this instance's partitions).",
-                                                  gauge_sink_lag, a});
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_kafka_dataplatform_sink_dlq",
-                                                  "Order events the data platform refused, "
-                                                  "dead-lettered to shop.order.events.dlq.",
-                                                  gauge_sink_dlq, a});
+        metrics_add_gauge(
+            a->metrics, &(struct metrics_gauge){"shopd_kafka_dataplatform_sink_lag",
+                                                "Order events in Kafka not yet delivered to the "
+                                                "data platform (this instance's partitions).",
+                                                lag_total, dataplatform_sink_consumer(a->dp_sink)});
+        metrics_add_gauge(
+            a->metrics, &(struct metrics_gauge){"shopd_kafka_dataplatform_sink_dlq",
+                                                "Order events the data platform refused, "
+                                                "dead-lettered to shop.order.events.dlq.",
+                                                dlq_total, dataplatform_sink_consumer(a->dp_sink)});
     }
     if (a->ranking_consumer) {
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_kafka_ranking_lag",
-                                                  "Order events in Kafka not yet applied to the "
-                                                  "Redis ranking (this instance's partitions).",
-                                                  gauge_ranking_lag, a});
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_kafka_ranking_dlq",
-                                                  "Order events the ranking could not decode, "
-                                                  "dead-lettered to shop.order.events.dlq.",
-                                                  gauge_ranking_dlq, a});
+        metrics_add_gauge(a->metrics, &(struct metrics_gauge){
+                                          "shopd_kafka_ranking_lag",
+                                          "Order events in Kafka not yet applied to the "
+                                          "Redis ranking (this instance's partitions).",
+                                          lag_total, ranking_consumer_kafka(a->ranking_consumer)});
+        metrics_add_gauge(a->metrics, &(struct metrics_gauge){
+                                          "shopd_kafka_ranking_dlq",
+                                          "Order events the ranking could not decode, "
+                                          "dead-lettered to shop.order.events.dlq.",
+                                          dlq_total, ranking_consumer_kafka(a->ranking_consumer)});
     }
     if (a->producer)
         metrics_add_gauge(a->metrics,
@@ -566,17 +538,17 @@ struct app *app_new(const struct config *cfg, struct err *e)
                                                   "(all instances; -1: Redis unreachable).",
                                                   coupon_requests_pending, a->coupon_requests});
     if (a->coupon_issuer) {
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_kafka_coupon_issuer_lag",
-                                                  "Coupon issue requests in Kafka not yet decided "
-                                                  "(this instance's partitions).",
-                                                  gauge_coupon_issuer_lag, a});
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_kafka_coupon_issuer_dlq",
-                                                  "Coupon issue requests that could not be read, "
-                                                  "dead-lettered to "
-                                                  "shop.coupon.issue.requests.dlq.",
-                                                  gauge_coupon_issuer_dlq, a});
+        metrics_add_gauge(a->metrics, &(struct metrics_gauge){
+                                          "shopd_kafka_coupon_issuer_lag",
+                                          "Coupon issue requests in Kafka not yet decided "
+                                          "(this instance's partitions).",
+                                          lag_total, coupon_issuer_consumer(a->coupon_issuer)});
+        metrics_add_gauge(a->metrics, &(struct metrics_gauge){
+                                          "shopd_kafka_coupon_issuer_dlq",
+                                          "Coupon issue requests that could not be read, "
+                                          "dead-lettered to "
+                                          "shop.coupon.issue.requests.dlq.",
+                                          dlq_total, coupon_issuer_consumer(a->coupon_issuer)});
     }
     metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
                                                           "Open Redis connections.",

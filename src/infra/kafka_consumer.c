@@ -370,11 +370,16 @@ static bool wait_for_downstream(struct kafka_consumer *c, const rd_kafka_message
     return ours && !stopping(c);
 }
 
-static void process(struct kafka_consumer *c, const rd_kafka_message_t *msg)
+/*
+ * msg as a handler sees it, attempt 1 (headers malloc'd: the caller frees m->headers), and
+ * the lag of its partition moved to it.
+ */
+static void message_fill(struct kafka_consumer *c, const rd_kafka_message_t *msg,
+                         struct kafka_message *m)
 {
     rd_kafka_timestamp_type_t tstype;
     struct kafka_header *headers;
-    struct kafka_message m = {
+    *m = (struct kafka_message){
         .topic = rd_kafka_topic_name(msg->rkt),
         .partition = msg->partition,
         .offset = msg->offset,
@@ -383,10 +388,17 @@ static void process(struct kafka_consumer *c, const rd_kafka_message_t *msg)
         .value = msg->payload,
         .len = msg->len,
         .timestamp_ms = rd_kafka_message_timestamp(msg, &tstype),
+        .attempt = 1,
     };
-    m.n_headers = message_headers(msg, &headers);
-    m.headers = headers;
-    lag_set_next(c, m.topic, m.partition, m.offset, true);
+    m->n_headers = message_headers(msg, &headers);
+    m->headers = headers;
+    lag_set_next(c, m->topic, m->partition, m->offset, true);
+}
+
+static void process(struct kafka_consumer *c, const rd_kafka_message_t *msg)
+{
+    struct kafka_message m;
+    message_fill(c, msg, &m);
 
     char reason[300];
     unsigned retries = 0, waits = 0;
@@ -428,29 +440,7 @@ static void process(struct kafka_consumer *c, const rd_kafka_message_t *msg)
         store_offset(c, msg);
     }
 out_free_headers:
-    free(headers);
-}
-
-/* One message of a batch as the handler sees it (headers malloc'd, freed by batch_free). */
-static void batch_fill(struct kafka_consumer *c, const rd_kafka_message_t *msg,
-                       struct kafka_message *m)
-{
-    rd_kafka_timestamp_type_t tstype;
-    struct kafka_header *headers;
-    *m = (struct kafka_message){
-        .topic = rd_kafka_topic_name(msg->rkt),
-        .partition = msg->partition,
-        .offset = msg->offset,
-        .key = msg->key,
-        .key_len = msg->key_len,
-        .value = msg->payload,
-        .len = msg->len,
-        .timestamp_ms = rd_kafka_message_timestamp(msg, &tstype),
-        .attempt = 1,
-    };
-    m->n_headers = message_headers(msg, &headers);
-    m->headers = headers;
-    lag_set_next(c, m->topic, m->partition, m->offset, true);
+    free((void *)m.headers);
 }
 
 /*
@@ -478,7 +468,7 @@ static void process_batch(struct kafka_consumer *c, rd_kafka_message_t **raw, si
         errs = calloc(n, sizeof(*errs));
     }
     for (size_t i = 0; i < n; i++)
-        batch_fill(c, raw[i], &m[i]);
+        message_fill(c, raw[i], &m[i]);
     size_t head = 0;
     unsigned retries = 0, waits = 0;
     while (head < n && !stopping(c)) {

@@ -35,6 +35,7 @@
 #include "support/test_db.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
+#include "support/test_proc.h"
 
 #define TEST_KAFKA_PROPS                                                                           \
     "reconnect.backoff.ms=10,reconnect.backoff.max.ms=100,session.timeout.ms=3000,"                \
@@ -46,12 +47,6 @@ static struct test_server server;
 static bool srv_running;
 static const char *brokers;
 static struct redis_pool *redis;
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static int stop_server(void **state)
 {
@@ -183,7 +178,7 @@ static void await_decision(long long id, struct outcome *o)
         assert_int_equal(read_request(id, o), 200);
         if (strcmp(o->status, "PENDING") != 0)
             return;
-        sleep_ms(10);
+        test_sleep_ms(10);
     }
     fail_msg("request %lld still PENDING after 30 s", id);
 }
@@ -577,7 +572,7 @@ static void await_dead_letter(struct dead_letter *d)
         found = d->found;
         pthread_mutex_unlock(&d->mu);
         if (!found)
-            sleep_ms(20);
+            test_sleep_ms(20);
     }
     kafka_consumer_stop(reader);
     kafka_producer_free(unused, 1000);
@@ -631,7 +626,7 @@ static void poison_request__dead_lettered__later_requests_still_issued(void **st
     /* the DLQ counter in /metrics grew by it (counted once its DLQ write is acknowledged) */
     long long dlq1 = test_metric(server.base, "shopd_kafka_coupon_issuer_dlq");
     for (int t = 0; t < 1500 && dlq0 >= 0 && dlq1 < dlq0 + 1; t++) {
-        sleep_ms(20);
+        test_sleep_ms(20);
         dlq1 = test_metric(server.base, "shopd_kafka_coupon_issuer_dlq");
     }
     assert_true(dlq0 >= 0);
@@ -697,7 +692,7 @@ static void brokers_down__503_or_accepted__all_accepted_decided_after_recovery(v
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
         assert_int_equal(pthread_create(&t[i], NULL, down_client, &s), 0);
-    sleep_ms(3000); /* twice the message timeout: some requests cannot be queued */
+    test_sleep_ms(3000); /* twice the message timeout: some requests cannot be queued */
     assert_int_equal(test_stack("kafka up all"), 0);
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);

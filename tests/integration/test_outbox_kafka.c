@@ -25,6 +25,7 @@
 #include "support/test_http.h"
 #include "support/test_platform.h"
 #include "support/test_server.h"
+#include "support/test_proc.h"
 
 /* librdkafka settings for the mock cluster: fast reconnects and group joins (not product ones) */
 #define TEST_KAFKA_PROPS                                                                           \
@@ -37,12 +38,6 @@ static struct test_server server; /* the test's; stopped by stop_server even on 
 static bool srv_running;
 static struct test_platform platform;
 static const char *brokers;
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Test teardown: the test's server must not outlive it, even when an assertion failed. */
 static int stop_server(void **state)
@@ -252,7 +247,7 @@ static void events_in_kafka__keyed_by_order_with_headers_in_order(void **state)
         pthread_mutex_unlock(&seen.mu);
         if (found == expected)
             break;
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     kafka_consumer_stop(reader);
     kafka_producer_free(dlq, 1000);
@@ -324,7 +319,7 @@ static void brokers_down__orders_succeed__events_wait__then_all_reach_the_platfo
                            " AND %lld AND status = 'PENDING' AND attempts >= 3",
                            ids[0], ids[N - 1]) == N)
             break;
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     assert_int_equal(test_db_scalar(&db,
                                     "SELECT count(*) FROM outbox_events WHERE aggregate_id BETWEEN"
@@ -334,7 +329,7 @@ static void brokers_down__orders_succeed__events_wait__then_all_reach_the_platfo
     assert_int_equal(delivered(ids, N), 0);
     assert_int_equal(test_stack("kafka up all"), 0);
     for (int t = 0; t < 1500 && delivered(ids, N) < N; t++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(delivered(ids, N), N); /* none lost (duplicates dropped by the platform) */
     stop_server(NULL);
 }
@@ -347,12 +342,12 @@ static void platform_down__sink_waits_without_dead_lettering__refusal__dead_lett
     enum { N = 5 };
     long long ids[N];
     place_orders(&server, "kf-c", N, ids);
-    sleep_ms(3000); /* far past the consumer's retry budget: an outage is not a poison */
+    test_sleep_ms(3000); /* far past the consumer's retry budget: an outage is not a poison */
     assert_int_equal(delivered(ids, N), 0);
     assert_int_equal(test_metric(server.base, "shopd_kafka_dataplatform_sink_dlq"), 0);
     test_platform_fail(&platform, false);
     for (int t = 0; t < 1500 && delivered(ids, N) < N; t++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(delivered(ids, N), N);
     /* the lag of every partition of the sink's group is exposed */
     struct test_resp mr;
@@ -365,19 +360,19 @@ static void platform_down__sink_waits_without_dead_lettering__refusal__dead_lett
        the sink catch up with what earlier tests left in the topic: it would be refused too) */
     for (int t = 0; t < 1500 && test_metric(server.base, "shopd_kafka_dataplatform_sink_lag") != 0;
          t++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     test_platform_reject(&platform, true);
     long long refused[1];
     place_orders(&server, "kf-d", 1, refused);
     for (int t = 0; t < 1500 && test_metric(server.base, "shopd_kafka_dataplatform_sink_dlq") < 1;
          t++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_true(test_metric(server.base, "shopd_kafka_dataplatform_sink_dlq") >= 1);
     test_platform_reject(&platform, false);
     long long later[1];
     place_orders(&server, "kf-e", 1, later);
     for (int t = 0; t < 1500 && delivered(later, 1) < 1; t++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(delivered(later, 1), 1);
     assert_int_equal(delivered(refused, 1), 0);
     stop_server(NULL);
@@ -432,7 +427,7 @@ static void slow_delivery__rows_leased__late_reports_recorded(void **state)
                                 " AND next_attempt_at > now() + interval '6 s'",
                                 ids[0], ids[N - 1]);
         if (leased == 0)
-            sleep_ms(20);
+            test_sleep_ms(20);
     }
     assert_true(leased > 0);
     assert_int_equal(test_stack("kafka up all"), 0); /* within the producer's 6 s */
@@ -444,7 +439,7 @@ static void slow_delivery__rows_leased__late_reports_recorded(void **state)
                            " %lld AND %lld",
                            ids[0], ids[N - 1]) == 0)
             break;
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     assert_int_equal(test_db_scalar(&db,
                                     "SELECT count(*) FROM outbox_events WHERE aggregate_id BETWEEN"
@@ -452,7 +447,7 @@ static void slow_delivery__rows_leased__late_reports_recorded(void **state)
                                     ids[0], ids[N - 1]),
                      0);
     for (int t = 0; t < 1500 && delivered(ids, N) < N; t++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(delivered(ids, N), N);
     stop_server(NULL);
 }
@@ -494,7 +489,7 @@ static void batched_posts__all_delivered__a_refused_record_alone_dead_lettered(v
     kafka_producer_free(producer, 1000);
     place_orders(&server, "kf-g", N / 2, ids + N / 2);
     for (int t = 0; t < 500 && test_db_scalar(&db, "%s", "SELECT count(*) FROM outbox_events"); t++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(test_db_scalar(&db, "%s", "SELECT count(*) FROM outbox_events"), 0);
     stop_server(NULL);
 
@@ -511,14 +506,14 @@ static void batched_posts__all_delivered__a_refused_record_alone_dead_lettered(v
          (delivered_of(first, ids, N / 2) < N / 2 || delivered(ids + N / 2, N / 2) < N / 2 ||
           test_metric(server.base, "shopd_kafka_dataplatform_sink_lag") != 0);
          t++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(delivered_of(first, ids, N / 2), N / 2);
     assert_int_equal(delivered(ids + N / 2, N / 2), N / 2);
     assert_int_equal(test_metric(server.base, "shopd_kafka_dataplatform_sink_lag"), 0);
     /* the refused record dead-lettered (earlier runs' copies too, each alone) */
     for (int t = 0; t < 500 && test_metric(server.base, "shopd_kafka_dataplatform_sink_dlq") < 1;
          t++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_true(test_metric(server.base, "shopd_kafka_dataplatform_sink_dlq") >= 1);
     /* in batches: fewer POSTs than events, even counting the one-by-one resends */
     st = test_platform_state(&platform);

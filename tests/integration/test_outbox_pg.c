@@ -20,6 +20,7 @@
 #include "support/test_http.h"
 #include "support/test_platform.h"
 #include "support/test_server.h"
+#include "support/test_proc.h"
 
 static struct test_db db;
 static struct test_platform platform;
@@ -34,12 +35,6 @@ static void start_server(struct test_server *srv, unsigned backoff_ms)
     cfg.outbox_backoff_ms = backoff_ms;
     cfg.dataplatform_timeout_ms = 2000;
     test_server_start(srv, &cfg);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static long long created_id(struct test_server *srv, const char *path, const char *body, int admin)
@@ -105,7 +100,7 @@ static void paid_order__event_delivered_with_the_order(void **state)
     long long id = json_integer_value(json_object_get(order, "id"));
     json_t *event = NULL;
     for (int i = 0; i < 250 && events_for(id, NULL) == 0; i++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(events_for(id, &event), 1);
     assert_string_equal(json_string_value(json_object_get(event, "type")), "ORDER_PAID");
     assert_int_equal(strlen(json_string_value(json_object_get(event, "event_id"))), 36);
@@ -119,7 +114,7 @@ static void paid_order__event_delivered_with_the_order(void **state)
                                               " WHERE aggregate_id = %lld",
                                               id) != 0;
          i++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(
         test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld", id), 0);
     test_server_stop(&srv);
@@ -141,7 +136,7 @@ static void platform_down__order_succeeds_event_waits_then_arrives_once(void **s
                            " AND status = 'PENDING' AND attempts >= 12 AND last_error IS NOT NULL",
                            id) == 1)
             break;
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     assert_int_equal(test_db_scalar(&db,
                                     "SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld"
@@ -153,13 +148,13 @@ static void platform_down__order_succeeds_event_waits_then_arrives_once(void **s
 
     test_platform_fail(&platform, false);
     for (int i = 0; i < 500 && events_for(id, NULL) == 0; i++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(events_for(id, NULL), 1);
     for (int i = 0; i < 250; i++) {
         if (test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld",
                            id) == 0)
             break;
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     assert_int_equal(
         test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld", id), 0);
@@ -181,7 +176,7 @@ static void permanent_refusal__parked_until_requeued(void **state)
                            " AND status = 'FAILED'",
                            id) == 1)
             break;
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     assert_int_equal(test_db_scalar(&db,
                                     "SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld"
@@ -192,7 +187,7 @@ static void permanent_refusal__parked_until_requeued(void **state)
     assert_int_equal(test_metric(srv.base, "shopd_outbox_parked"), 1);
     /* the platform accepts again: a parked event stays parked (nothing retries it) … */
     test_platform_reject(&platform, false);
-    sleep_ms(300);
+    test_sleep_ms(300);
     assert_int_equal(events_for(id, NULL), 0);
     /* … until an admin requeues it (admin only) */
     struct test_resp r;
@@ -204,7 +199,7 @@ static void permanent_refusal__parked_until_requeued(void **state)
     assert_int_equal(test_resp_int(&r, "requeued"), 1);
     test_resp_free(&r);
     for (int i = 0; i < 250 && events_for(id, NULL) == 0; i++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(events_for(id, NULL), 1);
     assert_int_equal(test_metric(srv.base, "shopd_outbox_parked"), 0);
     test_server_stop(&srv);
@@ -248,7 +243,7 @@ static void two_relays__each_orders_events_arrive_in_order(void **state)
         assert_int_equal(r.status, 200);
         test_resp_free(&r);
     }
-    sleep_ms(200); /* both events of every order have failed at least once: both are due */
+    test_sleep_ms(200); /* both events of every order have failed at least once: both are due */
     test_platform_fail(&platform, false);
     json_t *st = NULL;
     for (int i = 0; i < 500; i++) {
@@ -260,7 +255,7 @@ static void two_relays__each_orders_events_arrive_in_order(void **state)
             done += arrival(events, ids[k], "ORDER_CANCELLED") >= 0;
         if (done == ORDERS)
             break;
-        sleep_ms(20);
+        test_sleep_ms(20);
     }
     json_t *events = json_object_get(st, "events");
     for (int k = 0; k < ORDERS; k++) {
@@ -312,7 +307,7 @@ static void two_relays__every_event_delivered_none_twice(void **state)
     }
     size_t stored = test_platform_wait_events(&platform, before + ORDERS, 10000);
     assert_int_equal(stored, before + ORDERS);
-    sleep_ms(300); /* anything sent twice would show up now */
+    test_sleep_ms(300); /* anything sent twice would show up now */
     json_t *st = test_platform_state(&platform);
     assert_int_equal(json_array_size(json_object_get(st, "events")), before + ORDERS);
     /* SKIP LOCKED claims: no event was even sent twice (the platform counts re-sends) */
@@ -320,7 +315,7 @@ static void two_relays__every_event_delivered_none_twice(void **state)
     json_decref(st);
     /* and the database agrees: nothing left to send */
     for (int i = 0; i < 100 && outbox_pending() > 0; i++)
-        sleep_ms(20);
+        test_sleep_ms(20);
     assert_int_equal(outbox_pending(), 0);
     test_server_stop(&a);
     test_server_stop(&b);

@@ -29,6 +29,7 @@
 #include "support/test_db.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
+#include "support/test_proc.h"
 
 /* librdkafka settings for the mock cluster: fast reconnects and group joins (not product ones) */
 #define TEST_KAFKA_PROPS                                                                           \
@@ -44,12 +45,6 @@ static bool taker_up, ranker_up;
 static const char *brokers;
 static struct kafka_producer *producer; /* the test's own, for crafted records */
 static char group_prefix[64];
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void start(struct test_server *srv, bool *up, bool ranking)
 {
@@ -166,7 +161,7 @@ static long long await_converged(long long p)
     char day[11];
     long long want = pg_sold(p, day), got = -1;
     for (int t = 0; t < WAIT_STEPS && (got = redis_sold(p, day)) != want; t++)
-        sleep_ms(STEP_MS);
+        test_sleep_ms(STEP_MS);
     return got;
 }
 
@@ -229,12 +224,12 @@ static void with_kafka__request_path_does_no_ranking_work__consumer_applies_the_
     cancel(ids[0]);
     /* every event published (the relay ran after each commit)... */
     for (int t = 0; t < WAIT_STEPS && undelivered(ids[0], ids[4]) != 0; t++)
-        sleep_ms(STEP_MS);
+        test_sleep_ms(STEP_MS);
     assert_int_equal(undelivered(ids[0], ids[4]), 0);
     /* ...and yet no ranking in Redis: the request threads did no ranking work */
     char day[11];
     assert_int_equal(pg_sold(p, day), 8);
-    sleep_ms(300);
+    test_sleep_ms(300);
     assert_int_equal(redis_sold(p, day), -1);
 
     /* the ranking consumer (another instance) brings Redis to PostgreSQL */
@@ -331,7 +326,7 @@ static void malformed_event__dead_lettered__later_events_still_applied(void **st
     assert_int_equal(await_converged(p), 1);
     for (int t = 0;
          t < WAIT_STEPS && test_metric(ranker.base, "shopd_kafka_ranking_dlq") < dlq0 + 2; t++)
-        sleep_ms(STEP_MS);
+        test_sleep_ms(STEP_MS);
     /* >=: on a stack reused by earlier runs, the new group also dead-letters their records */
     assert_true(test_metric(ranker.base, "shopd_kafka_ranking_dlq") >= dlq0 + 2);
     /* and what comes after still flows */
@@ -350,7 +345,7 @@ static bool await_published(const long long *ids, int n)
         if (test_db_scalar(&db, "SELECT count(*) FROM outbox_events WHERE aggregate_id IN (%s)",
                            list) == 0)
             return true;
-        sleep_ms(STEP_MS);
+        test_sleep_ms(STEP_MS);
     }
     return false;
 }
@@ -374,7 +369,7 @@ static void redis_down__consumer_waits__then_applies_every_event_none_dead_lette
     long long u = funded_user();
     /* the ranker has caught up with everything before (old runs' poison included) */
     for (int t = 0; t < WAIT_STEPS && test_metric(ranker.base, "shopd_kafka_ranking_lag") != 0; t++)
-        sleep_ms(STEP_MS);
+        test_sleep_ms(STEP_MS);
     assert_int_equal(test_metric(ranker.base, "shopd_kafka_ranking_lag"), 0);
     long long dlq0 = test_metric(ranker.base, "shopd_kafka_ranking_dlq");
     assert_true(dlq0 >= 0);
@@ -386,13 +381,13 @@ static void redis_down__consumer_waits__then_applies_every_event_none_dead_lette
     assert_true(await_published(ids, N));
     /* the ranker has them and holds them (its lag counts them) */
     for (int t = 0; t < WAIT_STEPS && test_metric(ranker.base, "shopd_kafka_ranking_lag") < 1; t++)
-        sleep_ms(STEP_MS);
+        test_sleep_ms(STEP_MS);
     assert_true(test_metric(ranker.base, "shopd_kafka_ranking_lag") >= 1);
     /* an outage outlasting the retry budget (5 attempts, 100+200+400+800 ms of backoff): a
        consumer that took it for a failure of the events would dead-letter them meanwhile */
     for (int t = 0; t < 200; t++) { /* 4 s */
         assert_int_equal(test_metric(ranker.base, "shopd_kafka_ranking_dlq"), dlq0);
-        sleep_ms(STEP_MS);
+        test_sleep_ms(STEP_MS);
     }
     assert_int_equal(test_stack("redis-start"), 0);
 
@@ -400,7 +395,7 @@ static void redis_down__consumer_waits__then_applies_every_event_none_dead_lette
     for (int i = 0; i < N; i++)
         assert_int_equal(await_converged(p[i]), i + 1);
     for (int t = 0; t < WAIT_STEPS && test_metric(ranker.base, "shopd_kafka_ranking_lag") != 0; t++)
-        sleep_ms(STEP_MS);
+        test_sleep_ms(STEP_MS);
     assert_int_equal(test_metric(ranker.base, "shopd_kafka_ranking_lag"), 0);
     assert_int_equal(test_metric(ranker.base, "shopd_kafka_ranking_dlq"), dlq0);
     /* and the consumer goes on: a later sale is applied too */

@@ -52,12 +52,6 @@ static struct redis_pool *new_pool(void)
     return p;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Reads, pauses, writes a Redis counter: loses updates unless callers exclude each other. */
 static void unsafe_increment(struct redis_pool *pool, const char *counter)
 {
@@ -66,7 +60,7 @@ static void unsafe_increment(struct redis_pool *pool, const char *counter)
     redisReply *r = redis_command(pool, &e, "GET %s", counter);
     long long v = r && r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
     freeReplyObject(r);
-    sleep_ms(1);
+    test_sleep_ms(1);
     freeReplyObject(redis_command(pool, &e, "SET %s %lld", counter, v + 1));
 }
 
@@ -202,7 +196,7 @@ static void stale_token__cannot_release_the_next_holders_lock(void **state)
     struct err e;
     err_clear(&e);
     assert_int_equal(a.ops->acquire(a.self, "stale", ta, &held, &e), ERR_OK);
-    sleep_ms(150); /* a's lease runs out while it still "works" */
+    test_sleep_ms(150); /* a's lease runs out while it still "works" */
     assert_int_equal(b.ops->acquire(b.self, "stale", tb, &held, &e), ERR_OK);
     assert_true(held);
     a.ops->release(a.self, "stale",
