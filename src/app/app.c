@@ -29,7 +29,7 @@
 #include "infra/redis_lock.h"
 #include "order/adapters/order_http.h"
 #include "order/adapters/order_pg.h"
-#include "order/app/place_order.h"
+#include "order/app/order_deps.h"
 #include "point/point_http.h"
 #include "point/point_repo_pg.h"
 #include "point/point_service.h"

@@ -9,20 +9,7 @@
 
 #include "core/log.h"
 #include "core/thread_slots.h"
-
-enum { PG_MAX_PREPARED = 128 };
-
-struct pg_conn {
-    struct thread_slot slot; /* first: the pool's registry owns it */
-    PGconn *conn;
-    struct pg_pool *pool;
-    const struct pg_stmt *prepared[PG_MAX_PREPARED];
-    int n_prepared;
-    bool broken;
-    bool in_tx; /* between pg_tx_begin and pg_tx_commit/rollback */
-    char sqlstate[6];
-    uint64_t round_trips; /* exchanges with the server (prepare, execute, command) */
-};
+#include "infra/pg_internal.h"
 
 struct pg_pool {
     char *conninfo;
@@ -41,6 +28,7 @@ static void conn_close(struct pg_conn *c)
         atomic_fetch_sub(&c->pool->open, 1);
     }
     c->n_prepared = 0;
+    c->n_queued = 0;
     c->broken = false;
 }
 
@@ -144,8 +132,8 @@ struct pg_conn *pg_pool_conn(struct pg_pool *p, struct err *e)
         c->pool = p;
         thread_slots_set(&p->conns, &c->slot);
     }
-    if (c->in_tx) {
-        /* inside a transaction: the same connection or nothing */
+    if (c->in_tx || c->n_queued > 0) {
+        /* inside a transaction or a pipeline: the same connection or nothing */
         if (c->broken || !c->conn) {
             err_set(e, ERR_UNAVAILABLE, "database is unavailable");
             return NULL;
@@ -168,7 +156,7 @@ struct pg_conn *pg_pool_conn_current(struct pg_pool *p)
 }
 
 /* Maps a failed result to an error; marks the connection broken when it is gone. */
-static enum err_code conn_fail(struct pg_conn *c, PGresult *r, const char *what, struct err *e)
+enum err_code pg_conn_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *e)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
@@ -196,7 +184,7 @@ static enum err_code conn_fail(struct pg_conn *c, PGresult *r, const char *what,
     return err_set(e, ERR_INTERNAL, "database error %s in %s", c->sqlstate, what);
 }
 
-static bool is_prepared(const struct pg_conn *c, const struct pg_stmt *stmt)
+bool pg_conn_is_prepared(const struct pg_conn *c, const struct pg_stmt *stmt)
 {
     for (int i = 0; i < c->n_prepared; i++)
         if (c->prepared[i] == stmt)
@@ -206,14 +194,14 @@ static bool is_prepared(const struct pg_conn *c, const struct pg_stmt *stmt)
 
 static enum err_code ensure_prepared(struct pg_conn *c, const struct pg_stmt *stmt, struct err *e)
 {
-    if (is_prepared(c, stmt))
+    if (pg_conn_is_prepared(c, stmt))
         return ERR_OK;
     if (c->n_prepared >= PG_MAX_PREPARED)
         return err_set(e, ERR_INTERNAL, "too many prepared statements");
     c->round_trips++;
     PGresult *r = PQprepare(c->conn, stmt->name, stmt->sql, stmt->n_params, NULL);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        enum err_code rc = conn_fail(c, r, stmt->name, e);
+        enum err_code rc = pg_conn_fail(c, r, stmt->name, e);
         PQclear(r);
         return rc;
     }
@@ -222,9 +210,20 @@ static enum err_code ensure_prepared(struct pg_conn *c, const struct pg_stmt *st
     return ERR_OK;
 }
 
+/* A synchronous call while a pipeline is open would read the pipeline's results: refused. */
+static bool pipeline_open(const struct pg_conn *c, struct err *e)
+{
+    if (c->n_queued == 0)
+        return false;
+    err_set(e, ERR_INTERNAL, "a statement was run while a pipeline was open");
+    return true;
+}
+
 PGresult *pg_exec(struct pg_conn *c, const struct pg_stmt *stmt, const char *const *params,
                   struct err *e)
 {
+    if (pipeline_open(c, e))
+        return NULL;
     if (ensure_prepared(c, stmt, e) != ERR_OK)
         return NULL;
     c->round_trips++;
@@ -234,13 +233,15 @@ PGresult *pg_exec(struct pg_conn *c, const struct pg_stmt *stmt, const char *con
         c->sqlstate[0] = '\0';
         return r;
     }
-    conn_fail(c, r, stmt->name, e);
+    pg_conn_fail(c, r, stmt->name, e);
     PQclear(r);
     return NULL;
 }
 
 enum err_code pg_command(struct pg_conn *c, const char *sql, struct err *e)
 {
+    if (pipeline_open(c, e))
+        return e->code;
     c->round_trips++;
     PGresult *r = PQexec(c->conn, sql);
     if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
@@ -248,7 +249,7 @@ enum err_code pg_command(struct pg_conn *c, const char *sql, struct err *e)
         c->sqlstate[0] = '\0';
         return ERR_OK;
     }
-    enum err_code rc = conn_fail(c, r, sql, e);
+    enum err_code rc = pg_conn_fail(c, r, sql, e);
     PQclear(r);
     return rc;
 }
@@ -263,10 +264,12 @@ enum err_code pg_tx_begin(struct pg_conn *c, struct err *e)
 
 enum err_code pg_tx_commit(struct pg_conn *c, struct err *e)
 {
+    if (pipeline_open(c, e))
+        return e->code;
     c->round_trips++;
     PGresult *r = PQexec(c->conn, "COMMIT");
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        enum err_code rc = conn_fail(c, r, "COMMIT", e); /* the caller still rolls back */
+        enum err_code rc = pg_conn_fail(c, r, "COMMIT", e); /* the caller still rolls back */
         PQclear(r);
         return rc;
     }
@@ -281,6 +284,7 @@ enum err_code pg_tx_commit(struct pg_conn *c, struct err *e)
 
 void pg_tx_rollback(struct pg_conn *c)
 {
+    pg_pipeline_discard(c);
     c->in_tx = false;
     if (!c->conn || c->broken)
         return;

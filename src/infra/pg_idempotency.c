@@ -1,7 +1,6 @@
-/* pg_idempotency.c — advisory-lock claims and recorded outcomes. */
+/* pg_idempotency.c — advisory-lock claims and recorded outcomes, queued in a pipeline. */
 #include "infra/pg_idempotency.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static const struct pg_stmt stmt_lock = {
@@ -18,52 +17,47 @@ static const struct pg_stmt stmt_record = {
     " response_body) VALUES ($1, $2, $3, $4, $5, $6)",
     6};
 
-enum err_code pg_idempotency_claim(struct pg_conn *c, int64_t user_id, const char *scope,
-                                   const char *key, const char *fingerprint, bool *replay,
-                                   int *status, char **body, struct err *e)
+static enum err_code on_lock(void *ctx, const PGresult *r, struct err *e)
 {
-    *replay = false;
-    char user_buf[21];
-    const char *params[] = {pg_i64_param(user_id, user_buf), scope, key};
-    PGresult *r = pg_exec(c, &stmt_lock, params, e);
-    if (!r)
-        return e->code;
-    bool locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
-    if (!locked)
-        return err_set(e, ERR_REQUEST_IN_PROGRESS,
-                       "a request with this Idempotency-Key is being processed");
-    r = pg_exec(c, &stmt_find, params, e);
-    if (!r)
-        return e->code;
-    enum err_code rc = ERR_OK;
-    if (PQntuples(r) == 1) {
-        if (strcmp(PQgetvalue(r, 0, 0), fingerprint) != 0) {
-            rc = err_set(e, ERR_IDEMPOTENCY_KEY_REUSED,
-                         "this Idempotency-Key was used with a different request");
-        } else {
-            *status = (int)pg_get_i64(r, 0, 1);
-            *body = strdup(PQgetvalue(r, 0, 2));
-            if (!*body)
-                rc = err_set(e, ERR_INTERNAL, "out of memory");
-            else
-                *replay = true;
-        }
-    }
-    PQclear(r);
-    return rc;
+    (void)e;
+    struct idempotency_claim *claim = *(struct idempotency_claim **)ctx;
+    claim->locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    return ERR_OK;
 }
 
-enum err_code pg_idempotency_record(struct pg_conn *c, int64_t user_id, const char *scope,
-                                    const char *key, const char *fingerprint, int status,
-                                    const char *body, struct err *e)
+static enum err_code on_find(void *ctx, const PGresult *r, struct err *e)
+{
+    struct idempotency_claim *claim = *(struct idempotency_claim **)ctx;
+    claim->found = PQntuples(r) == 1;
+    if (!claim->found)
+        return ERR_OK;
+    claim->same_request = strcmp(PQgetvalue(r, 0, 0), claim->fingerprint) == 0;
+    if (!claim->same_request)
+        return ERR_OK;
+    claim->stored.status = (int)pg_get_i64(r, 0, 1);
+    claim->stored.body = strdup(PQgetvalue(r, 0, 2));
+    return claim->stored.body ? ERR_OK : err_set(e, ERR_INTERNAL, "out of memory");
+}
+
+enum err_code pg_idempotency_queue_claim(struct pg_conn *c, int64_t user_id, const char *scope,
+                                         const char *key, struct idempotency_claim *claim,
+                                         struct err *e)
+{
+    claim->locked = claim->found = claim->same_request = false;
+    claim->stored = (struct recorded_outcome){0};
+    char user_buf[21];
+    const char *params[] = {pg_i64_param(user_id, user_buf), scope, key};
+    if (pg_queue(c, &stmt_lock, params, on_lock, &claim, sizeof(claim), e))
+        return e->code;
+    return pg_queue(c, &stmt_find, params, on_find, &claim, sizeof(claim), e);
+}
+
+enum err_code pg_idempotency_queue_record(struct pg_conn *c, int64_t user_id, const char *scope,
+                                          const char *key, const char *fingerprint, int status,
+                                          const char *body, struct err *e)
 {
     char user_buf[21], status_buf[21];
     const char *params[] = {pg_i64_param(user_id, user_buf),  scope, key, fingerprint,
                             pg_i64_param(status, status_buf), body};
-    PGresult *r = pg_exec(c, &stmt_record, params, e);
-    if (!r)
-        return e->code;
-    PQclear(r);
-    return ERR_OK;
+    return pg_queue(c, &stmt_record, params, NULL, NULL, 0, e);
 }

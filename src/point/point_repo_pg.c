@@ -6,25 +6,12 @@
 #include <string.h>
 
 #include "infra/pg_idempotency.h"
+#include "infra/pg_ledger.h"
 
 static const struct pg_stmt stmt_create_user = {
     "point_create_user", "INSERT INTO users (name) VALUES ($1) RETURNING id, name, balance", 1};
 static const struct pg_stmt stmt_balance = {"point_balance",
                                             "SELECT balance FROM users WHERE id = $1", 1};
-/*
- * The whole charge in one statement, hence one transaction and one round trip:
- * the conditional UPDATE re-checks the cap on the latest row version (READ
- * COMMITTED re-evaluates WHERE after waiting for a concurrent writer), and the
- * ledger row carries the exact balance that UPDATE produced.
- */
-static const struct pg_stmt stmt_charge = {
-    "point_charge",
-    "WITH u AS (UPDATE users SET balance = balance + $2"
-    "            WHERE id = $1 AND balance + $2 <= $3 RETURNING id, balance),"
-    " l AS (INSERT INTO point_ledger (user_id, type, amount, balance_after)"
-    "       SELECT id, 'CHARGE', $2, balance FROM u RETURNING balance_after)"
-    " SELECT balance_after FROM l",
-    3};
 /* One row per user even without ledger rows (NULL columns), none for an unknown user. */
 static const struct pg_stmt stmt_history = {
     "point_history",
@@ -79,39 +66,39 @@ static enum err_code repo_balance(void *self, int64_t user_id, int64_t *balance,
     return rc;
 }
 
+/* A charge that ran: ERR_OK, or the refusal it came to (nothing changed). */
+static enum err_code charge_outcome(const struct pg_ledger_charge *ch, int64_t user_id,
+                                    int64_t amount, int64_t cap, struct err *e)
+{
+    if (ch->applied)
+        return ERR_OK;
+    if (!ch->exists)
+        return user_not_found(user_id, e);
+    return err_set(e, ERR_BALANCE_LIMIT_EXCEEDED,
+                   "balance %lld plus %lld would exceed the limit of %lld", (long long)ch->balance,
+                   (long long)amount, (long long)cap);
+}
+
+/* One statement, one round trip, refusals included (pg_ledger's charge explains itself). */
 static enum err_code repo_charge(void *self, int64_t user_id, int64_t amount, int64_t cap,
                                  int64_t *balance_after, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
-    char id_buf[21], amount_buf[21], cap_buf[21];
-    const char *params[] = {pg_i64_param(user_id, id_buf), pg_i64_param(amount, amount_buf),
-                            pg_i64_param(cap, cap_buf)};
-    PGresult *r = pg_exec(c, &stmt_charge, params, e);
-    if (!r)
+    struct pg_ledger_charge ch;
+    if (pg_ledger_queue_charge(c, user_id, amount, cap, &ch, e) || pg_flush(c, e))
         return e->code;
-    bool applied = PQntuples(r) == 1;
-    if (applied)
-        *balance_after = pg_get_i64(r, 0, 0);
-    PQclear(r);
-    if (applied)
-        return ERR_OK;
-
-    /* Nothing changed: tell an unknown user from a full balance (cold path). */
-    int64_t balance = 0;
-    enum err_code rc = repo_balance(self, user_id, &balance, e);
-    if (rc != ERR_OK)
-        return rc;
-    return err_set(e, ERR_BALANCE_LIMIT_EXCEEDED,
-                   "balance %lld plus %lld would exceed the limit of %lld", (long long)balance,
-                   (long long)amount, (long long)cap);
+    *balance_after = ch.balance;
+    return charge_outcome(&ch, user_id, amount, cap, e);
 }
 
 /*
- * The charge statement once, with its outcome recorded under key in the same
- * transaction. The statement changes nothing when it refuses, so a refusal
- * is recorded without a savepoint.
+ * The charge once per key, in two round trips: BEGIN, the key's claim and
+ * the charge itself go together; then the outcome's record and COMMIT (or,
+ * when the key was taken, in progress or reused, a ROLLBACK of the charge).
+ * The charge statement changes nothing when it refuses, so a refusal is
+ * recorded without a savepoint.
  */
 static enum err_code repo_charge_once(void *self, int64_t user_id, int64_t amount, int64_t cap,
                                       const char *key, const char *fingerprint,
@@ -121,31 +108,29 @@ static enum err_code repo_charge_once(void *self, int64_t user_id, int64_t amoun
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
-    if (pg_tx_begin(c, e))
-        return e->code;
-    bool replay = false;
+    struct idempotency_claim claim = {.fingerprint = fingerprint};
+    struct pg_ledger_charge ch;
     char *body = NULL;
-    if (pg_idempotency_claim(c, user_id, "charge", key, fingerprint, &replay, &out->status,
-                             &out->body, e))
+    bool replay = false;
+    if (pg_queue_begin(c, e) || pg_idempotency_queue_claim(c, user_id, "charge", key, &claim, e) ||
+        pg_ledger_queue_charge(c, user_id, amount, cap, &ch, e) || pg_flush(c, e) ||
+        idempotency_claim_result(&claim, &replay, e))
         goto out_rollback;
     if (replay) {
         pg_tx_rollback(c);
-        out->replayed = true;
+        *out = (struct point_charge_outcome){claim.stored.status, claim.stored.body, true};
         return ERR_OK;
     }
-    int64_t balance = 0;
-    enum err_code outcome = repo_charge(self, user_id, amount, cap, &balance, e);
-    if (outcome != ERR_OK && outcome != ERR_USER_NOT_FOUND && outcome != ERR_BALANCE_LIMIT_EXCEEDED)
-        goto out_rollback;
+    enum err_code outcome = charge_outcome(&ch, user_id, amount, cap, e);
     struct err refusal = *e;
-    body = outcome == ERR_OK ? render->ok(user_id, balance) : render->refusal(&refusal);
+    body = outcome == ERR_OK ? render->ok(user_id, ch.balance) : render->refusal(&refusal);
     int status = outcome == ERR_OK ? 200 : err_http_status(outcome);
     if (!body) {
         err_set(e, ERR_INTERNAL, "out of memory rendering a charge");
         goto out_rollback;
     }
-    if (pg_idempotency_record(c, user_id, "charge", key, fingerprint, status, body, e) ||
-        pg_tx_commit(c, e))
+    if (pg_idempotency_queue_record(c, user_id, "charge", key, fingerprint, status, body, e) ||
+        pg_queue_commit(c, e) || pg_flush(c, e))
         goto out_rollback;
     if (outcome != ERR_OK) {
         free(body);
@@ -157,6 +142,7 @@ static enum err_code repo_charge_once(void *self, int64_t user_id, int64_t amoun
 
 out_rollback:
     free(body);
+    recorded_outcome_cleanup(&claim.stored);
     pg_tx_rollback(c);
     return e->code;
 }

@@ -9,8 +9,9 @@
 #include "order/adapters/order_json.h"
 #include "order/app/cancel_order.h"
 #include "order/app/place_order.h"
+#include "order/app/read_orders.h"
 
-/* ---- presenter: the API's encoding of outcomes (stored for replay) ---- */
+/* ---- presenter: the API's encoding of first outcomes (stored for replay) ---- */
 
 static char *dump(json_t *doc)
 {
@@ -19,35 +20,23 @@ static char *dump(json_t *doc)
     return text;
 }
 
-static char *present_order(void *self, const struct order *o)
+static bool present_placed(void *self, const struct order *o, struct recorded_outcome *out)
 {
     (void)self;
-    return dump(order_json(o));
+    *out = (struct recorded_outcome){201, dump(order_json(o))};
+    return out->body != NULL;
 }
 
-static char *present_order_list(void *self, const struct order *orders, size_t n)
+static bool present_refused(void *self, const struct err *e, struct recorded_outcome *out)
 {
     (void)self;
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++) {
-        if (json_array_append_new(items, order_json(&orders[i])) != 0) { /* never a short list */
-            json_decref(items);
-            return NULL;
-        }
-    }
-    return dump(json_pack("{s:o}", "items", items));
-}
-
-static char *present_error(void *self, const struct err *e)
-{
-    (void)self;
-    return dump(problem_new(e));
+    *out = (struct recorded_outcome){err_http_status(e->code), dump(problem_new(e))};
+    return out->body != NULL;
 }
 
 static const struct order_presenter_ops json_presenter_ops = {
-    .order_body = present_order,
-    .order_list_body = present_order_list,
-    .error_body = present_error,
+    .placed = present_placed,
+    .refused = present_refused,
 };
 
 struct order_presenter order_http_presenter(void)
@@ -57,15 +46,32 @@ struct order_presenter order_http_presenter(void)
 
 /* ---- handlers ---- */
 
-/* Sends a use case's outcome as it is (the same bytes a replay sends). */
-static void send_result(struct http_resp *resp, struct order_result *r)
+/* Sends body (malloc'd; the response takes it) with status. */
+static enum err_code send_body(struct http_resp *resp, int status, char *body, struct err *e)
 {
-    size_t len = strlen(r->body);
-    http_resp_raw(resp, r->status,
-                  r->status >= 400 ? "application/problem+json" : "application/json", r->body, len);
-    r->body = NULL; /* the response owns it now */
-    if (r->replayed)
+    if (!body)
+        return err_set(e, ERR_INTERNAL, "out of memory rendering an answer");
+    http_resp_raw(resp, status, status >= 400 ? "application/problem+json" : "application/json",
+                  body, strlen(body));
+    return ERR_OK;
+}
+
+/* Sends o as the API's Order with status. */
+static enum err_code send_order(struct http_resp *resp, int status, const struct order *o,
+                                struct err *e)
+{
+    return send_body(resp, status, dump(order_json(o)), e);
+}
+
+/* Sends a recorded first outcome as it was written (its bytes), marked as a replay. */
+static enum err_code send_replay(struct http_resp *resp, struct recorded_outcome *replay,
+                                 struct err *e)
+{
+    enum err_code rc = send_body(resp, replay->status, replay->body, e);
+    replay->body = NULL; /* the response owns it now */
+    if (rc == ERR_OK)
         http_resp_header(resp, "Idempotent-Replayed", "true");
+    return rc;
 }
 
 /* items: [{"product_id": id, "quantity": n}, …] → out (capacity ORDER_MAX_LINES). */
@@ -111,11 +117,12 @@ enum err_code order_http_place(struct http_req *req, struct http_resp *resp, str
         rc = decode_items(items, lines, req->arena, e);
     if (rc == ERR_OK) {
         struct place_order_cmd cmd = {user_id, lines, json_array_size(items), coupon_id, key};
-        struct order_result result;
-        rc = place_order(d, &cmd, &result, e);
+        struct place_order_outcome outcome;
+        rc = place_order(d, &cmd, &outcome, e);
         if (rc == ERR_OK)
-            send_result(resp, &result);
-        order_result_cleanup(&result);
+            rc = outcome.replayed ? send_replay(resp, &outcome.replay, e)
+                                  : send_order(resp, 201, &outcome.order, e);
+        place_order_outcome_cleanup(&outcome);
     }
     json_decref(items);
     return rc;
@@ -123,33 +130,46 @@ enum err_code order_http_place(struct http_req *req, struct http_resp *resp, str
 
 enum err_code order_http_get(struct http_req *req, struct http_resp *resp, struct err *e)
 {
-    struct order_result result;
-    enum err_code rc = get_order(req->ctx, req->path_ids[0], &result, e);
+    struct order o;
+    enum err_code rc = get_order(req->ctx, req->path_ids[0], &o, e);
     if (rc == ERR_OK)
-        send_result(resp, &result);
-    order_result_cleanup(&result);
+        rc = send_order(resp, 200, &o, e);
+    order_cleanup(&o);
     return rc;
+}
+
+/* {"items":[Order...]} */
+static char *order_list_body(const struct order_list *list)
+{
+    json_t *items = json_array();
+    for (size_t i = 0; i < list->n; i++) {
+        if (json_array_append_new(items, order_json(&list->items[i])) != 0) { /* never short */
+            json_decref(items);
+            return NULL;
+        }
+    }
+    return dump(json_pack("{s:o}", "items", items));
 }
 
 enum err_code order_http_list_by_user(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     int64_t limit;
-    if (http_req_query_int(req, "limit", 20, 1, 100, &limit, e))
+    if (http_req_query_int(req, "limit", 20, 1, ORDER_LIST_MAX, &limit, e))
         return e->code;
-    struct order_result result;
-    enum err_code rc = list_user_orders(req->ctx, req->path_ids[0], limit, &result, e);
+    struct order_list list;
+    enum err_code rc = list_user_orders(req->ctx, req->path_ids[0], limit, &list, e);
     if (rc == ERR_OK)
-        send_result(resp, &result);
-    order_result_cleanup(&result);
+        rc = send_body(resp, 200, order_list_body(&list), e);
+    order_list_cleanup(&list);
     return rc;
 }
 
 enum err_code order_http_cancel(struct http_req *req, struct http_resp *resp, struct err *e)
 {
-    struct order_result result;
-    enum err_code rc = cancel_order(req->ctx, req->path_ids[0], &result, e);
+    struct order o;
+    enum err_code rc = cancel_order(req->ctx, req->path_ids[0], &o, e);
     if (rc == ERR_OK)
-        send_result(resp, &result);
-    order_result_cleanup(&result);
+        rc = send_order(resp, 200, &o, e);
+    order_cleanup(&o);
     return rc;
 }

@@ -3,23 +3,23 @@
 #include "order/adapters/order_pg.h"
 
 static enum err_code claim(void *self, int64_t user_id, const char *scope, const char *key,
-                           const char *fingerprint, bool *replay,
-                           struct idempotency_outcome *stored, struct err *e)
+                           struct idempotency_claim *claim, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
-    return pg_idempotency_claim(c, user_id, scope, key, fingerprint, replay, &stored->status,
-                                &stored->body, e);
+    return pg_idempotency_queue_claim(c, user_id, scope, key, claim, e);
 }
 
 static enum err_code record(void *self, int64_t user_id, const char *scope, const char *key,
-                            const char *fingerprint, int status, const char *body, struct err *e)
+                            const char *fingerprint, const struct recorded_outcome *outcome,
+                            struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
-    return pg_idempotency_record(c, user_id, scope, key, fingerprint, status, body, e);
+    return pg_idempotency_queue_record(c, user_id, scope, key, fingerprint, outcome->status,
+                                       outcome->body, e);
 }
 
 static const struct idempotency_port_ops pg_idempotency_ops = {

@@ -1,6 +1,7 @@
 /* pg_outbox.c — events written to outbox_events inside the order's transaction. */
 #include <stdlib.h>
 
+#include "infra/pg_pipeline.h"
 #include "order/adapters/order_json.h"
 #include "order/adapters/order_pg.h"
 
@@ -22,12 +23,9 @@ static enum err_code outbox_publish(void *self, const char *type, const struct o
         return err_set(e, ERR_INTERNAL, "out of memory encoding an event");
     char id_buf[21];
     const char *params[] = {type, pg_i64_param(o->id, id_buf), text};
-    PGresult *r = pg_exec(c, &stmt_publish, params, e);
+    enum err_code rc = pg_queue(c, &stmt_publish, params, NULL, NULL, 0, e);
     free(text);
-    if (!r)
-        return e->code;
-    PQclear(r);
-    return ERR_OK;
+    return rc;
 }
 
 static void outbox_committed(void *self, const char *type, const struct order *o)

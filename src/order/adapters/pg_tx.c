@@ -1,32 +1,25 @@
-/* pg_tx.c — the transaction runner on the thread's PostgreSQL connection. */
+/* pg_tx.c — the unit of work: a transaction on the thread's connection, sent as pipelines. */
+#include "infra/pg_pipeline.h"
 #include "order/adapters/order_pg.h"
 
 static enum err_code tx_begin(void *self, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
-    return c ? pg_tx_begin(c, e) : e->code;
+    return c ? pg_queue_begin(c, e) : e->code;
 }
 
-static enum err_code tx_command(void *self, const char *sql, struct err *e)
+static enum err_code tx_flush(void *self, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
-    return c ? pg_command(c, sql, e) : e->code;
-}
-
-static enum err_code tx_savepoint(void *self, struct err *e)
-{
-    return tx_command(self, "SAVEPOINT order_work", e);
-}
-
-static enum err_code tx_rollback_to_savepoint(void *self, struct err *e)
-{
-    return tx_command(self, "ROLLBACK TO SAVEPOINT order_work", e);
+    return c ? pg_flush(c, e) : e->code;
 }
 
 static enum err_code tx_commit(void *self, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
-    return c ? pg_tx_commit(c, e) : e->code;
+    if (!c || pg_queue_commit(c, e))
+        return e->code;
+    return pg_flush(c, e);
 }
 
 /* Both work on the connection as it is: it may have broken inside the transaction. */
@@ -45,8 +38,7 @@ static bool tx_last_failure_retryable(void *self)
 
 static const struct tx_port_ops pg_tx_ops = {
     .begin = tx_begin,
-    .savepoint = tx_savepoint,
-    .rollback_to_savepoint = tx_rollback_to_savepoint,
+    .flush = tx_flush,
     .commit = tx_commit,
     .rollback = tx_rollback,
     .last_failure_retryable = tx_last_failure_retryable,

@@ -1,5 +1,6 @@
-/* place_order.c — validate, then in one transaction: claim key, take stock, use coupon,
- * save, pay, publish, record the outcome, commit; retry on serialization failure. */
+/* place_order.c — validate; then read everything the order needs in one exchange, decide, and
+ * send every write with the outcome's record and the commit in a second; retry when a write
+ * finds the state it was decided on has changed. */
 #include "order/app/place_order.h"
 
 #include <stdlib.h>
@@ -9,6 +10,16 @@
 enum { FINGERPRINT_MAX = 64 + ORDER_MAX_LINES * 44 };
 
 static const char *const SCOPE = "order";
+
+/* What the first exchange read. */
+struct order_reads {
+    struct idempotency_claim claim;
+    struct err stock_refusal;
+    bool coupon_usable;
+    struct coupon_discount coupon;
+    bool user_exists;
+    int64_t balance;
+};
 
 bool order_error_is_refusal(enum err_code code)
 {
@@ -26,122 +37,158 @@ bool order_error_is_refusal(enum err_code code)
     }
 }
 
-enum err_code order_lock_user(const struct order_deps *d, int64_t user_id,
-                              char token[LOCK_TOKEN_LEN], bool *locked, struct err *e)
+void place_order_outcome_cleanup(struct place_order_outcome *out)
 {
-    *locked = false;
-    if (!d->locks.ops)
-        return ERR_OK;
-    char key[LOCK_KEY_MAX];
-    lock_user_key(user_id, key);
-    return d->locks.ops->acquire(d->locks.self, key, token, locked, e);
-}
-
-void order_unlock_user(const struct order_deps *d, int64_t user_id, const char *token, bool locked)
-{
-    if (!locked)
-        return;
-    char key[LOCK_KEY_MAX];
-    lock_user_key(user_id, key);
-    d->locks.ops->release(d->locks.self, key, token);
-}
-
-void order_result_cleanup(struct order_result *out)
-{
-    free(out->body);
+    order_cleanup(&out->order);
+    recorded_outcome_cleanup(&out->replay);
     memset(out, 0, sizeof(*out));
 }
 
-/* The order's effects, in lock order: products (ascending id), coupon, order, user. */
-static enum err_code take_everything(const struct order_deps *d, const struct place_order_cmd *cmd,
-                                     struct order *o, struct err *e)
+/* Queues the transaction's start and every read; o gets its id and time. */
+static enum err_code queue_reads(const struct order_deps *d, const struct place_order_cmd *cmd,
+                                 struct order *o, struct order_reads *r, struct err *e)
 {
-    if (d->stock.ops->take(d->stock.self, o->lines, o->n_lines, e))
+    if (d->tx.ops->begin(d->tx.self, e) ||
+        d->idempotency.ops->claim(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
+                                  &r->claim, e) ||
+        d->stock.ops->quote(d->stock.self, o->lines, o->n_lines, &r->stock_refusal, e) ||
+        (cmd->coupon_id && d->coupons.ops->quote(d->coupons.self, cmd->user_id, cmd->coupon_id,
+                                                 &r->coupon_usable, &r->coupon, e)) ||
+        d->balance.ops->read(d->balance.self, cmd->user_id, &r->user_exists, &r->balance, e) ||
+        d->orders.ops->reserve(d->orders.self, o, e))
         return e->code;
-    struct coupon_discount coupon;
-    if (cmd->coupon_id &&
-        d->coupons.ops->use(d->coupons.self, cmd->user_id, cmd->coupon_id, &coupon, e))
+    return ERR_OK;
+}
+
+/*
+ * Prices o from the reads and says what refuses it, in the order the
+ * writes would meet it (products, coupon, user, balance); ERR_OK when
+ * nothing does. ERR_INVALID_REQUEST when an amount does not fit.
+ */
+static enum err_code decide(const struct place_order_cmd *cmd, const struct order_reads *r,
+                            struct order *o, struct err *e)
+{
+    if (r->stock_refusal.code != ERR_OK) {
+        *e = r->stock_refusal;
         return e->code;
-    if (order_price(o, cmd->coupon_id ? &coupon : NULL, e))
+    }
+    if (cmd->coupon_id && !r->coupon_usable)
+        return err_set(e, ERR_COUPON_NOT_USABLE,
+                       "coupon %lld is not usable: not this user's, already used, or expired",
+                       (long long)cmd->coupon_id);
+    if (!r->user_exists)
+        return err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)cmd->user_id);
+    if (order_price(o, cmd->coupon_id ? &r->coupon : NULL, e))
         return e->code;
+    if (r->balance < o->total)
+        return err_set(e, ERR_INSUFFICIENT_BALANCE, "balance %lld is less than the total %lld",
+                       (long long)r->balance, (long long)o->total);
     o->user_id = cmd->user_id;
     o->status = ORDER_PAID;
     o->coupon_id = cmd->coupon_id;
-    if (d->orders.ops->save(d->orders.self, o, e))
-        return e->code;
-    if (d->balance.ops->pay(d->balance.self, o->user_id, o->total, o->id, e))
-        return e->code;
-    return d->events.ops->publish(d->events.self, "ORDER_PAID", o, e);
+    return ERR_OK;
 }
 
-/* Records body as this key's outcome and commits. */
-static enum err_code record_and_commit(const struct order_deps *d,
-                                       const struct place_order_cmd *cmd, const char *fingerprint,
-                                       int status, const char *body, struct err *e)
+/* Queues the order's effects in lock order (products, coupon, order, user), its record, COMMIT. */
+static enum err_code write_order(const struct order_deps *d, const struct place_order_cmd *cmd,
+                                 const char *fingerprint, const struct order *o, struct err *e)
 {
-    if (!body)
-        return err_set(e, ERR_INTERNAL, "out of memory rendering an outcome");
-    if (d->idempotency.ops->record(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
-                                   fingerprint, status, body, e))
-        return e->code;
-    return d->tx.ops->commit(d->tx.self, e);
+    struct recorded_outcome placed = {0};
+    if (!d->presenter.ops->placed(d->presenter.self, o, &placed))
+        return err_set(e, ERR_INTERNAL, "out of memory recording an outcome");
+    enum err_code rc = ERR_OK;
+    if (d->stock.ops->take(d->stock.self, o->lines, o->n_lines, e) ||
+        (cmd->coupon_id && d->coupons.ops->use(d->coupons.self, cmd->user_id, cmd->coupon_id, e)) ||
+        d->orders.ops->save(d->orders.self, o, e) ||
+        d->balance.ops->pay(d->balance.self, o->user_id, o->total, o->id, e) ||
+        d->events.ops->publish(d->events.self, "ORDER_PAID", o, e) ||
+        d->idempotency.ops->record(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
+                                   fingerprint, &placed, e) ||
+        d->tx.ops->commit(d->tx.self, e))
+        rc = e->code;
+    recorded_outcome_cleanup(&placed);
+    return rc;
 }
 
-/* One transaction. Sets *retry when it failed in a way another attempt may not. */
+/* Records the refusal as this key's outcome and commits (nothing else was written). */
+static enum err_code record_refusal(const struct order_deps *d, const struct place_order_cmd *cmd,
+                                    const char *fingerprint, const struct err *refusal,
+                                    struct err *e)
+{
+    struct recorded_outcome refused = {0};
+    if (!d->presenter.ops->refused(d->presenter.self, refusal, &refused))
+        return err_set(e, ERR_INTERNAL, "out of memory recording an outcome");
+    enum err_code rc = ERR_OK;
+    if (d->idempotency.ops->record(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
+                                   fingerprint, &refused, e) ||
+        d->tx.ops->commit(d->tx.self, e))
+        rc = e->code;
+    recorded_outcome_cleanup(&refused);
+    return rc;
+}
+
+/* One unit of work. Sets *retry when it failed in a way another attempt may not. */
 static enum err_code attempt(const struct order_deps *d, const struct place_order_cmd *cmd,
-                             const char *fingerprint, struct order *o, struct order_result *out,
-                             bool *retry, struct err *e)
+                             const char *fingerprint, struct order *o,
+                             struct place_order_outcome *out, bool *retry, struct err *e)
 {
     *retry = false;
-    if (d->tx.ops->begin(d->tx.self, e))
-        return e->code;
-
+    struct order_reads r = {.claim = {.fingerprint = fingerprint}};
     bool replay = false;
-    struct idempotency_outcome stored = {0};
-    if (d->idempotency.ops->claim(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
-                                  fingerprint, &replay, &stored, e))
+    if (queue_reads(d, cmd, o, &r, e) || d->tx.ops->flush(d->tx.self, e) ||
+        idempotency_claim_result(&r.claim, &replay, e))
         goto out_rollback;
     if (replay) {
         d->tx.ops->rollback(d->tx.self);
-        *out = (struct order_result){stored.status, stored.body, true};
+        out->replayed = true;
+        out->replay = r.claim.stored; /* the outcome moves to out */
         return ERR_OK;
     }
-    if (d->tx.ops->savepoint(d->tx.self, e))
-        goto out_rollback;
 
-    enum err_code rc = take_everything(d, cmd, o, e);
+    enum err_code rc = decide(cmd, &r, o, e);
     if (rc == ERR_OK) {
-        char *body = d->presenter.ops->order_body(d->presenter.self, o);
-        if (record_and_commit(d, cmd, fingerprint, 201, body, e)) {
-            free(body);
+        if (write_order(d, cmd, fingerprint, o, e))
             goto out_rollback;
-        }
         d->events.ops->committed(d->events.self, "ORDER_PAID", o);
-        *out = (struct order_result){201, body, false};
+        out->order = *o; /* the lines move to out */
+        o->lines = NULL;
+        o->n_lines = 0;
         return ERR_OK;
     }
     if (order_error_is_refusal(rc)) {
-        /* undo the effects, keep the key: a retry gets this same refusal */
+        /* nothing was written: keep the key with this refusal, so a retry gets it too */
         struct err refusal = *e;
-        char *body = d->presenter.ops->error_body(d->presenter.self, &refusal);
-        if (d->tx.ops->rollback_to_savepoint(d->tx.self, e) ||
-            record_and_commit(d, cmd, fingerprint, err_http_status(refusal.code), body, e)) {
-            free(body);
+        if (record_refusal(d, cmd, fingerprint, &refusal, e))
             goto out_rollback;
-        }
-        free(body);
         *e = refusal;
         return refusal.code;
     }
 
 out_rollback:
-    *retry = d->tx.ops->last_failure_retryable(d->tx.self);
+    /* only the store's failures can be worth another attempt (a key conflict never is) */
+    *retry = (e->code == ERR_UNAVAILABLE || e->code == ERR_INTERNAL) &&
+             d->tx.ops->last_failure_retryable(d->tx.self);
     d->tx.ops->rollback(d->tx.self);
+    recorded_outcome_cleanup(&r.claim.stored);
     return e->code;
 }
 
+/* The request's lines (merged, ascending) in a fresh order, and its fingerprint. */
+static enum err_code prepare(const struct place_order_cmd *cmd, struct order *o, char *fingerprint,
+                             struct err *e)
+{
+    if (!order_reserve_lines(o, cmd->n_items))
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (order_merge_items(cmd->items, cmd->n_items, o->lines, &o->n_lines, e))
+        return e->code;
+    if (!order_request_fingerprint(cmd->user_id, cmd->items, cmd->n_items, cmd->coupon_id,
+                                   fingerprint, FINGERPRINT_MAX))
+        return err_set(e, ERR_INTERNAL, "fingerprint does not fit");
+    return ERR_OK;
+}
+
 enum err_code place_order(const struct order_deps *d, const struct place_order_cmd *cmd,
-                          struct order_result *out, struct err *e)
+                          struct place_order_outcome *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));
     if (!cmd->idempotency_key || !order_idempotency_key_valid(cmd->idempotency_key))
@@ -161,18 +208,8 @@ enum err_code place_order(const struct order_deps *d, const struct place_order_c
         rc = err_set(e, ERR_INTERNAL, "out of memory");
         goto out_free;
     }
-    if (!order_reserve_lines(o, cmd->n_items)) {
-        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    if ((rc = prepare(cmd, o, fingerprint, e)) != ERR_OK)
         goto out_free;
-    }
-    rc = order_merge_items(cmd->items, cmd->n_items, o->lines, &o->n_lines, e);
-    if (rc != ERR_OK)
-        goto out_free;
-    if (!order_request_fingerprint(cmd->user_id, cmd->items, cmd->n_items, cmd->coupon_id,
-                                   fingerprint, FINGERPRINT_MAX)) {
-        rc = err_set(e, ERR_INTERNAL, "fingerprint does not fit");
-        goto out_free;
-    }
 
     /* the user's lock is taken before the transaction and released after it ends */
     char token[LOCK_TOKEN_LEN];

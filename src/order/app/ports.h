@@ -1,8 +1,18 @@
 /*
  * ports.h — what the order use cases need from the world, as vtables.
- * Adapters (PostgreSQL, HTTP) implement them; unit tests mock them. Every
- * port used within one use-case call acts inside the same transaction, the
- * one tx_port opened. Nothing here includes a library header.
+ * Adapters (PostgreSQL, HTTP) implement them; unit tests mock them. Nothing
+ * here includes a library header.
+ *
+ * A unit of work. tx.begin opens it. The calls marked QUEUED only send
+ * their work: what they fill in (their outputs) is valid once the next
+ * tx.flush or tx.commit has returned ERR_OK, which runs everything queued
+ * so far in one exchange with the store. A QUEUED call can still fail at
+ * once (out of memory, connection gone). The conditional writes (take, use,
+ * pay) check that what the unit of work read is still so; when a concurrent
+ * writer changed it in between, the flush fails as a serialization failure
+ * (last_failure_retryable) and nothing of the unit of work is kept: the use
+ * case starts again from a fresh read. The calls not marked QUEUED run at
+ * once and need no unit of work.
  */
 #ifndef SHOPD_ORDER_APP_PORTS_H
 #define SHOPD_ORDER_APP_PORTS_H
@@ -12,16 +22,22 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/idempotency.h"
 #include "order/domain/order.h"
 
-/* Transaction runner. */
+/* The unit of work (a database transaction). */
 struct tx_port_ops {
+    /* QUEUED: opens the transaction. */
     enum err_code (*begin)(void *self, struct err *e);
-    /* Marks a point that rollback_to_savepoint returns to (business rejections keep the key). */
-    enum err_code (*savepoint)(void *self, struct err *e);
-    enum err_code (*rollback_to_savepoint)(void *self, struct err *e);
+    /*
+     * Runs everything queued, in order, and fills the outputs. ERR_OK, or the
+     * first failure (a refusal a queued call reports, a serialization
+     * failure, ERR_UNAVAILABLE...): then the transaction can only be rolled back.
+     */
+    enum err_code (*flush)(void *self, struct err *e);
+    /* Queues the commit and flushes: everything queued and the commit, or nothing. */
     enum err_code (*commit)(void *self, struct err *e);
-    /* Ends the transaction without keeping anything; never fails. */
+    /* Ends the transaction without keeping anything (queued work included); never fails. */
     void (*rollback)(void *self);
     /* True when the last failure was a serialization failure or deadlock (worth a retry). */
     bool (*last_failure_retryable)(void *self);
@@ -31,18 +47,26 @@ struct tx_port {
     void *self;
 };
 
-/* Products and stock. */
+/* Products and stock. Lines are always in ascending product id (the lock order). */
 struct stock_port_ops {
     /*
-     * Takes each line's quantity from stock, lines in ascending product id
-     * (the lock order), filling name and unit_price from the catalogue.
-     * ERR_PRODUCT_NOT_FOUND or ERR_OUT_OF_STOCK with e->product_id.
+     * QUEUED read (locks nothing): fills each line's name and unit_price from
+     * the catalogue, and *refusal with the first line, in ascending product
+     * id, that cannot be had: ERR_PRODUCT_NOT_FOUND or ERR_OUT_OF_STOCK
+     * (e->product_id set, detail saying what is left), or ERR_OK.
      */
-    enum err_code (*take)(void *self, struct order_line *lines, size_t n, struct err *e);
+    enum err_code (*quote)(void *self, struct order_line *lines, size_t n, struct err *refusal,
+                           struct err *e);
     /*
-     * Puts each line's quantity back (cancel), ascending product id, then
-     * takes the units out of the sales of sold_at's UTC day. Every stock row
-     * before any sales row, as place order does: the same lock order.
+     * QUEUED conditional write: takes each line's quantity from stock, at the
+     * unit_price quoted. Stock now short or a price changed since the quote:
+     * the flush fails as a serialization failure.
+     */
+    enum err_code (*take)(void *self, const struct order_line *lines, size_t n, struct err *e);
+    /*
+     * QUEUED: puts each line's quantity back (cancel), then takes the units
+     * out of the sales of sold_at's UTC day. Every stock row before any sales
+     * row, as place order does: the same lock order.
      */
     enum err_code (*give_back)(void *self, const struct order_line *lines, size_t n,
                                int64_t sold_at, struct err *e);
@@ -54,10 +78,17 @@ struct stock_port {
 
 /* The points payment gateway: balance and ledger. */
 struct balance_port_ops {
-    /* Debits amount (>= 0) and writes a USE row. ERR_USER_NOT_FOUND, ERR_INSUFFICIENT_BALANCE. */
+    /* QUEUED read: *exists and *balance of user_id. */
+    enum err_code (*read)(void *self, int64_t user_id, bool *exists, int64_t *balance,
+                          struct err *e);
+    /*
+     * QUEUED conditional write: debits amount (>= 0; 0 writes nothing) with a
+     * USE ledger row. The balance now short: the flush fails as a
+     * serialization failure.
+     */
     enum err_code (*pay)(void *self, int64_t user_id, int64_t amount, int64_t order_id,
                          struct err *e);
-    /* Credits amount back with a REFUND row (cancel). */
+    /* QUEUED: credits amount back with a REFUND ledger row (cancel). */
     enum err_code (*refund)(void *self, int64_t user_id, int64_t amount, int64_t order_id,
                             struct err *e);
 };
@@ -69,12 +100,14 @@ struct balance_port {
 /* Coupons a user owns. */
 struct coupon_port_ops {
     /*
-     * Marks coupon_id used by user_id (conditionally: the user's, unused,
-     * unexpired) and says what it takes off. ERR_COUPON_NOT_USABLE otherwise.
+     * QUEUED read: *usable when coupon_id is user_id's, unused and unexpired,
+     * and then *out, what it takes off.
      */
-    enum err_code (*use)(void *self, int64_t user_id, int64_t coupon_id,
-                         struct coupon_discount *out, struct err *e);
-    /* Makes a used coupon available again (cancel). */
+    enum err_code (*quote)(void *self, int64_t user_id, int64_t coupon_id, bool *usable,
+                           struct coupon_discount *out, struct err *e);
+    /* QUEUED conditional write: marks it used. No longer usable: serialization failure. */
+    enum err_code (*use)(void *self, int64_t user_id, int64_t coupon_id, struct err *e);
+    /* QUEUED: makes a used coupon available again (cancel). */
     enum err_code (*release)(void *self, int64_t coupon_id, struct err *e);
 };
 struct coupon_port {
@@ -84,8 +117,20 @@ struct coupon_port {
 
 /* Orders. */
 struct order_repo_ops {
-    /* Inserts o (status PAID) and its lines; fills o->id and o->created_at. ERR_USER_NOT_FOUND. */
-    enum err_code (*save)(void *self, struct order *o, struct err *e);
+    /* QUEUED: a new order id and the transaction's time, into o->id and o->created_at. */
+    enum err_code (*reserve)(void *self, struct order *o, struct err *e);
+    /*
+     * QUEUED: inserts o (status PAID, the reserved id and time) with its
+     * lines, and adds its quantities to the sales of its UTC day. o must stay
+     * valid until the flush.
+     */
+    enum err_code (*save)(void *self, const struct order *o, struct err *e);
+    /*
+     * QUEUED: sets a PAID order CANCELLED (conditionally, so only one cancel
+     * wins) and reads it into out. The flush reports ERR_ORDER_NOT_FOUND or
+     * ERR_ORDER_NOT_CANCELLABLE.
+     */
+    enum err_code (*cancel)(void *self, int64_t id, struct order *out, struct err *e);
     /* Reads order id with its lines. ERR_ORDER_NOT_FOUND. */
     enum err_code (*get)(void *self, int64_t id, struct order *out, struct err *e);
     /*
@@ -94,37 +139,24 @@ struct order_repo_ops {
      */
     enum err_code (*list_by_user)(void *self, int64_t user_id, size_t limit, struct order *out,
                                   size_t *n, struct err *e);
-    /*
-     * Sets a PAID order CANCELLED (conditionally, so only one cancel wins) and
-     * reads it. ERR_ORDER_NOT_FOUND, ERR_ORDER_NOT_CANCELLABLE.
-     */
-    enum err_code (*cancel)(void *self, int64_t id, struct order *out, struct err *e);
 };
 struct order_repo {
     const struct order_repo_ops *ops;
     void *self;
 };
 
-/* A stored first outcome of an idempotent request. */
-struct idempotency_outcome {
-    int status;
-    char *body; /* malloc'd, owned by whoever holds the outcome */
-};
-
 /* Idempotency keys: the first outcome per (user, scope, key). */
 struct idempotency_port_ops {
     /*
-     * Claims the key for this transaction. *replay = true with *stored filled
-     * when an outcome was recorded for the same fingerprint.
-     * ERR_REQUEST_IN_PROGRESS when another transaction holds the key now;
-     * ERR_IDEMPOTENCY_KEY_REUSED when it was used with another fingerprint.
+     * QUEUED: claims the key for this transaction and looks for a recorded
+     * outcome; fills *claim (claim->fingerprint set by the caller).
      */
     enum err_code (*claim)(void *self, int64_t user_id, const char *scope, const char *key,
-                           const char *fingerprint, bool *replay,
-                           struct idempotency_outcome *stored, struct err *e);
-    /* Records this request's outcome (in the transaction). */
+                           struct idempotency_claim *claim, struct err *e);
+    /* QUEUED: records this request's outcome, committed with the work. */
     enum err_code (*record)(void *self, int64_t user_id, const char *scope, const char *key,
-                            const char *fingerprint, int status, const char *body, struct err *e);
+                            const char *fingerprint, const struct recorded_outcome *outcome,
+                            struct err *e);
 };
 struct idempotency_port {
     const struct idempotency_port_ops *ops;
@@ -133,12 +165,12 @@ struct idempotency_port {
 
 /* Domain events, written to the outbox in the transaction. */
 struct event_port_ops {
-    /* type "ORDER_PAID" or "ORDER_CANCELLED", about o. */
+    /* QUEUED: type "ORDER_PAID" or "ORDER_CANCELLED", about o (read at once). */
     enum err_code (*publish)(void *self, const char *type, const struct order *o, struct err *e);
     /*
-     * After commit (never inside the transaction): the application event for
-     * listeners such as the relay and the ranking. Never fails, never blocks
-     * on I/O for long.
+     * After commit (never inside the transaction): tells listeners such as
+     * the relay and the ranking. Never fails, never waits on I/O: only
+     * hands work to background threads.
      */
     void (*committed)(void *self, const char *type, const struct order *o);
 };
@@ -147,14 +179,12 @@ struct event_port {
     void *self;
 };
 
-/* How outcomes are written down for replay (the HTTP adapter's encoding). */
+/* How first outcomes are written down for replay (the driving adapter's encoding). */
 struct order_presenter_ops {
-    /* The body of a successful answer about o; malloc'd, NULL on OOM. */
-    char *(*order_body)(void *self, const struct order *o);
-    /* {"items":[...]} for n orders; malloc'd, NULL on OOM. */
-    char *(*order_list_body)(void *self, const struct order *orders, size_t n);
-    /* The body of a refusal; malloc'd, NULL on OOM. */
-    char *(*error_body)(void *self, const struct err *e);
+    /* The recorded form of a placed order; false on OOM. */
+    bool (*placed)(void *self, const struct order *o, struct recorded_outcome *out);
+    /* The recorded form of a refusal (e->code one of the refusals); false on OOM. */
+    bool (*refused)(void *self, const struct err *e, struct recorded_outcome *out);
 };
 struct order_presenter {
     const struct order_presenter_ops *ops;

@@ -1,0 +1,73 @@
+/* pg_ledger.c — balance changes with their ledger rows, one statement each. */
+#include "infra/pg_ledger.h"
+
+static const struct pg_stmt stmt_use = {
+    "ledger_use",
+    "WITH u AS (UPDATE users SET balance = balance - $2"
+    "            WHERE id = $1 AND balance >= $2 RETURNING id, balance),"
+    " l AS (INSERT INTO point_ledger (user_id, type, amount, balance_after, order_id)"
+    "       SELECT id, 'USE', -$2, balance, $3 FROM u RETURNING 1)"
+    " SELECT shopd_expect(EXISTS (SELECT 1 FROM l), 'the balance of user ' || $1::text)",
+    3};
+/* No cap here: SHOPD_BALANCE_MAX limits charges only, a refund always succeeds (docs/api.md). */
+static const struct pg_stmt stmt_refund = {
+    "ledger_refund",
+    "WITH u AS (UPDATE users SET balance = balance + $2 WHERE id = $1 RETURNING id, balance)"
+    " INSERT INTO point_ledger (user_id, type, amount, balance_after, order_id)"
+    " SELECT id, 'REFUND', $2, balance, $3 FROM u",
+    3};
+/*
+ * The conditional UPDATE re-checks the cap on the latest row version (READ
+ * COMMITTED re-evaluates WHERE after waiting for a concurrent writer). One
+ * row whatever happened: the balance after (NULL when refused) and the
+ * balance of the statement's snapshot (NULL when there is no such user),
+ * so a refusal needs no second statement to explain itself.
+ */
+static const struct pg_stmt stmt_charge = {
+    "ledger_charge",
+    "WITH u AS (UPDATE users SET balance = balance + $2"
+    "            WHERE id = $1 AND balance + $2 <= $3 RETURNING id, balance),"
+    " l AS (INSERT INTO point_ledger (user_id, type, amount, balance_after)"
+    "       SELECT id, 'CHARGE', $2, balance FROM u RETURNING balance_after)"
+    " SELECT (SELECT balance_after FROM l), (SELECT balance FROM users WHERE id = $1)",
+    3};
+
+/* Queues stmt with (user_id, amount, third). */
+static enum err_code queue_move(struct pg_conn *c, const struct pg_stmt *stmt, int64_t user_id,
+                                int64_t amount, int64_t third, pg_on_result on_result,
+                                const void *ctx, size_t ctx_size, struct err *e)
+{
+    char user_buf[21], amount_buf[21], third_buf[21];
+    const char *params[] = {pg_i64_param(user_id, user_buf), pg_i64_param(amount, amount_buf),
+                            pg_i64_param(third, third_buf)};
+    return pg_queue(c, stmt, params, on_result, ctx, ctx_size, e);
+}
+
+enum err_code pg_ledger_queue_use(struct pg_conn *c, int64_t user_id, int64_t amount,
+                                  int64_t order_id, struct err *e)
+{
+    return queue_move(c, &stmt_use, user_id, amount, order_id, NULL, NULL, 0, e);
+}
+
+enum err_code pg_ledger_queue_refund(struct pg_conn *c, int64_t user_id, int64_t amount,
+                                     int64_t order_id, struct err *e)
+{
+    return queue_move(c, &stmt_refund, user_id, amount, order_id, NULL, NULL, 0, e);
+}
+
+static enum err_code on_charge(void *ctx, const PGresult *r, struct err *e)
+{
+    (void)e;
+    struct pg_ledger_charge *out = *(struct pg_ledger_charge **)ctx;
+    out->applied = !PQgetisnull(r, 0, 0);
+    out->exists = out->applied || !PQgetisnull(r, 0, 1);
+    out->balance = pg_get_i64(r, 0, out->applied ? 0 : 1);
+    return ERR_OK;
+}
+
+enum err_code pg_ledger_queue_charge(struct pg_conn *c, int64_t user_id, int64_t amount,
+                                     int64_t cap, struct pg_ledger_charge *out, struct err *e)
+{
+    *out = (struct pg_ledger_charge){0};
+    return queue_move(c, &stmt_charge, user_id, amount, cap, on_charge, &out, sizeof(out), e);
+}

@@ -1,0 +1,35 @@
+/* order_deps.h — what every order use case is given, and the per-user lock they share. */
+#ifndef SHOPD_ORDER_APP_ORDER_DEPS_H
+#define SHOPD_ORDER_APP_ORDER_DEPS_H
+
+#include "core/lock.h"
+#include "order/app/ports.h"
+
+/* Everything the use cases call (all borrowed). Plain data; share across threads freely. */
+struct order_deps {
+    struct tx_port tx;
+    struct stock_port stock;
+    struct balance_port balance;
+    struct coupon_port coupons;
+    struct order_repo orders;
+    struct idempotency_port idempotency;
+    struct event_port events;
+    struct order_presenter presenter;
+    struct lock_port locks; /* per-user lock around each use case (ops NULL: none) */
+    int max_attempts;       /* unit-of-work attempts on serialization failure/deadlock (>= 1) */
+};
+
+/*
+ * Takes the per-user lock (core/lock.h's key) when d has a lock port:
+ * ERR_OK with *locked telling whether it is held (a lock service that is
+ * down is not an error: the database holds the rules), or ERR_UNAVAILABLE
+ * when the wait timed out. Release with order_unlock_user after the
+ * transaction ended. Thread-safe if the lock port is.
+ */
+enum err_code order_lock_user(const struct order_deps *d, int64_t user_id,
+                              char token[LOCK_TOKEN_LEN], bool *locked, struct err *e);
+
+/* Releases what order_lock_user took (nothing when !locked). */
+void order_unlock_user(const struct order_deps *d, int64_t user_id, const char *token, bool locked);
+
+#endif
