@@ -109,7 +109,7 @@ static void config_defaults(struct config *cfg)
     strcpy(cfg->redis_namespace, "shopd");
     cfg->user_lock = true;
     cfg->lock_wait_ms = 2000;
-    cfg->lock_lease_ms = 30000;
+    cfg->lock_lease_ms = 2000;
     cfg->cache_ttl_ms = 5000;
     cfg->idle_timeout_s = 30;
     cfg->kafka_message_timeout_ms = 30000;
@@ -311,7 +311,7 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
     if ((v = lookup("SHOPD_USER_LOCK", ud)) && parse_bool("SHOPD_USER_LOCK", v, &cfg->user_lock, e))
         return e->code;
     if (load_unsigned(lookup, ud, "SHOPD_LOCK_WAIT_MS", 0, 600000, &cfg->lock_wait_ms, e) ||
-        load_unsigned(lookup, ud, "SHOPD_LOCK_LEASE_MS", 100, 3600000, &cfg->lock_lease_ms, e) ||
+        load_unsigned(lookup, ud, "SHOPD_LOCK_LEASE_MS", 300, 3600000, &cfg->lock_lease_ms, e) ||
         load_unsigned(lookup, ud, "SHOPD_CACHE_TTL_MS", 0, 86400000, &cfg->cache_ttl_ms, e))
         return e->code;
     if ((v = lookup("SHOPD_COUPON_GATE", ud)) &&
@@ -322,16 +322,19 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
         return e->code;
     if (load_kafka(cfg, lookup, ud, e))
         return e->code;
-    /* the lease must outlive the transaction it guards; an unbounded statement has no bound */
-    if (cfg->user_lock && cfg->db_statement_timeout_ms == 0)
-        return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_DB_STATEMENT_TIMEOUT_MS",
-                             "SHOPD_DB_STATEMENT_TIMEOUT_MS must be set (not 0) while "
-                             "SHOPD_USER_LOCK is on: the lock lease has to outlive it");
-    if (cfg->user_lock && cfg->lock_lease_ms <= cfg->db_statement_timeout_ms)
-        return err_set_field(
-            e, ERR_INVALID_REQUEST, "SHOPD_LOCK_LEASE_MS",
-            "SHOPD_LOCK_LEASE_MS (%u) must exceed SHOPD_DB_STATEMENT_TIMEOUT_MS (%u)",
-            cfg->lock_lease_ms, cfg->db_statement_timeout_ms);
+    /*
+     * The lock's keep-alive renews it every lease / 3 for as long as its
+     * transaction runs, so the lease no longer has to outlive the statement
+     * timeout. A renewal may time out (SHOPD_REDIS_TIMEOUT_MS): the next one,
+     * a period later, must still land within the lease, so a period has to
+     * be at least one Redis timeout.
+     */
+    if (cfg->user_lock && cfg->lock_lease_ms < 3ull * cfg->redis_timeout_ms)
+        return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_LOCK_LEASE_MS",
+                             "SHOPD_LOCK_LEASE_MS (%u) must be at least 3 x "
+                             "SHOPD_REDIS_TIMEOUT_MS (%u): the lock is renewed every lease / 3, "
+                             "and a renewal that times out must be retried before the lease ends",
+                             cfg->lock_lease_ms, cfg->redis_timeout_ms);
     if (cfg->charge_max > cfg->balance_max)
         return err_set_field(e, ERR_INVALID_REQUEST, "SHOPD_CHARGE_MAX",
                              "SHOPD_CHARGE_MAX (%lld) must not exceed SHOPD_BALANCE_MAX (%lld)",

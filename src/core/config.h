@@ -49,9 +49,9 @@ struct config {
     char redis_namespace[64];       /* SHOPD_REDIS_NAMESPACE, prefix of every Redis key */
     bool user_lock;                 /* SHOPD_USER_LOCK, per-user Redis lock around payments */
     unsigned lock_wait_ms;          /* SHOPD_LOCK_WAIT_MS, then 503 with Retry-After */
-    unsigned lock_lease_ms;         /* SHOPD_LOCK_LEASE_MS, a dead holder's lock frees itself */
-    unsigned cache_ttl_ms;          /* SHOPD_CACHE_TTL_MS, popular rankings (0 = no cache) */
-    unsigned idle_timeout_s;        /* SHOPD_IDLE_TIMEOUT_S, idle keep-alive and request limit */
+    unsigned lock_lease_ms;  /* SHOPD_LOCK_LEASE_MS, renewed while held; a dead holder's expires */
+    unsigned cache_ttl_ms;   /* SHOPD_CACHE_TTL_MS, popular rankings (0 = no cache) */
+    unsigned idle_timeout_s; /* SHOPD_IDLE_TIMEOUT_S, idle keep-alive and request limit */
     char kafka_brokers[CONFIG_TEXT_MAX];    /* SHOPD_KAFKA_BROKERS, "" = no Kafka */
     char kafka_properties[CONFIG_TEXT_MAX]; /* SHOPD_KAFKA_PROPERTIES, "k=v,k=v" for librdkafka */
     unsigned kafka_message_timeout_ms;      /* SHOPD_KAFKA_MESSAGE_TIMEOUT_MS */

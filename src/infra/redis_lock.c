@@ -1,26 +1,36 @@
 /*
- * redis_lock.c — a lease lock in Redis.
- *   acquire: a Lua script "SET <ns>:lock:<key> <token> NX PX <lease>, or
- *            the key already holds <token>" (one token per acquisition),
- *            retried with exponential backoff and jitter until wait_ms has
- *            passed. When a reply is lost (timeout, broken connection) the
- *            SET may have been applied: the script is tried once more with
- *            the same token on a fresh connection, and recognises our own
- *            hold; if that reply is lost too, the caller proceeds without
- *            the lock (fail open) and the (key, token) is remembered and
- *            released by compare-and-delete as soon as Redis answers again,
- *            instead of blocking the user for the whole lease;
- *   release: a Lua script deletes the key only if it still holds our token,
- *            so a holder whose lease ran out can never delete the next
- *            holder's lock.
- * The lease must comfortably exceed the longest transaction it guards
- * (statement timeout × statements), or two holders could overlap; the
- * database's own guarantees make even that harmless, only slower.
+ * redis_lock.c — a short lease lock in Redis, kept alive while held.
+ *   acquire: SET <ns>:lock:<key> <token> NX PX <lease> (one token per
+ *            acquisition), retried with exponential backoff and jitter until
+ *            wait_ms has passed: one round trip when the lock is free. When
+ *            a reply is lost (timeout, broken connection) the SET may have
+ *            been applied: a script "SET NX PX, or the key already holds
+ *            <token>" is tried at once with the same token on a fresh
+ *            connection and recognises our own hold; if that reply is lost
+ *            too, the caller proceeds without the lock (fail open) and the
+ *            (key, token) is queued for release by compare-and-delete as
+ *            soon as Redis answers again;
+ *   keep-alive: a thread per lock object (nice 10) renews every lock this
+ *            process holds every lease/3, in one script call that extends
+ *            each key by compare-and-PEXPIRE on its token. A long
+ *            transaction keeps its lock; a dead (or frozen) process's locks
+ *            expire within one lease. Redis writes expiries to its AOF as
+ *            absolute times, so a lock that survives a Redis restart also
+ *            expires within one lease of its last renewal;
+ *   release: stops renewing and queues a compare-and-delete (the key is
+ *            deleted only if it still holds our token, so a holder whose
+ *            lease ran out can never delete the next holder's lock) for the
+ *            keep-alive thread, which sends every queued one in one script
+ *            call: the caller does not wait for Redis. An acquire of a key
+ *            whose release is still queued in this process takes it over:
+ *            the script swaps the old token for the new one.
  */
 #include "infra/redis_lock.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,36 +38,267 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/thread_priority.h"
 #include "core/timefmt.h"
 
-static const char release_lua[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
-    "return 0\n";
-
-/* KEYS: the lock; ARGV: token, lease. 1 = held by token (now or already), 0 = another's. */
+/*
+ * KEYS: the lock; ARGV: token, lease, a token of this process whose release
+ * is still queued ('' if none). 1 = held by token (taken now, already ours,
+ * or taken over from the queued release), 0 = another holder's.
+ */
 static const char acquire_lua[] =
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end\n"
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-    "  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v or v == ARGV[1] or (ARGV[3] ~= '' and v == ARGV[3]) then\n"
+    "  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
     "  return 1\n"
     "end\n"
     "return 0\n";
 
-enum { LOCK_ORPHANS_MAX = 16 };
+/*
+ * The keep-alive's one call. KEYS: the locks to release, then the locks to
+ * renew; ARGV: lease, number of locks to release, then each key's token.
+ * Releases delete a key only if it holds its token; renewals extend it only
+ * if it holds its token. Returns the (1-based) positions among the renewals
+ * of the locks no longer ours (lease ran out before the renewal).
+ */
+static const char keepalive_lua[] = "local nrel = tonumber(ARGV[2])\n"
+                                    "local lost = {}\n"
+                                    "for i = 1, #KEYS do\n"
+                                    "  local mine = redis.call('GET', KEYS[i]) == ARGV[i + 2]\n"
+                                    "  if i <= nrel then\n"
+                                    "    if mine then redis.call('DEL', KEYS[i]) end\n"
+                                    "  elseif mine then\n"
+                                    "    redis.call('PEXPIRE', KEYS[i], ARGV[1])\n"
+                                    "  else\n"
+                                    "    lost[#lost + 1] = i - nrel\n"
+                                    "  end\n"
+                                    "end\n"
+                                    "return lost\n";
 
-/* A lock that may be held with our token although acquire answered "not held". */
-struct orphan {
-    char name[256];
+enum {
+    LOCK_NAME_MAX = 128,     /* "<ns>:lock:<key>": 63 + 6 + 31 */
+    LOCK_PENDING_MAX = 1024, /* queued releases; beyond, the oldest is left to its lease */
+    LOCK_BATCH_MAX = 256,    /* keys per keep-alive script call */
+};
+
+struct entry {
+    char name[LOCK_NAME_MAX];
     char token[LOCK_TOKEN_LEN];
+};
+
+/* A growable array of (name, token). */
+struct entries {
+    struct entry *v;
+    size_t n, cap;
 };
 
 struct redis_lock {
     struct redis_lock_config cfg;
     char ns[64];
-    pthread_mutex_t mu; /* guards orphans */
-    struct orphan orphans[LOCK_ORPHANS_MAX];
-    size_t n_orphans;
+    char lease[21];
+    int64_t period_us; /* keep-alive period: lease / 3 */
+    pthread_mutex_t mu;
+    pthread_cond_t wake; /* the keep-alive waits on it */
+    pthread_cond_t done; /* redis_lock_sync waits on it */
+    /* guarded by mu */
+    struct entries held;    /* renewed by the keep-alive */
+    struct entries pending; /* to release by compare-and-delete, oldest first */
+    bool kick, stop, paused;
+    uint64_t queued, tried; /* releases queued; releases tried up to that count */
+    pthread_t thread;
+    atomic_uint_fast64_t waited; /* round trips the callers waited for */
 };
+
+static bool entries_push(struct entries *a, const char *name, const char *token)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        struct entry *v = realloc(a->v, cap * sizeof(*v));
+        if (!v)
+            return false;
+        a->v = v;
+        a->cap = cap;
+    }
+    struct entry *en = &a->v[a->n++];
+    snprintf(en->name, sizeof(en->name), "%s", name);
+    snprintf(en->token, sizeof(en->token), "%s", token);
+    return true;
+}
+
+static void entries_remove_at(struct entries *a, size_t i)
+{
+    memmove(&a->v[i], &a->v[i + 1], (a->n - i - 1) * sizeof(a->v[0]));
+    a->n--;
+}
+
+/* Removes (name, token) — token NULL: the newest entry of name, its token into out. */
+static bool entries_take(struct entries *a, const char *name, const char *token, char *out)
+{
+    for (size_t i = a->n; i-- > 0;) {
+        if (strcmp(a->v[i].name, name) != 0 || (token && strcmp(a->v[i].token, token) != 0))
+            continue;
+        if (out)
+            memcpy(out, a->v[i].token, LOCK_TOKEN_LEN);
+        entries_remove_at(a, i);
+        return true;
+    }
+    return false;
+}
+
+/* Wakes the keep-alive thread. Under mu. */
+static void kick_locked(struct redis_lock *l)
+{
+    if (!l->kick) {
+        l->kick = true;
+        pthread_cond_signal(&l->wake);
+    }
+}
+
+/* Queues a compare-and-delete of (name, token). Under mu. */
+static void queue_release_locked(struct redis_lock *l, const char *name, const char *token)
+{
+    if (l->pending.n == LOCK_PENDING_MAX) /* forget the oldest: its lease frees it anyway */
+        entries_remove_at(&l->pending, 0);
+    if (!entries_push(&l->pending, name, token))
+        log_warn("redis_lock: out of memory; %s is left to its lease", name);
+    l->queued++;
+}
+
+/* One keep-alive script call for rel[0..nrel) then ren[0..nren); lost positions into ren. */
+static bool keepalive_call(struct redis_lock *l, const struct entry *rel, size_t nrel,
+                           const struct entry *ren, size_t nren, bool *lost)
+{
+    const char *argv[5 + 2 * LOCK_BATCH_MAX];
+    char numkeys[16], nrel_s[16];
+    size_t n = nrel + nren;
+    snprintf(numkeys, sizeof(numkeys), "%zu", n);
+    snprintf(nrel_s, sizeof(nrel_s), "%zu", nrel);
+    int argc = 0;
+    argv[argc++] = "EVAL";
+    argv[argc++] = keepalive_lua;
+    argv[argc++] = numkeys;
+    for (size_t i = 0; i < n; i++)
+        argv[argc++] = i < nrel ? rel[i].name : ren[i - nrel].name;
+    argv[argc++] = l->lease;
+    argv[argc++] = nrel_s;
+    for (size_t i = 0; i < n; i++)
+        argv[argc++] = i < nrel ? rel[i].token : ren[i - nrel].token;
+    struct err e;
+    err_clear(&e);
+    redisReply *r = redis_command_argv(l->cfg.redis, &e, argc, argv, NULL);
+    bool ok = r && r->type == REDIS_REPLY_ARRAY;
+    if (r && !ok)
+        log_warn("redis_lock: keep-alive refused: %s",
+                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+    for (size_t i = 0; ok && i < r->elements; i++) {
+        const redisReply *x = r->element[i];
+        if (x->type == REDIS_REPLY_INTEGER && x->integer >= 1 && (size_t)x->integer <= nren)
+            lost[x->integer - 1] = true;
+    }
+    freeReplyObject(r);
+    return ok;
+}
+
+/*
+ * Releases rel and renews ren, LOCK_BATCH_MAX keys per call (one call in
+ * practice). False when a call got no (usable) reply: the releases are then
+ * tried again.
+ */
+static bool keepalive_round(struct redis_lock *l, const struct entries *rel,
+                            const struct entries *ren, bool *lost)
+{
+    bool ok = true;
+    size_t total = rel->n + ren->n;
+    for (size_t at = 0; at < total; at += LOCK_BATCH_MAX) {
+        size_t end = at + LOCK_BATCH_MAX < total ? at + LOCK_BATCH_MAX : total;
+        size_t rel_from = at < rel->n ? at : rel->n, rel_to = end < rel->n ? end : rel->n;
+        size_t ren_from = at > rel->n ? at - rel->n : 0, ren_to = end > rel->n ? end - rel->n : 0;
+        if (!keepalive_call(l, rel->v + rel_from, rel_to - rel_from, ren->v + ren_from,
+                            ren_to - ren_from, lost + ren_from))
+            ok = false;
+    }
+    return ok;
+}
+
+static void *keepalive_main(void *arg)
+{
+    struct redis_lock *l = arg;
+    thread_priority_background(); /* renewals are tiny; requests come first */
+    struct entries rel = {0}, ren = {0};
+    bool *lost = NULL;
+    size_t lost_cap = 0;
+    int64_t next_renew = timefmt_monotonic_us() + l->period_us;
+    pthread_mutex_lock(&l->mu);
+    for (;;) {
+        int64_t now = timefmt_monotonic_us();
+        while (!l->stop && !l->kick && now < next_renew) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            int64_t ns = (int64_t)until.tv_nsec + (next_renew - now) * 1000;
+            until.tv_sec += (time_t)(ns / 1000000000);
+            until.tv_nsec = (long)(ns % 1000000000);
+            pthread_cond_timedwait(&l->wake, &l->mu, &until);
+            now = timefmt_monotonic_us();
+        }
+        bool stopping = l->stop;
+        bool renew = !stopping && !l->paused && now >= next_renew;
+        if (now >= next_renew)
+            next_renew = now + l->period_us;
+        l->kick = false;
+        /* take every queued release; copy the held locks to renew */
+        struct entries swap = l->pending;
+        l->pending = rel;
+        rel = swap;
+        uint64_t queued = l->queued;
+        ren.n = 0;
+        for (size_t i = 0; renew && i < l->held.n; i++)
+            if (!entries_push(&ren, l->held.v[i].name, l->held.v[i].token))
+                break;
+        pthread_mutex_unlock(&l->mu);
+
+        bool ok = true;
+        if (ren.n > lost_cap) {
+            bool *grown = realloc(lost, ren.n * sizeof(*lost));
+            if (grown) {
+                lost = grown;
+                lost_cap = ren.n;
+            } else {
+                ren.n = lost_cap;
+            }
+        }
+        if (ren.n)
+            memset(lost, 0, ren.n * sizeof(*lost));
+        if (rel.n || ren.n)
+            ok = keepalive_round(l, &rel, &ren, lost);
+
+        pthread_mutex_lock(&l->mu);
+        if (ok) {
+            rel.n = 0;
+        } else { /* no answer: keep them, oldest first, for the next kick or period */
+            for (size_t i = 0; i < l->pending.n; i++)
+                if (rel.n < LOCK_PENDING_MAX)
+                    entries_push(&rel, l->pending.v[i].name, l->pending.v[i].token);
+            l->pending.n = 0;
+            swap = l->pending;
+            l->pending = rel;
+            rel = swap;
+        }
+        for (size_t i = 0; ok && i < ren.n; i++) {
+            if (lost[i] && entries_take(&l->held, ren.v[i].name, ren.v[i].token, NULL))
+                log_warn("redis_lock: %s expired before its renewal; another may hold it",
+                         ren.v[i].name);
+        }
+        l->tried = queued;
+        pthread_cond_broadcast(&l->done);
+        if (stopping)
+            break;
+    }
+    pthread_mutex_unlock(&l->mu);
+    free(rel.v);
+    free(ren.v);
+    free(lost);
+    return NULL;
+}
 
 struct redis_lock *redis_lock_new(const struct redis_lock_config *cfg)
 {
@@ -67,11 +308,28 @@ struct redis_lock *redis_lock_new(const struct redis_lock_config *cfg)
     l->cfg = *cfg;
     snprintf(l->ns, sizeof(l->ns), "%s", cfg->ns ? cfg->ns : "shopd");
     l->cfg.ns = l->ns;
+    if (!l->cfg.lease_ms)
+        l->cfg.lease_ms = 1;
+    snprintf(l->lease, sizeof(l->lease), "%u", l->cfg.lease_ms);
+    l->period_us = (int64_t)l->cfg.lease_ms * 1000 / 3;
+    if (l->period_us < 1000)
+        l->period_us = 1000;
     if (!l->cfg.backoff_min_ms)
         l->cfg.backoff_min_ms = 2;
     if (l->cfg.backoff_max_ms < l->cfg.backoff_min_ms)
         l->cfg.backoff_max_ms = l->cfg.backoff_min_ms;
-    if (pthread_mutex_init(&l->mu, NULL)) {
+    atomic_init(&l->waited, 0);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&l->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_cond_init(&l->done, NULL);
+    pthread_mutex_init(&l->mu, NULL);
+    if (pthread_create(&l->thread, NULL, keepalive_main, l) != 0) {
+        pthread_cond_destroy(&l->wake);
+        pthread_cond_destroy(&l->done);
+        pthread_mutex_destroy(&l->mu);
         free(l);
         return NULL;
     }
@@ -82,8 +340,40 @@ void redis_lock_free(struct redis_lock *l)
 {
     if (!l)
         return;
+    pthread_mutex_lock(&l->mu);
+    l->stop = true;
+    pthread_cond_signal(&l->wake);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thread, NULL);
+    pthread_cond_destroy(&l->wake);
+    pthread_cond_destroy(&l->done);
     pthread_mutex_destroy(&l->mu);
+    free(l->held.v);
+    free(l->pending.v);
     free(l);
+}
+
+void redis_lock_sync(struct redis_lock *l)
+{
+    pthread_mutex_lock(&l->mu);
+    uint64_t target = l->queued;
+    if (l->tried < target)
+        kick_locked(l);
+    while (l->tried < target)
+        pthread_cond_wait(&l->done, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+}
+
+void redis_lock_keepalive_pause(struct redis_lock *l, bool paused)
+{
+    pthread_mutex_lock(&l->mu);
+    l->paused = paused;
+    pthread_mutex_unlock(&l->mu);
+}
+
+uint64_t redis_lock_waited_round_trips(const struct redis_lock *l)
+{
+    return atomic_load(&((struct redis_lock *)l)->waited);
 }
 
 void redis_lock_token(char token[LOCK_TOKEN_LEN])
@@ -112,58 +402,32 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-/* Compare-and-delete of name if it holds token. False when Redis did not answer. */
-static bool release_by_token(struct redis_lock *l, const char *name, const char *token)
+/* Runs one command for a caller. NULL: no reply (timeout, broken connection, unreachable). */
+static redisReply *caller_command(struct redis_lock *l, int argc, const char **argv)
 {
-    const char *argv[] = {"EVAL", release_lua, "1", name, token};
     struct err e;
     err_clear(&e);
-    redisReply *r = redis_command_argv(l->cfg.redis, &e, 5, argv, NULL);
+    atomic_fetch_add(&l->waited, 1);
+    return redis_command_argv(l->cfg.redis, &e, argc, argv, NULL);
+}
+
+/* SET NX PX: 1 taken, 0 held by another, -1 refused, -2 no reply. */
+static int try_set(struct redis_lock *l, const char *name, const char *token)
+{
+    const char *argv[] = {"SET", name, token, "NX", "PX", l->lease};
+    redisReply *r = caller_command(l, 6, argv);
+    if (!r)
+        return -2;
+    int rc = r->type == REDIS_REPLY_STATUS ? 1 : r->type == REDIS_REPLY_NIL ? 0 : -1;
     freeReplyObject(r);
-    return r != NULL;
+    return rc;
 }
 
-/* Remembers that name may be held with token (an acquire whose outcome is unknown). */
-static void remember_orphan(struct redis_lock *l, const char *name, const char *token)
+/* The script: 1 held by token (now, already, or taken over from prev), 0 another's, -1, -2. */
+static int try_script(struct redis_lock *l, const char *name, const char *token, const char *prev)
 {
-    pthread_mutex_lock(&l->mu);
-    if (l->n_orphans == LOCK_ORPHANS_MAX) { /* forget the oldest: its lease ends anyway */
-        memmove(&l->orphans[0], &l->orphans[1], sizeof(l->orphans[0]) * (LOCK_ORPHANS_MAX - 1));
-        l->n_orphans--;
-    }
-    struct orphan *o = &l->orphans[l->n_orphans++];
-    snprintf(o->name, sizeof(o->name), "%s", name);
-    snprintf(o->token, sizeof(o->token), "%s", token);
-    pthread_mutex_unlock(&l->mu);
-}
-
-/* Releases the remembered orphans while Redis answers. Cheap when there are none. */
-static void release_orphans(struct redis_lock *l)
-{
-    for (;;) {
-        struct orphan o;
-        pthread_mutex_lock(&l->mu);
-        bool any = l->n_orphans > 0;
-        if (any)
-            o = l->orphans[--l->n_orphans];
-        pthread_mutex_unlock(&l->mu);
-        if (!any)
-            return;
-        if (!release_by_token(l, o.name, o.token)) {
-            remember_orphan(l, o.name, o.token); /* still unreachable: next time */
-            return;
-        }
-        log_info("redis_lock: released %s, acquired while its reply was lost", o.name);
-    }
-}
-
-/* One try: 1 held (now or already, by token), 0 held by another, -1 refused, -2 no reply. */
-static int try_acquire(struct redis_lock *l, const char *name, const char *token, const char *lease)
-{
-    const char *argv[] = {"EVAL", acquire_lua, "1", name, token, lease};
-    struct err e;
-    err_clear(&e);
-    redisReply *r = redis_command_argv(l->cfg.redis, &e, 6, argv, NULL);
+    const char *argv[] = {"EVAL", acquire_lua, "1", name, token, l->lease, prev};
+    redisReply *r = caller_command(l, 7, argv);
     if (!r)
         return -2;
     int rc = r->type == REDIS_REPLY_INTEGER ? (r->integer == 1) : -1;
@@ -171,38 +435,65 @@ static int try_acquire(struct redis_lock *l, const char *name, const char *token
     return rc;
 }
 
+/* The latest queued release of name in this process, taken out of the queue. */
+static bool take_queued_release(struct redis_lock *l, const char *name, char prev[LOCK_TOKEN_LEN])
+{
+    pthread_mutex_lock(&l->mu);
+    bool found = entries_take(&l->pending, name, NULL, prev);
+    pthread_mutex_unlock(&l->mu);
+    return found;
+}
+
 static enum err_code lock_acquire(void *self, const char *key, char token[LOCK_TOKEN_LEN],
                                   bool *held, struct err *e)
 {
     struct redis_lock *l = self;
-    char name[256], lease[21];
+    char name[LOCK_NAME_MAX], prev[LOCK_TOKEN_LEN] = "";
     snprintf(name, sizeof(name), "%s:lock:%s", l->ns, key);
-    snprintf(lease, sizeof(lease), "%u", l->cfg.lease_ms);
     redis_lock_token(token); /* one token for every try of this acquisition */
     *held = false;
-    release_orphans(l);
+    bool have_prev = false;
     unsigned seed = (unsigned)token[0] * 2654435761u ^ (unsigned)timefmt_monotonic_us();
     int64_t deadline = timefmt_monotonic_us() + (int64_t)l->cfg.wait_ms * 1000;
     unsigned pause = l->cfg.backoff_min_ms;
     for (;;) {
-        int got = try_acquire(l, name, token, lease);
+        if (!have_prev)
+            have_prev = take_queued_release(l, name, prev);
+        int got = have_prev ? try_script(l, name, token, prev) : try_set(l, name, token);
         if (got == -2) {
             /* no reply: the SET may have been applied; the same token on a fresh connection
              * tells (the script recognises our own hold) */
-            got = try_acquire(l, name, token, lease);
+            got = try_script(l, name, token, have_prev ? prev : "");
             if (got == -2) {
                 /* Redis unreachable: proceed without the lock; PostgreSQL still holds every
                  * rule. Should the lock be ours after all, free it once Redis answers. */
-                remember_orphan(l, name, token);
+                pthread_mutex_lock(&l->mu);
+                queue_release_locked(l, name, token);
+                if (have_prev)
+                    queue_release_locked(l, name, prev);
+                pthread_mutex_unlock(&l->mu);
                 return ERR_OK;
             }
         }
         if (got == 1) {
             *held = true;
+            pthread_mutex_lock(&l->mu);
+            if (!entries_push(&l->held, name, token))
+                log_warn("redis_lock: out of memory; %s is not renewed", name);
+            if (l->pending.n) /* Redis answers: the releases it missed can go now */
+                kick_locked(l);
+            pthread_mutex_unlock(&l->mu);
             return ERR_OK;
         }
-        if (got == -1)
-            return ERR_OK; /* a Redis that refuses SET is as good as none: fail open */
+        if (got == -1) { /* a Redis that refuses SET is as good as none: fail open */
+            if (have_prev) {
+                pthread_mutex_lock(&l->mu);
+                queue_release_locked(l, name, prev);
+                pthread_mutex_unlock(&l->mu);
+            }
+            return ERR_OK;
+        }
+        have_prev = false; /* another holder's: the queued release is moot */
         if (timefmt_monotonic_us() >= deadline)
             return err_set(e, ERR_UNAVAILABLE,
                            "another request for the same user is still running, retry shortly");
@@ -216,12 +507,13 @@ static enum err_code lock_acquire(void *self, const char *key, char token[LOCK_T
 static void lock_release(void *self, const char *key, const char *token)
 {
     struct redis_lock *l = self;
-    char name[256];
+    char name[LOCK_NAME_MAX];
     snprintf(name, sizeof(name), "%s:lock:%s", l->ns, key);
-    if (!release_by_token(l, name, token))
-        remember_orphan(l, name, token); /* the lease would free it; sooner is better */
-    else
-        release_orphans(l);
+    pthread_mutex_lock(&l->mu);
+    entries_take(&l->held, name, token, NULL); /* no longer renewed */
+    queue_release_locked(l, name, token);
+    kick_locked(l);
+    pthread_mutex_unlock(&l->mu);
 }
 
 static const struct lock_port_ops redis_lock_ops = {

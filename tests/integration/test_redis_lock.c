@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -159,12 +160,75 @@ static void processes__exclude_each_other(void **state)
     redis_pool_free(pool);
 }
 
-static void dead_holder__lease_expires_and_frees_the_lock(void **state)
+/* The value of key in Redis ("" when absent). */
+static void get_value(struct redis_pool *pool, const char *key, char *out, size_t cap)
+{
+    struct err e;
+    err_clear(&e);
+    char name[160];
+    snprintf(name, sizeof(name), "%s:lock:%s", ns, key);
+    redisReply *r = redis_command(pool, &e, "GET %s", name);
+    assert_non_null(r);
+    snprintf(out, cap, "%s", r->type == REDIS_REPLY_STRING ? r->str : "");
+    freeReplyObject(r);
+}
+
+/* Polls until the lock key is gone; false after a generous 10 s. */
+static bool wait_until_gone(struct redis_pool *pool, const char *key)
+{
+    for (int i = 0; i < 1000; i++) {
+        char v[LOCK_TOKEN_LEN + 8];
+        get_value(pool, key, v, sizeof(v));
+        if (!v[0])
+            return true;
+        test_sleep_ms(10);
+    }
+    return false;
+}
+
+/*
+ * A holder that works for several leases keeps its lock: the keep-alive
+ * renews it (without it the 600 ms lease would run out and others get in).
+ */
+static void long_holder__keep_alive_renews_past_the_lease(void **state)
 {
     (void)state;
     struct redis_pool *pool = new_pool();
-    struct redis_lock *dead = new_lock(pool, 200, 0);
-    struct redis_lock *next = new_lock(pool, 5000, 3000);
+    struct redis_lock *holder = new_lock(pool, 600, 0), *other = new_lock(pool, 600, 0);
+    struct lock_port h = redis_lock_port(holder), o = redis_lock_port(other);
+    char th[LOCK_TOKEN_LEN], to[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
+    bool held;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(h.ops->acquire(h.self, "long", th, &held, &e), ERR_OK);
+    assert_true(held);
+    for (int i = 0; i < 8; i++) { /* 8 x 300 ms: four leases */
+        test_sleep_ms(300);
+        err_clear(&e);
+        assert_int_equal(o.ops->acquire(o.self, "long", to, &held, &e), ERR_UNAVAILABLE);
+        get_value(pool, "long", v, sizeof(v));
+        assert_string_equal(v, th);
+    }
+    h.ops->release(h.self, "long", th);
+    redis_lock_sync(holder);
+    get_value(pool, "long", v, sizeof(v));
+    assert_string_equal(v, "");
+    redis_lock_free(holder);
+    redis_lock_free(other);
+    redis_pool_free(pool);
+}
+
+/*
+ * A holder that dies (its lock object goes away without releasing: no more
+ * renewals) frees the key within about one lease; the next holder gets in
+ * (waiting up to a generous 10 s, far below the old 30 s lease).
+ */
+static void dead_holder__stops_renewing_and_the_lock_frees_within_a_lease(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = new_pool();
+    struct redis_lock *dead = new_lock(pool, 600, 0);
+    struct redis_lock *next = new_lock(pool, 600, 10000);
     struct lock_port a = redis_lock_port(dead), b = redis_lock_port(next);
     char t1[LOCK_TOKEN_LEN], t2[LOCK_TOKEN_LEN];
     bool held;
@@ -172,13 +236,97 @@ static void dead_holder__lease_expires_and_frees_the_lock(void **state)
     err_clear(&e);
     assert_int_equal(a.ops->acquire(a.self, "dead", t1, &held, &e), ERR_OK);
     assert_true(held);
-    /* the holder "dies": it never releases; the next one gets in once the lease ends */
+    redis_lock_free(dead); /* the holder "dies": no release, no renewal */
+    assert_true(wait_until_gone(pool, "dead"));
     assert_int_equal(b.ops->acquire(b.self, "dead", t2, &held, &e), ERR_OK);
     assert_true(held);
     assert_string_not_equal(t1, t2);
     b.ops->release(b.self, "dead", t2);
-    redis_lock_free(dead);
     redis_lock_free(next);
+    redis_pool_free(pool);
+}
+
+/*
+ * kill -9 of a holding process: while it lives its keep-alive holds the lock
+ * past the lease; once it is killed the lock frees itself within a lease.
+ */
+static void killed_process__held_while_alive_freed_after_kill(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(fds[0]);
+        struct redis_pool *pool = new_pool();
+        struct redis_lock *lock = new_lock(pool, 600, 0);
+        struct lock_port p = redis_lock_port(lock);
+        char t[LOCK_TOKEN_LEN];
+        bool held = false;
+        struct err e;
+        err_clear(&e);
+        p.ops->acquire(p.self, "killed", t, &held, &e);
+        if (!held)
+            _exit(1);
+        if (write(fds[1], t, LOCK_TOKEN_LEN) != LOCK_TOKEN_LEN)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    char tc[LOCK_TOKEN_LEN] = "";
+    assert_int_equal(read(fds[0], tc, LOCK_TOKEN_LEN), LOCK_TOKEN_LEN);
+    close(fds[0]);
+    struct redis_pool *pool = new_pool();
+    struct redis_lock *probe = new_lock(pool, 600, 0), *next = new_lock(pool, 600, 10000);
+    struct lock_port p = redis_lock_port(probe), n = redis_lock_port(next);
+    char tp[LOCK_TOKEN_LEN], tn[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
+    bool held;
+    struct err e;
+    test_sleep_ms(1500); /* two and a half leases: still the child's */
+    err_clear(&e);
+    enum err_code probed = p.ops->acquire(p.self, "killed", tp, &held, &e);
+    get_value(pool, "killed", v, sizeof(v));
+    kill(child, SIGKILL); /* before asserting: a failure must not leave the child behind */
+    int status = 0;
+    waitpid(child, &status, 0);
+    assert_int_equal(probed, ERR_UNAVAILABLE);
+    assert_string_equal(v, tc);
+    err_clear(&e);
+    assert_int_equal(n.ops->acquire(n.self, "killed", tn, &held, &e), ERR_OK);
+    assert_true(held);
+    n.ops->release(n.self, "killed", tn);
+    redis_lock_free(probe);
+    redis_lock_free(next);
+    redis_pool_free(pool);
+}
+
+/*
+ * acquire + release of a free lock: the caller waits for one Redis round trip
+ * (SET NX PX); the compare-and-delete goes through the keep-alive thread, and
+ * does delete the key.
+ */
+static void free_lock__one_waited_round_trip_and_released_in_the_background(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = new_pool();
+    struct redis_lock *lock = new_lock(pool, 5000, 1000);
+    struct lock_port p = redis_lock_port(lock);
+    char t[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
+    bool held;
+    struct err e;
+    err_clear(&e);
+    for (int i = 0; i < 3; i++) {
+        uint64_t before = redis_lock_waited_round_trips(lock);
+        assert_int_equal(p.ops->acquire(p.self, "cheap", t, &held, &e), ERR_OK);
+        assert_true(held);
+        p.ops->release(p.self, "cheap", t);
+        assert_int_equal(redis_lock_waited_round_trips(lock) - before, 1);
+        redis_lock_sync(lock);
+        get_value(pool, "cheap", v, sizeof(v));
+        assert_string_equal(v, "");
+    }
+    redis_lock_free(lock);
     redis_pool_free(pool);
 }
 
@@ -186,24 +334,30 @@ static void stale_token__cannot_release_the_next_holders_lock(void **state)
 {
     (void)state;
     struct redis_pool *pool = new_pool();
-    struct redis_lock *slow = new_lock(pool, 100, 0);
+    struct redis_lock *slow = new_lock(pool, 300, 0);
     struct redis_lock *fast = new_lock(pool, 5000, 2000);
     struct redis_lock *third = new_lock(pool, 5000, 50);
     struct lock_port a = redis_lock_port(slow), b = redis_lock_port(fast),
                      c = redis_lock_port(third);
-    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN], tc[LOCK_TOKEN_LEN];
+    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN], tc[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
     bool held;
     struct err e;
     err_clear(&e);
+    redis_lock_keepalive_pause(slow, true); /* a stalls past its lease (no renewal) */
     assert_int_equal(a.ops->acquire(a.self, "stale", ta, &held, &e), ERR_OK);
-    test_sleep_ms(150); /* a's lease runs out while it still "works" */
+    assert_true(held);
+    assert_true(wait_until_gone(pool, "stale")); /* a's lease runs out while it still "works" */
     assert_int_equal(b.ops->acquire(b.self, "stale", tb, &held, &e), ERR_OK);
     assert_true(held);
-    a.ops->release(a.self, "stale",
-                   ta); /* late release with a stale token: must not free b's lock */
+    redis_lock_keepalive_pause(slow, false);
+    a.ops->release(a.self, "stale", ta); /* late release, stale token: must not free b's lock */
+    redis_lock_sync(slow);
+    get_value(pool, "stale", v, sizeof(v));
+    assert_string_equal(v, tb);
     err_clear(&e);
     assert_int_equal(c.ops->acquire(c.self, "stale", tc, &held, &e), ERR_UNAVAILABLE);
     b.ops->release(b.self, "stale", tb);
+    redis_lock_sync(fast);
     assert_int_equal(c.ops->acquire(c.self, "stale", tc, &held, &e), ERR_OK);
     assert_true(held);
     c.ops->release(c.self, "stale", tc);
@@ -284,6 +438,7 @@ static void applied_set_with_lost_reply__recognised_as_ours_and_released(void **
     assert_int_equal(a.ops->acquire(a.self, "lost", ta, &held, &e), ERR_OK);
     assert_true(held);
     a.ops->release(a.self, "lost", ta);
+    redis_lock_sync(lossy); /* the compare-and-delete runs in the background */
     assert_int_equal(b.ops->acquire(b.self, "lost", tb, &held, &e), ERR_OK);
     assert_true(held);
     b.ops->release(b.self, "lost", tb);
@@ -319,6 +474,7 @@ static void no_reply_at_all__fails_open_and_frees_the_lock_once_redis_answers(vo
     assert_int_equal(a.ops->acquire(a.self, "unrelated", ta, &held, &e), ERR_OK);
     assert_true(held);
     a.ops->release(a.self, "unrelated", ta);
+    redis_lock_sync(lossy); /* the queued release of the orphan has been tried */
     assert_int_equal(b.ops->acquire(b.self, "orphan", tb, &held, &e), ERR_OK);
     assert_true(held);
     b.ops->release(b.self, "orphan", tb);
@@ -335,7 +491,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threads__exclude_each_other),
         cmocka_unit_test(processes__exclude_each_other),
-        cmocka_unit_test(dead_holder__lease_expires_and_frees_the_lock),
+        cmocka_unit_test(long_holder__keep_alive_renews_past_the_lease),
+        cmocka_unit_test(dead_holder__stops_renewing_and_the_lock_frees_within_a_lease),
+        cmocka_unit_test(killed_process__held_while_alive_freed_after_kill),
+        cmocka_unit_test(free_lock__one_waited_round_trip_and_released_in_the_background),
         cmocka_unit_test(stale_token__cannot_release_the_next_holders_lock),
         cmocka_unit_test(wait_timeout__documented_error),
         cmocka_unit_test(redis_unreachable__fails_open),

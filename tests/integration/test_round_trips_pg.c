@@ -294,7 +294,7 @@ static void two_line_order__two_round_trips(void **state)
     assert_int_equal(place(&d, user, a, 2, b, 1, 0, "two-2", &out, &e), ERR_OK);
     assert_int_equal(trips() - before, 2);
     assert_true(out.replayed);
-    assert_int_equal(out.replay.status, 201);
+    assert_int_equal(out.recorded.status, 201);
     place_order_outcome_cleanup(&out);
     assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", a), 7);
 }
@@ -317,8 +317,8 @@ static void out_of_stock_at_second_line__recorded_nothing_behind(void **state)
     test_db_scalar(&db, "UPDATE products SET stock = 5 WHERE id = %lld RETURNING 1", (long long)b);
     assert_int_equal(place(&d, user, a, 1, b, 2, 0, "oos", &out, &e), ERR_OK);
     assert_true(out.replayed);
-    assert_int_equal(out.replay.status, 409);
-    assert_non_null(strstr(out.replay.body, "OUT_OF_STOCK"));
+    assert_int_equal(out.recorded.status, 409);
+    assert_non_null(strstr(out.recorded.body, "OUT_OF_STOCK"));
     place_order_outcome_cleanup(&out);
     assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", b), 5);
 }

@@ -100,7 +100,7 @@ static void load__nothing_set__every_documented_default(void **state)
     assert_string_equal(cfg.redis_namespace, "shopd");
     assert_true(cfg.user_lock);
     assert_int_equal(cfg.lock_wait_ms, 2000);
-    assert_int_equal(cfg.lock_lease_ms, 30000);
+    assert_int_equal(cfg.lock_lease_ms, 2000);
     assert_int_equal(cfg.cache_ttl_ms, 5000);
 }
 
@@ -137,7 +137,7 @@ static void load__every_variable_set__each_parsed_into_its_field(void **state)
         {"SHOPD_REDIS_NAMESPACE", "shop-test:7"},
         {"SHOPD_USER_LOCK", "0"},
         {"SHOPD_LOCK_WAIT_MS", "0"},
-        {"SHOPD_LOCK_LEASE_MS", "251"},
+        {"SHOPD_LOCK_LEASE_MS", "301"},
         {"SHOPD_CACHE_TTL_MS", "0"},
         {NULL, NULL},
     };
@@ -169,7 +169,7 @@ static void load__every_variable_set__each_parsed_into_its_field(void **state)
     assert_string_equal(cfg.redis_namespace, "shop-test:7");
     assert_false(cfg.user_lock);
     assert_int_equal(cfg.lock_wait_ms, 0);
-    assert_int_equal(cfg.lock_lease_ms, 251);
+    assert_int_equal(cfg.lock_lease_ms, 301);
     assert_int_equal(cfg.cache_ttl_ms, 0);
 }
 
@@ -303,20 +303,16 @@ static void integer_settings__range_ends_accepted_neighbours_refused(void **stat
          .max = INT64_MAX / 4,
          .with_min = {"SHOPD_CHARGE_MAX", "1"}},
         U_SETTING("SHOPD_SHUTDOWN_TIMEOUT_MS", shutdown_timeout_ms, 0, 3600000),
-        /*
-         * 0 (no timeout) only without the user lock, whose lease must outlive a
-         * statement; the top is one below the longest lease, which must exceed it.
-         */
-        {.name = "SHOPD_DB_STATEMENT_TIMEOUT_MS",
-         .offset = offsetof(struct config, db_statement_timeout_ms),
-         .kind = KIND_UNSIGNED,
-         .min = 0,
-         .max = 3600000,
-         .with_min = {"SHOPD_USER_LOCK", "off"},
-         .with_max = {"SHOPD_LOCK_LEASE_MS", "3600000"},
-         .top = 3599999},
+        /* 0 (no timeout) too: the lock's keep-alive holds it for as long as a statement runs */
+        U_SETTING("SHOPD_DB_STATEMENT_TIMEOUT_MS", db_statement_timeout_ms, 0, 3600000),
         U_SETTING("SHOPD_DB_CONNECT_TIMEOUT_S", db_connect_timeout_s, 1, 600),
-        U_SETTING("SHOPD_REDIS_TIMEOUT_MS", redis_timeout_ms, 1, 600000),
+        /* the top only without the user lock, whose lease must be 3 Redis timeouts at least */
+        {.name = "SHOPD_REDIS_TIMEOUT_MS",
+         .offset = offsetof(struct config, redis_timeout_ms),
+         .kind = KIND_UNSIGNED,
+         .min = 1,
+         .max = 600000,
+         .with_max = {"SHOPD_USER_LOCK", "off"}},
         U_SETTING("SHOPD_DATAPLATFORM_TIMEOUT_MS", dataplatform_timeout_ms, 1, 600000),
         U_SETTING("SHOPD_DATAPLATFORM_BATCH", dataplatform_batch, 1, 1000),
         U_SETTING("SHOPD_OUTBOX_POLL_MS", outbox_poll_ms, 10, 3600000),
@@ -327,9 +323,9 @@ static void integer_settings__range_ends_accepted_neighbours_refused(void **stat
         {.name = "SHOPD_LOCK_LEASE_MS",
          .offset = offsetof(struct config, lock_lease_ms),
          .kind = KIND_UNSIGNED,
-         .min = 100,
+         .min = 300,
          .max = 3600000,
-         .with_min = {"SHOPD_DB_STATEMENT_TIMEOUT_MS", "99"}},
+         .with_min = {"SHOPD_REDIS_TIMEOUT_MS", "100"}},
         U_SETTING("SHOPD_CACHE_TTL_MS", cache_ttl_ms, 0, 86400000),
         U_SETTING("SHOPD_IDLE_TIMEOUT_S", idle_timeout_s, 1, 3600),
         U_SETTING("SHOPD_MAX_CONNECTIONS", max_connections, 1, 1000000),
@@ -578,42 +574,50 @@ static void charge_max__above_balance_max__refused_naming_charge_max(void **stat
     assert_int_equal(load(&cfg, equal, &e), ERR_OK);
 }
 
-static void lock_lease__not_above_statement_timeout__refused_naming_the_lease(void **state)
+/*
+ * The keep-alive renews the lock every lease / 3; a renewal that times out
+ * (SHOPD_REDIS_TIMEOUT_MS) must leave time for the next one within the
+ * lease: lease >= 3 x the Redis timeout, or start-up refuses naming the lease.
+ */
+static void lock_lease__below_three_redis_timeouts__refused_naming_the_lease(void **state)
 {
     (void)state;
     struct config cfg;
     struct err e;
-    const struct env_pair equal[] = {{"SHOPD_LOCK_LEASE_MS", "5000"}, {NULL, NULL}};
-    assert_int_equal(load(&cfg, equal, &e), ERR_INVALID_REQUEST);
+    const struct env_pair just_below[] = {{"SHOPD_LOCK_LEASE_MS", "1499"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, just_below, &e), ERR_INVALID_REQUEST); /* timeout 500 */
     assert_string_equal(e.field, "SHOPD_LOCK_LEASE_MS");
-    const struct env_pair longer_statements[] = {{"SHOPD_DB_STATEMENT_TIMEOUT_MS", "30001"},
-                                                 {NULL, NULL}};
-    assert_int_equal(load(&cfg, longer_statements, &e), ERR_INVALID_REQUEST);
+    const struct env_pair slower_redis[] = {{"SHOPD_REDIS_TIMEOUT_MS", "667"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, slower_redis, &e), ERR_INVALID_REQUEST); /* lease 2000 */
     assert_string_equal(e.field, "SHOPD_LOCK_LEASE_MS");
-    const struct env_pair just_above[] = {{"SHOPD_LOCK_LEASE_MS", "5001"}, {NULL, NULL}};
-    assert_int_equal(load(&cfg, just_above, &e), ERR_OK);
+    const struct env_pair exactly[] = {{"SHOPD_LOCK_LEASE_MS", "1500"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, exactly, &e), ERR_OK);
+    assert_int_equal(cfg.lock_lease_ms, 1500);
+    const struct env_pair lock_off[] = {
+        {"SHOPD_LOCK_LEASE_MS", "300"}, {"SHOPD_USER_LOCK", "off"}, {NULL, NULL}};
+    assert_int_equal(load(&cfg, lock_off, &e), ERR_OK);
+    /* the statement timeout no longer bounds the lease: the keep-alive outlives statements */
+    const struct env_pair long_statements[] = {{"SHOPD_DB_STATEMENT_TIMEOUT_MS", "60000"},
+                                               {NULL, NULL}};
+    assert_int_equal(load(&cfg, long_statements, &e), ERR_OK);
+    assert_int_equal(cfg.lock_lease_ms, 2000);
 }
 
 /*
  * SHOPD_DB_STATEMENT_TIMEOUT_MS=0 means "no statement timeout" (README,
- * infra/pg.h). The user lock's lease must outlive the transaction it guards
- * (README: "must exceed the statement timeout"; docs/distributed-lock.md):
- * no finite lease exceeds an unlimited statement, so with the lock on this
- * combination must be refused.
+ * infra/pg.h). The user lock is renewed by its keep-alive for as long as its
+ * holder works (docs/distributed-lock.md), so an unlimited statement keeps
+ * its lock: the combination is accepted.
  */
-static void statement_timeout__zero_with_user_lock__refused(void **state)
+static void statement_timeout__zero_with_user_lock__accepted(void **state)
 {
     (void)state;
     struct config cfg;
     struct err e;
     const struct env_pair env[] = {{"SHOPD_DB_STATEMENT_TIMEOUT_MS", "0"}, {NULL, NULL}};
-    enum err_code rc = load(&cfg, env, &e);
-    if (rc != ERR_INVALID_REQUEST)
-        fail_msg("SHOPD_DB_STATEMENT_TIMEOUT_MS=0 (unlimited) with SHOPD_USER_LOCK=on and a "
-                 "%u ms lease was accepted: the lease cannot outlive an unlimited statement",
-                 cfg.lock_lease_ms);
-    assert_true(strcmp(e.field, "SHOPD_DB_STATEMENT_TIMEOUT_MS") == 0 ||
-                strcmp(e.field, "SHOPD_LOCK_LEASE_MS") == 0);
+    assert_int_equal(load(&cfg, env, &e), ERR_OK);
+    assert_int_equal(cfg.db_statement_timeout_ms, 0);
+    assert_true(cfg.user_lock);
 }
 
 static void statement_timeout__zero_without_user_lock__accepted(void **state)
@@ -722,8 +726,8 @@ int main(void)
         cmocka_unit_test(booleans__documented_spellings__parsed_in_every_variable),
         cmocka_unit_test(log_level__four_names__else_refused),
         cmocka_unit_test(charge_max__above_balance_max__refused_naming_charge_max),
-        cmocka_unit_test(lock_lease__not_above_statement_timeout__refused_naming_the_lease),
-        cmocka_unit_test(statement_timeout__zero_with_user_lock__refused),
+        cmocka_unit_test(lock_lease__below_three_redis_timeouts__refused_naming_the_lease),
+        cmocka_unit_test(statement_timeout__zero_with_user_lock__accepted),
         cmocka_unit_test(statement_timeout__zero_without_user_lock__accepted),
         cmocka_unit_test(bad_value__error_detail_quotes_the_value),
         cmocka_unit_test(config_lookup_env__reads_the_process_environment),

@@ -685,7 +685,7 @@ static void assert_nothing_out(const struct place_order_outcome *out)
     assert_false(out->replayed);
     assert_null(out->order.lines);
     assert_int_equal(out->order.id, 0);
-    assert_null(out->replay.body);
+    assert_null(out->recorded.body);
 }
 
 /* ================================ place_order ================================ */
@@ -704,7 +704,11 @@ static void place__success__steps_in_order_and_event_announced_after_commit(void
     err_clear(&e);
     assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_OK);
     assert_false(out.replayed);
-    assert_null(out.replay.body);
+    /* what was recorded under the key is what the first answer sends */
+    assert_int_equal(out.recorded.status, 201);
+    char want[32];
+    snprintf(want, sizeof(want), "placed %lld", (long long)ORDER_ID);
+    assert_string_equal(out.recorded.body, want);
     assert_int_equal(out.order.id, ORDER_ID);
     assert_int_equal(out.order.user_id, USER);
     assert_int_equal(out.order.status, ORDER_PAID);
@@ -861,11 +865,11 @@ static void place__replay__first_outcome_and_nothing_written(void **state)
     err_clear(&e);
     assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
     assert_true(out.replayed);
-    assert_int_equal(out.replay.status, 201);
-    assert_string_equal(out.replay.body, "{\"first\":true}");
+    assert_int_equal(out.recorded.status, 201);
+    assert_string_equal(out.recorded.body, "{\"first\":true}");
     assert_null(out.order.lines);
     place_order_outcome_cleanup(&out);
-    assert_null(out.replay.body);
+    assert_null(out.recorded.body);
 }
 
 static void place__key_in_progress__refused_and_nothing_recorded(void **state)

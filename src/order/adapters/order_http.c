@@ -63,13 +63,16 @@ static enum err_code send_order(struct http_resp *resp, int status, const struct
     return send_body(resp, status, dump(order_json(o)), e);
 }
 
-/* Sends a recorded first outcome as it was written (its bytes), marked as a replay. */
-static enum err_code send_replay(struct http_resp *resp, struct recorded_outcome *replay,
-                                 struct err *e)
+/*
+ * Sends the key's first outcome as it was recorded (the same bytes for the
+ * first answer and every replay), marked when it is a replay.
+ */
+static enum err_code send_recorded(struct http_resp *resp, struct recorded_outcome *recorded,
+                                   bool replayed, struct err *e)
 {
-    enum err_code rc = send_body(resp, replay->status, replay->body, e);
-    replay->body = NULL; /* the response owns it now */
-    if (rc == ERR_OK)
+    enum err_code rc = send_body(resp, recorded->status, recorded->body, e);
+    recorded->body = NULL; /* the response owns it now */
+    if (rc == ERR_OK && replayed)
         http_resp_header(resp, "Idempotent-Replayed", "true");
     return rc;
 }
@@ -120,8 +123,7 @@ enum err_code order_http_place(struct http_req *req, struct http_resp *resp, str
         struct place_order_outcome outcome;
         rc = place_order(d, &cmd, &outcome, e);
         if (rc == ERR_OK)
-            rc = outcome.replayed ? send_replay(resp, &outcome.replay, e)
-                                  : send_order(resp, 201, &outcome.order, e);
+            rc = send_recorded(resp, &outcome.recorded, outcome.replayed, e);
         place_order_outcome_cleanup(&outcome);
     }
     json_decref(items);

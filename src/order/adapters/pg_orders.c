@@ -7,10 +7,12 @@
 #include "order/adapters/order_pg.h"
 #include "order/adapters/pg_arrays.h"
 
-/* A new order id, and the transaction's start: the order's created_at (the default, now()). */
+/*
+ * A new order id from the identity's sequence (named by PostgreSQL after the
+ * column), and the transaction's start: the order's created_at (the default, now()).
+ */
 static const struct pg_stmt stmt_reserve = {
-    "order_reserve",
-    "SELECT nextval(pg_get_serial_sequence('orders', 'id')), extract(epoch FROM now())::bigint", 0};
+    "order_reserve", "SELECT nextval('orders_id_seq'), extract(epoch FROM now())::bigint", 0};
 /*
  * The order (with its reserved id), all its lines and the day's sales
  * counters in one statement. Line names come from the product rows this

@@ -40,7 +40,7 @@ bool order_error_is_refusal(enum err_code code)
 void place_order_outcome_cleanup(struct place_order_outcome *out)
 {
     order_cleanup(&out->order);
-    recorded_outcome_cleanup(&out->replay);
+    recorded_outcome_cleanup(&out->recorded);
     memset(out, 0, sizeof(*out));
 }
 
@@ -89,12 +89,15 @@ static enum err_code decide(const struct place_order_cmd *cmd, const struct orde
     return ERR_OK;
 }
 
-/* Queues the order's effects in lock order (products, coupon, order, user), its record, COMMIT. */
+/*
+ * Queues the order's effects in lock order (products, coupon, order, user),
+ * its record (*placed, which the caller frees), COMMIT.
+ */
 static enum err_code write_order(const struct order_deps *d, const struct place_order_cmd *cmd,
-                                 const char *fingerprint, const struct order *o, struct err *e)
+                                 const char *fingerprint, const struct order *o,
+                                 struct recorded_outcome *placed, struct err *e)
 {
-    struct recorded_outcome placed = {0};
-    if (!d->presenter.ops->placed(d->presenter.self, o, &placed))
+    if (!d->presenter.ops->placed(d->presenter.self, o, placed))
         return err_set(e, ERR_INTERNAL, "out of memory recording an outcome");
     enum err_code rc = ERR_OK;
     if (d->stock.ops->take(d->stock.self, o->lines, o->n_lines, e) ||
@@ -103,10 +106,9 @@ static enum err_code write_order(const struct order_deps *d, const struct place_
         d->balance.ops->pay(d->balance.self, o->user_id, o->total, o->id, e) ||
         d->events.ops->publish(d->events.self, "ORDER_PAID", o, e) ||
         d->idempotency.ops->record(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
-                                   fingerprint, &placed, e) ||
+                                   fingerprint, placed, e) ||
         d->tx.ops->commit(d->tx.self, e))
         rc = e->code;
-    recorded_outcome_cleanup(&placed);
     return rc;
 }
 
@@ -141,18 +143,22 @@ static enum err_code attempt(const struct order_deps *d, const struct place_orde
     if (replay) {
         d->tx.ops->rollback(d->tx.self);
         out->replayed = true;
-        out->replay = r.claim.stored; /* the outcome moves to out */
+        out->recorded = r.claim.stored; /* the outcome moves to out */
         return ERR_OK;
     }
 
     enum err_code rc = decide(cmd, &r, o, e);
     if (rc == ERR_OK) {
-        if (write_order(d, cmd, fingerprint, o, e))
+        struct recorded_outcome placed = {0};
+        if (write_order(d, cmd, fingerprint, o, &placed, e)) {
+            recorded_outcome_cleanup(&placed);
             goto out_rollback;
+        }
         d->events.ops->committed(d->events.self, "ORDER_PAID", o);
         out->order = *o; /* the lines move to out */
         o->lines = NULL;
         o->n_lines = 0;
+        out->recorded = placed;
         return ERR_OK;
     }
     if (order_error_is_refusal(rc)) {

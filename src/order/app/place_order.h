@@ -15,8 +15,13 @@ struct place_order_cmd {
 /* What placing an order came to, when place_order returns ERR_OK. */
 struct place_order_outcome {
     bool replayed;
-    struct order order;             /* !replayed: the order placed (lines owned) */
-    struct recorded_outcome replay; /* replayed: the first outcome, as it was recorded */
+    struct order order; /* !replayed: the order placed (lines owned) */
+    /*
+     * The key's first outcome as the presenter recorded it: this request's
+     * (!replayed) or an earlier one's (replayed). Answering with these bytes
+     * makes a replay byte-for-byte the first answer.
+     */
+    struct recorded_outcome recorded;
 };
 
 /*
