@@ -41,6 +41,7 @@
 #include "ranking/ranking_redis.h"
 #include "ranking/ranking_repo_pg.h"
 #include "ranking/ranking_service.h"
+#include "ranking/ranking_sync.h"
 
 #define APP_TOPIC_ORDER_EVENTS "shop.order.events"
 
@@ -69,6 +70,7 @@ struct app {
     struct coupon_issuer *coupon_issuer; /* consumer: NULL unless it runs here */
     struct ranking_service ranking;
     struct ranking_redis *ranking_redis;
+    struct ranking_sync *ranking_sync; /* without Kafka: copies sales after commit, off-request */
     struct cache *cache;
     struct pg_outbox outbox;
     struct outbox_sink_http *sink_http;
@@ -393,11 +395,18 @@ struct app *app_new(const struct config *cfg, struct err *e)
     }
     /* With Kafka the ranking consumer (of whichever instance runs it) updates the ranking from
        the order events: the request thread does no ranking work, whatever SHOPD_CONSUMERS says
-       here. Without Kafka the after-commit hook copies the sales (docs/ranking.md). */
-    a->outbox =
-        (struct pg_outbox){.pool = a->pg,
-                           .on_sale = a->cfg.kafka_brokers[0] ? NULL : ranking_redis_on_sale,
-                           .on_sale_ud = a->ranking_redis};
+       here. Without Kafka the after-commit hook only enqueues the sales, and the ranking sync
+       worker copies them (docs/ranking.md). */
+    if (!a->cfg.kafka_brokers[0]) {
+        struct ranking_sync_config sync_cfg = {.copy = ranking_redis_copy_sales_fn,
+                                               .copy_ud = a->ranking_redis};
+        a->ranking_sync = ranking_sync_start(&sync_cfg, e);
+        if (!a->ranking_sync)
+            goto out_free;
+    }
+    a->outbox = (struct pg_outbox){.pool = a->pg,
+                                   .on_sale = a->ranking_sync ? ranking_sync_on_sale : NULL,
+                                   .on_sale_ud = a->ranking_sync};
     if (a->cfg.kafka_brokers[0] && start_kafka(a, e) != ERR_OK)
         goto out_free;
     a->coupon_async = (struct coupon_async){
@@ -550,6 +559,12 @@ struct app *app_new(const struct config *cfg, struct err *e)
                                           "shop.coupon.issue.requests.dlq.",
                                           dlq_total, coupon_issuer_consumer(a->coupon_issuer)});
     }
+    if (a->ranking_sync)
+        metrics_add_gauge(a->metrics,
+                          &(struct metrics_gauge){"shopd_ranking_sync_pending",
+                                                  "Sales (products, whole days) committed but not "
+                                                  "yet copied into the Redis ranking.",
+                                                  ranking_sync_pending, a->ranking_sync});
     metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
                                                           "Open Redis connections.",
                                                           redis_pool_open_count, a->redis});
@@ -595,6 +610,7 @@ void app_free(struct app *a)
     if (!a)
         return;
     outbox_relay_stop(a->relay);
+    ranking_sync_stop(a->ranking_sync); /* before the ranking, the cache and the pools it uses */
     dataplatform_sink_stop(a->dp_sink);
     /* before the ranking, the pools and the DLQ producer it uses */
     ranking_consumer_stop(a->ranking_consumer);

@@ -315,8 +315,8 @@ enum err_code ranking_redis_copy_sales(struct ranking_redis *r, int64_t sold_at,
 {
     char day[11];
     day_of(sold_at, day);
-    char *ids = id_array(product_ids, n);
-    if (!ids)
+    char *ids = product_ids ? id_array(product_ids, n) : NULL; /* NULL: the whole day */
+    if (product_ids && !ids)
         return err_set(e, ERR_INTERNAL, "out of memory");
     bool ok = copy_day(r, day, ids, false, NULL, e);
     free(ids);
@@ -326,6 +326,12 @@ enum err_code ranking_redis_copy_sales(struct ranking_redis *r, int64_t sold_at,
     if (r->cache)
         cache_bump(r->cache, "popular"); /* cached rankings are stale from now on */
     return ERR_OK;
+}
+
+enum err_code ranking_redis_copy_sales_fn(void *r, int64_t sold_at, const int64_t *product_ids,
+                                          size_t n, struct err *e)
+{
+    return ranking_redis_copy_sales(r, sold_at, product_ids, n, e);
 }
 
 static int by_sold_then_id(const void *a, const void *b)

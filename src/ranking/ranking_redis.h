@@ -59,13 +59,21 @@ void ranking_redis_on_sale(void *r, int64_t sold_at, const int64_t *product_ids,
 
 /*
  * The same versioned copy as ranking_redis_on_sale (and the same cache
- * bump), for a caller that retries on failure itself (the ranking consumer):
- * nothing is remembered when it fails. Returns ERR_OK, or e set:
+ * bump), for a caller that retries on failure itself (the ranking consumer,
+ * the ranking sync worker): nothing is remembered when it fails.
+ * product_ids NULL copies every product of the day (n ignored). Returns ERR_OK, or e set:
  * ERR_UNAVAILABLE when PostgreSQL or Redis did not answer or refused for now
  * (timeouts, LOADING, a lost connection), ERR_INTERNAL for anything else
  * (out of memory, a statement PostgreSQL rejects). Thread-safe.
  */
 enum err_code ranking_redis_copy_sales(struct ranking_redis *r, int64_t sold_at,
                                        const int64_t *product_ids, size_t n, struct err *e);
+
+/*
+ * ranking_redis_copy_sales for a void * r (a struct ranking_redis *): the
+ * shape of ranking_sync_copy_fn (ranking/ranking_sync.h). Thread-safe.
+ */
+enum err_code ranking_redis_copy_sales_fn(void *r, int64_t sold_at, const int64_t *product_ids,
+                                          size_t n, struct err *e);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "support/test_db.h"
 #include "support/test_http.h"
+#include "support/test_proc.h"
 #include "support/test_server.h"
 
 static struct test_db db;
@@ -290,7 +291,14 @@ static void storm_of_orders_and_cancels__money_and_stock_conserved(void **state)
                                     " WHERE product_id IN (%s)",
                                     pids),
                      sold);
-    /* the Redis ranking (after-commit listener, versioned copies) agrees with PostgreSQL */
+    /* the Redis ranking (after-commit queue, versioned copies) agrees with PostgreSQL once the
+       ranking sync worker has copied every sale (bounded wait, no timing threshold) */
+    long long pending = test_metric(srv.base, "shopd_ranking_sync_pending");
+    for (int waited = 0; pending != 0 && waited < 30000; waited += 20) {
+        test_sleep_ms(20);
+        pending = test_metric(srv.base, "shopd_ranking_sync_pending");
+    }
+    assert_int_equal(pending, 0);
     const char *url = test_redis_url();
     int port = 6379;
     sscanf(strrchr(url, ':') + 1, "%d", &port);
