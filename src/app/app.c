@@ -64,6 +64,7 @@ struct app {
     struct point_service points;
     struct coupon_gate_redis *gate;
     struct redis_lock *user_lock;
+    struct lock_port user_locks; /* over user_lock: orders and cancels (ops NULL: off) */
     struct coupon_service coupons;
     struct coupon_requests *coupon_requests; /* asynchronous issue requests (Redis) */
     struct coupon_async coupon_async;    /* POST …/issue-requests, GET coupon-issue-requests */
@@ -362,7 +363,7 @@ struct app *app_new(const struct config *cfg, struct err *e)
             err_set(e, ERR_INTERNAL, "out of memory");
             goto out_free;
         }
-        a->points.locks = redis_lock_port(a->user_lock);
+        a->user_locks = redis_lock_port(a->user_lock);
     }
     a->coupons.repo = coupon_repo_pg(a->pg);
     a->ranking_redis =
@@ -472,7 +473,7 @@ struct app *app_new(const struct config *cfg, struct err *e)
         .idempotency = pg_idempotency_port(a->pg),
         .events = pg_outbox_port(&a->outbox),
         .presenter = order_http_presenter(),
-        .locks = a->points.locks,
+        .locks = a->user_locks,
         .max_attempts = 3,
     };
     build_routes(a);

@@ -33,6 +33,19 @@ struct lock_port_ops {
                              struct err *e);
     /* Releases key only if token still holds it (never another holder's lock). */
     void (*release)(void *self, const char *key, const char *token);
+    /*
+     * Optional (NULL: callers use acquire). Takes key in two halves so the
+     * round trip can overlap other work that locks nothing: acquire_start
+     * sends one attempt and fills token; acquire_finish, on the same thread
+     * before any other call of this port, reads its answer. *held: taken.
+     * Not held and *contended: another holder has it right now — the caller
+     * ends whatever it started (a transaction) and waits with acquire. Not
+     * held, not contended: the lock service is unreachable (fail open, as
+     * acquire).
+     */
+    void (*acquire_start)(void *self, const char *key, char token[LOCK_TOKEN_LEN]);
+    void (*acquire_finish)(void *self, const char *key, const char *token, bool *held,
+                           bool *contended);
 };
 struct lock_port {
     const struct lock_port_ops *ops; /* NULL: no locking */

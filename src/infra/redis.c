@@ -16,6 +16,7 @@ struct redis_conn {
     struct thread_slot slot; /* first: the pool's registry owns it */
     redisContext *ctx;
     struct redis_pool *pool;
+    unsigned unread; /* replies owed to redis_send_argv, read before the next command */
 };
 
 struct redis_pool {
@@ -31,6 +32,7 @@ struct redis_pool {
 
 static void conn_close(struct redis_conn *c)
 {
+    c->unread = 0;
     if (c->ctx) {
         redisFree(c->ctx);
         c->ctx = NULL;
@@ -172,6 +174,16 @@ static redisContext *conn_get(struct redis_pool *p, struct redis_conn **out, str
         thread_slots_set(&p->conns, &c->slot);
     }
     *out = c;
+    /* the replies of commands sent without waiting come first: read them away */
+    while (c->ctx && c->unread > 0) {
+        void *reply = NULL;
+        if (redisGetReply(c->ctx, &reply) != REDIS_OK) {
+            conn_close(c);
+            break;
+        }
+        freeReplyObject(reply);
+        c->unread--;
+    }
     if (c->ctx && !idle_ctx_is_dead(c->ctx))
         return c->ctx;
     conn_close(c);
@@ -227,4 +239,45 @@ redisReply *redis_command_argv(struct redis_pool *p, struct err *e, int argc, co
         return NULL;
     }
     return r;
+}
+
+bool redis_send_argv(struct redis_pool *p, int argc, const char **argv, const size_t *argvlen)
+{
+    struct redis_conn *c;
+    struct err e;
+    err_clear(&e);
+    redisContext *ctx = conn_get(p, &c, &e);
+    if (!ctx)
+        return false;
+    int done = 0;
+    if (redisAppendCommandArgv(ctx, argc, argv, argvlen) != REDIS_OK)
+        goto out_fail;
+    while (!done)
+        if (redisBufferWrite(ctx, &done) != REDIS_OK)
+            goto out_fail;
+    c->unread++;
+    return true;
+
+out_fail:
+    log_warn("redis: send failed: %s", ctx->errstr);
+    conn_close(c);
+    return false;
+}
+
+redisReply *redis_receive(struct redis_pool *p, struct err *e)
+{
+    struct redis_conn *c = (struct redis_conn *)thread_slots_get(&p->conns);
+    if (!c || !c->ctx || c->unread != 1) { /* nothing sent, or the context was lost since */
+        err_set(e, ERR_UNAVAILABLE, "redis is unavailable");
+        return NULL;
+    }
+    void *reply = NULL;
+    if (redisGetReply(c->ctx, &reply) != REDIS_OK) {
+        log_warn("redis: no reply: %s", c->ctx->errstr);
+        conn_close(c);
+        err_set(e, ERR_UNAVAILABLE, "redis is unavailable");
+        return NULL;
+    }
+    c->unread = 0;
+    return reply;
 }

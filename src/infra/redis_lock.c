@@ -17,23 +17,27 @@
  *            expire within one lease. Redis writes expiries to its AOF as
  *            absolute times, so a lock that survives a Redis restart also
  *            expires within one lease of its last renewal;
- *   release: stops renewing and queues a compare-and-delete (the key is
+ *   acquire in two halves (acquire_start/finish): the same SET sent
+ *            without waiting, its answer read later, so the round trip
+ *            overlaps the caller's other work;
+ *   release: stops renewing and sends a compare-and-delete (the key is
  *            deleted only if it still holds our token, so a holder whose
- *            lease ran out can never delete the next holder's lock) for the
- *            keep-alive thread, which sends every queued one in one script
- *            call: the caller does not wait for Redis. An acquire of a key
- *            whose release is still queued in this process takes it over:
- *            the script swaps the old token for the new one.
+ *            lease ran out can never delete the next holder's lock) on the
+ *            thread's connection without waiting for the reply: the caller
+ *            does not wait for Redis. One that cannot be sent is queued for
+ *            the keep-alive thread, which retries it once Redis answers; an
+ *            acquire of a key whose release is still queued in this process
+ *            takes it over: the script swaps the old token for the new one.
  */
 #include "infra/redis_lock.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -379,21 +383,22 @@ uint64_t redis_lock_waited_round_trips(const struct redis_lock *l)
 void redis_lock_token(char token[LOCK_TOKEN_LEN])
 {
     unsigned char raw[16];
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, raw, sizeof(raw)) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n != (ssize_t)sizeof(raw)) { /* never expected; still unique enough per process */
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        /* never expected; still unique enough per process */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         unsigned long long mix =
             (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 20) ^
-            (unsigned long long)(uintptr_t)&n ^ ((unsigned long long)getpid() << 40);
+            (unsigned long long)(uintptr_t)raw ^ ((unsigned long long)getpid() << 40);
         for (size_t i = 0; i < sizeof(raw); i++)
             raw[i] = (unsigned char)(mix >> (8 * (i % 8))) ^ (unsigned char)i;
     }
-    for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(token + 2 * i, 3, "%02x", raw[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        token[2 * i] = hex[raw[i] >> 4];
+        token[2 * i + 1] = hex[raw[i] & 15];
+    }
+    token[2 * sizeof(raw)] = '\0';
 }
 
 static void sleep_ms(unsigned ms)
@@ -504,6 +509,11 @@ static enum err_code lock_acquire(void *self, const char *key, char token[LOCK_T
     }
 }
 
+/* Compare-and-delete: the key goes only if it still holds the token. */
+static const char release_lua[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+    "return 0\n";
+
 static void lock_release(void *self, const char *key, const char *token)
 {
     struct redis_lock *l = self;
@@ -511,12 +521,72 @@ static void lock_release(void *self, const char *key, const char *token)
     snprintf(name, sizeof(name), "%s:lock:%s", l->ns, key);
     pthread_mutex_lock(&l->mu);
     entries_take(&l->held, name, token, NULL); /* no longer renewed */
+    pthread_mutex_unlock(&l->mu);
+    /* sent at once on this thread's connection, its reply read before the thread's next
+     * command: the response waits for no round trip, and the next holder for no thread */
+    const char *argv[] = {"EVAL", release_lua, "1", name, token};
+    if (redis_send_argv(l->cfg.redis, 5, argv, NULL))
+        return;
+    pthread_mutex_lock(&l->mu); /* not sent: the keep-alive tries again once Redis answers */
     queue_release_locked(l, name, token);
     kick_locked(l);
     pthread_mutex_unlock(&l->mu);
 }
 
+static void lock_acquire_start(void *self, const char *key, char token[LOCK_TOKEN_LEN])
+{
+    struct redis_lock *l = self;
+    char name[LOCK_NAME_MAX];
+    snprintf(name, sizeof(name), "%s:lock:%s", l->ns, key);
+    redis_lock_token(token);
+    const char *argv[] = {"SET", name, token, "NX", "PX", l->lease};
+    atomic_fetch_add(&l->waited, 1);
+    redis_send_argv(l->cfg.redis, 6, argv, NULL); /* not sent: acquire_finish finds no reply */
+}
+
+static void lock_acquire_finish(void *self, const char *key, const char *token, bool *held,
+                                bool *contended)
+{
+    struct redis_lock *l = self;
+    char name[LOCK_NAME_MAX];
+    snprintf(name, sizeof(name), "%s:lock:%s", l->ns, key);
+    *held = *contended = false;
+    struct err e;
+    err_clear(&e);
+    redisReply *r = redis_receive(l->cfg.redis, &e);
+    int got;
+    if (r) {
+        got = r->type == REDIS_REPLY_STATUS ? 1 : r->type == REDIS_REPLY_NIL ? 0 : -1;
+        freeReplyObject(r);
+    } else {
+        /* no reply: the SET may have been applied; the same token on a fresh connection
+         * tells (the script recognises our own hold) */
+        got = try_script(l, name, token, "");
+        if (got == -2) { /* unreachable: fail open; should it be ours, free it later */
+            pthread_mutex_lock(&l->mu);
+            queue_release_locked(l, name, token);
+            pthread_mutex_unlock(&l->mu);
+            return;
+        }
+    }
+    if (got == 0) {
+        *contended = true;
+        return;
+    }
+    if (got != 1)
+        return; /* a Redis that refuses SET is as good as none: fail open */
+    *held = true;
+    pthread_mutex_lock(&l->mu);
+    if (!entries_push(&l->held, name, token))
+        log_warn("redis_lock: out of memory; %s is not renewed", name);
+    if (l->pending.n) /* Redis answers: the releases it missed can go now */
+        kick_locked(l);
+    pthread_mutex_unlock(&l->mu);
+}
+
 static const struct lock_port_ops redis_lock_ops = {
+    .acquire_start = lock_acquire_start,
+    .acquire_finish = lock_acquire_finish,
     .acquire = lock_acquire,
     .release = lock_release,
 };

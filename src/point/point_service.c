@@ -70,41 +70,12 @@ static enum err_code check_charge(const struct point_service *s, int64_t user_id
     return ERR_OK;
 }
 
-/* The user's lock around one charge: taken before its transaction, released after. */
-struct held_lock {
-    char key[LOCK_KEY_MAX];
-    char token[LOCK_TOKEN_LEN];
-    bool held;
-};
-
-static enum err_code lock_user(const struct point_service *s, int64_t user_id, struct held_lock *l,
-                               struct err *e)
-{
-    l->held = false;
-    if (!s->locks.ops)
-        return ERR_OK;
-    lock_user_key(user_id, l->key);
-    return s->locks.ops->acquire(s->locks.self, l->key, l->token, &l->held, e);
-}
-
-static void unlock_user(const struct point_service *s, const struct held_lock *l)
-{
-    if (l->held)
-        s->locks.ops->release(s->locks.self, l->key, l->token);
-}
-
 enum err_code point_service_charge(const struct point_service *s, int64_t user_id, int64_t amount,
                                    int64_t *balance_after, struct err *e)
 {
     if (check_charge(s, user_id, amount, e))
         return e->code;
-    struct held_lock l;
-    if (lock_user(s, user_id, &l, e))
-        return e->code;
-    enum err_code rc =
-        s->repo.ops->charge(s->repo.self, user_id, amount, s->balance_max, balance_after, e);
-    unlock_user(s, &l);
-    return rc;
+    return s->repo.ops->charge(s->repo.self, user_id, amount, s->balance_max, balance_after, e);
 }
 
 enum err_code point_service_charge_once(const struct point_service *s, int64_t user_id,
@@ -120,13 +91,8 @@ enum err_code point_service_charge_once(const struct point_service *s, int64_t u
         return e->code;
     char fingerprint[32];
     snprintf(fingerprint, sizeof(fingerprint), "amount=%lld", (long long)amount);
-    struct held_lock l;
-    if (lock_user(s, user_id, &l, e))
-        return e->code;
-    enum err_code rc = s->repo.ops->charge_once(s->repo.self, user_id, amount, s->balance_max, key,
-                                                fingerprint, render, out, e);
-    unlock_user(s, &l);
-    return rc;
+    return s->repo.ops->charge_once(s->repo.self, user_id, amount, s->balance_max, key, fingerprint,
+                                    render, out, e);
 }
 
 enum err_code point_service_history(const struct point_service *s, int64_t user_id, int64_t before,

@@ -4,15 +4,20 @@
 
 #include <stdbool.h>
 
-#include "core/lock.h"
 #include "point/point.h"
 
-/* Repository (borrowed) and limits. Plain data, safe to share across threads. */
+/*
+ * Repository (borrowed) and limits. Plain data, safe to share across threads.
+ * Charges take no per-user Redis lock: a charge is one conditional statement
+ * on one row (with a key, that statement and its record in one transaction),
+ * and the row lock PostgreSQL takes for it already serialises it with every
+ * other change of that balance, for exactly as long as needed; a Redis lock
+ * around it only added round trips (docs/distributed-lock.md, "Key and scope").
+ */
 struct point_service {
     struct point_repo repo;
-    int64_t charge_max;     /* largest single charge */
-    int64_t balance_max;    /* cap on charges (a refund may pass it) */
-    struct lock_port locks; /* per-user lock around charges (ops NULL: none) */
+    int64_t charge_max;  /* largest single charge */
+    int64_t balance_max; /* cap on charges (a refund may pass it) */
 };
 
 /* A page of ledger rows; items malloc'd, free with point_history_cleanup. */

@@ -416,6 +416,28 @@ static void lock_release(void *self, const char *key, const char *token)
 }
 static const struct lock_port_ops lock_ops = {.acquire = lock_acquire, .release = lock_release};
 
+/* A lock port that can also take the lock in two halves (overlapped with the reads). */
+static void lock_start(void *self, const char *key, char token[LOCK_TOKEN_LEN])
+{
+    (void)self;
+    function_called();
+    check_expected(key);
+    strcpy(token, LOCK_TOKEN);
+}
+static void lock_finish(void *self, const char *key, const char *token, bool *held, bool *contended)
+{
+    (void)self;
+    function_called();
+    check_expected(key);
+    check_expected(token);
+    *held = mock_type(bool);
+    *contended = mock_type(bool);
+}
+static const struct lock_port_ops split_lock_ops = {.acquire = lock_acquire,
+                                                    .release = lock_release,
+                                                    .acquire_start = lock_start,
+                                                    .acquire_finish = lock_finish};
+
 /* No lock port (locks.ops NULL): no lock calls at all. */
 static const struct order_deps deps = {
     .tx = {&tx_ops, NULL},
@@ -433,6 +455,13 @@ static struct order_deps deps_with_lock(void)
 {
     struct order_deps d = deps;
     d.locks = (struct lock_port){&lock_ops, NULL};
+    return d;
+}
+
+static struct order_deps deps_with_split_lock(void)
+{
+    struct order_deps d = deps;
+    d.locks = (struct lock_port){&split_lock_ops, NULL};
     return d;
 }
 
@@ -770,6 +799,131 @@ static void place__lock_wait_times_out__nothing_else_runs(void **state)
     (void)state;
     struct order_deps locked = deps_with_lock();
     expect_lock(ERR_UNAVAILABLE, false);
+
+    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
+    struct place_order_outcome out;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_nothing_out(&out);
+}
+
+static void expect_lock_start(void)
+{
+    expect_function_call(lock_start);
+    expect_string(lock_start, key, LOCK_KEY);
+}
+
+static void expect_lock_finish(bool held, bool contended)
+{
+    expect_function_call(lock_finish);
+    expect_string(lock_finish, key, LOCK_KEY);
+    expect_string(lock_finish, token, LOCK_TOKEN);
+    will_return(lock_finish, held);
+    will_return(lock_finish, contended);
+}
+
+/* The lock's round trip rides with the reads: sent before BEGIN, its answer read before any write.
+ */
+static void place__split_lock__sent_before_the_reads_answered_before_the_writes(void **state)
+{
+    (void)state;
+    struct order_deps locked = deps_with_split_lock();
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_lock_finish(true, false);
+    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_unlock();
+
+    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
+    struct place_order_outcome out;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(out.order.id, ORDER_ID);
+    place_order_outcome_cleanup(&out);
+}
+
+/* Another request holds the lock: the reads are rolled back, the lock waited for, all again. */
+static void place__split_lock_contended__rolls_back_waits_and_starts_over(void **state)
+{
+    (void)state;
+    struct order_deps locked = deps_with_split_lock();
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_lock_finish(false, true);
+    expect_function_call(tx_rollback); /* nothing written, nothing asked of the store */
+    expect_lock(ERR_OK, true);         /* the waiting acquire */
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_unlock();
+
+    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
+    struct place_order_outcome out;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    place_order_outcome_cleanup(&out);
+}
+
+/* ... and when that wait times out: 503, nothing written, nothing to release. */
+static void place__split_lock_contended_wait_times_out__nothing_written(void **state)
+{
+    (void)state;
+    struct order_deps locked = deps_with_split_lock();
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_lock_finish(false, true);
+    expect_function_call(tx_rollback);
+    expect_lock(ERR_UNAVAILABLE, false);
+
+    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
+    struct place_order_outcome out;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_nothing_out(&out);
+}
+
+/* The lock service does not answer: fail open, no release. */
+static void place__split_lock_unreachable__proceeds_and_releases_nothing(void **state)
+{
+    (void)state;
+    struct order_deps locked = deps_with_split_lock();
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_lock_finish(false, false);
+    expect_placed(&r, (struct totals){6000, 0, 6000});
+
+    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
+    struct place_order_outcome out;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    place_order_outcome_cleanup(&out);
+}
+
+/* The reads fail: the lock's answer is still read (never left behind), then released. */
+static void place__split_lock_reads_fail__answer_read_and_lock_released(void **state)
+{
+    (void)state;
+    struct order_deps locked = deps_with_split_lock();
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_UNAVAILABLE);
+    expect_lock_finish(true, false);
+    expect_rolled_back(false);
+    expect_unlock();
 
     struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
     struct place_order_outcome out;
@@ -1590,6 +1744,11 @@ int main(void)
         cmocka_unit_test(place__user_lock_around_the_whole_transaction),
         cmocka_unit_test(place__lock_service_down__proceeds_and_releases_nothing),
         cmocka_unit_test(place__lock_wait_times_out__nothing_else_runs),
+        cmocka_unit_test(place__split_lock__sent_before_the_reads_answered_before_the_writes),
+        cmocka_unit_test(place__split_lock_contended__rolls_back_waits_and_starts_over),
+        cmocka_unit_test(place__split_lock_contended_wait_times_out__nothing_written),
+        cmocka_unit_test(place__split_lock_unreachable__proceeds_and_releases_nothing),
+        cmocka_unit_test(place__split_lock_reads_fail__answer_read_and_lock_released),
         cmocka_unit_test(place__repeated_products__merged_and_sorted_for_stock),
         cmocka_unit_test(place__coupon__quoted_used_and_charged_total_reduced),
         cmocka_unit_test(place__coupon_covers_everything__pay_still_called_with_zero),

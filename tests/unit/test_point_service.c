@@ -1,11 +1,12 @@
 /*
  * test_point_service.c — users and points use cases (point/point_service.c)
- * with the repository port and the per-user lock port mocked in cmocka.
+ * with the repository port mocked in cmocka (charges take no per-user lock:
+ * point_service.h).
  * Links shopd_point alone.
  *
  * "repo untouched": every mock starts with check_expected()/mock_type(), so
  * a call nobody expected fails the test on the spot. The mocks also append
- * to a call log so the order of lock and repository calls can be checked.
+ * to a call log so the repository calls can be checked.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,48 +135,18 @@ static const struct point_repo_ops mock_ops = {
     .history = mock_history,
 };
 
-/* ---- mock lock ---- */
-
-static enum err_code mock_acquire(void *self, const char *key, char token[LOCK_TOKEN_LEN],
-                                  bool *held, struct err *e)
-{
-    (void)self;
-    log_call("acquire");
-    check_expected_ptr(key);
-    enum err_code rc = mock_type(enum err_code);
-    if (rc != ERR_OK)
-        return err_set(e, rc, "lock %s is busy", key);
-    *held = mock_type(bool);
-    snprintf(token, LOCK_TOKEN_LEN, "%s", "0123456789abcdef0123456789abcdef");
-    return ERR_OK;
-}
-
-static void mock_release(void *self, const char *key, const char *token)
-{
-    (void)self;
-    log_call("release");
-    check_expected_ptr(key);
-    check_expected_ptr(token);
-}
-
-static const struct lock_port_ops mock_lock_ops = {
-    .acquire = mock_acquire,
-    .release = mock_release,
-};
-
-/* Default limits, no lock. */
+/* Default limits. */
 static const struct point_service svc = {
     .repo = {.ops = &mock_ops, .self = NULL},
     .charge_max = 1000000,
     .balance_max = 100000000,
 };
 
-/* Unusual limits (so the service is seen to use its own), with the user lock. */
-static const struct point_service locked_svc = {
+/* Unusual limits, so the service is seen to use its own. */
+static const struct point_service limited_svc = {
     .repo = {.ops = &mock_ops, .self = NULL},
     .charge_max = 5000,
     .balance_max = 20000,
-    .locks = {.ops = &mock_lock_ops, .self = NULL},
 };
 
 static void expect_charge(int64_t user_id, int64_t amount, int64_t cap, enum err_code rc)
@@ -184,20 +155,6 @@ static void expect_charge(int64_t user_id, int64_t amount, int64_t cap, enum err
     expect_value(mock_charge, amount, amount);
     expect_value(mock_charge, cap, cap);
     will_return(mock_charge, rc);
-}
-
-static void expect_acquire(const char *key, enum err_code rc, bool held)
-{
-    expect_string(mock_acquire, key, key);
-    will_return(mock_acquire, rc);
-    if (rc == ERR_OK)
-        will_return(mock_acquire, held);
-}
-
-static void expect_release(const char *key)
-{
-    expect_string(mock_release, key, key);
-    expect_string(mock_release, token, "0123456789abcdef0123456789abcdef");
 }
 
 static const struct point_charge_renderer renderer = {NULL, NULL};
@@ -334,7 +291,8 @@ static void user_id_not_positive__user_not_found_and_repo_untouched(void **state
         assert_int_equal(point_service_charge(&svc, ids[i], 10, &v, &e), ERR_USER_NOT_FOUND);
         assert_int_equal(v, -7);
         err_clear(&e);
-        assert_int_equal(point_service_charge(&locked_svc, ids[i], 10, &v, &e), ERR_USER_NOT_FOUND);
+        assert_int_equal(point_service_charge(&limited_svc, ids[i], 10, &v, &e),
+                         ERR_USER_NOT_FOUND);
         err_clear(&e);
         assert_int_equal(point_service_charge_once(&svc, ids[i], 10, "k", &renderer, &out, &e),
                          ERR_USER_NOT_FOUND);
@@ -364,13 +322,13 @@ static void charge__amount_out_of_range__invalid_amount_and_repo_untouched(void 
 }
 
 static void
-charge__amount_above_the_services_own_limit__invalid_amount_and_lock_untouched(void **state)
+charge__amount_above_the_services_own_limit__invalid_amount_and_repo_untouched(void **state)
 {
     (void)state;
     int64_t after = -1;
     struct err e;
     err_clear(&e);
-    assert_int_equal(point_service_charge(&locked_svc, 1, 5001, &after, &e), ERR_INVALID_AMOUNT);
+    assert_int_equal(point_service_charge(&limited_svc, 1, 5001, &after, &e), ERR_INVALID_AMOUNT);
     assert_string_equal(e.field, "amount");
     assert_string_equal(call_log, "");
 }
@@ -405,70 +363,30 @@ static void charge__repo_refusals__propagate_unchanged(void **state)
     }
 }
 
-/* ---- charge under the per-user lock ---- */
+/* ---- charge: the service's own limits, straight to the repository ---- */
 
-static void charge__with_user_lock__acquire_charge_release_in_that_order(void **state)
+static void charge__own_limits__charge_with_the_services_cap(void **state)
 {
     (void)state;
     int64_t after = 0;
     struct err e;
     err_clear(&e);
-    expect_acquire("user:7", ERR_OK, true);
     expect_charge(7, 5000, 20000, ERR_OK); /* charge_max exactly; cap = balance_max */
-    expect_release("user:7");
-    assert_int_equal(point_service_charge(&locked_svc, 7, 5000, &after, &e), ERR_OK);
+    assert_int_equal(point_service_charge(&limited_svc, 7, 5000, &after, &e), ERR_OK);
     assert_int_equal(after, 5100);
-    assert_string_equal(call_log, "acquire charge release");
+    assert_string_equal(call_log, "charge");
 }
 
-static void charge__repo_refuses_under_lock__lock_still_released(void **state)
+static void charge__repo_refuses__refusal_returned(void **state)
 {
     (void)state;
     int64_t after = 0;
     struct err e;
     err_clear(&e);
-    expect_acquire("user:7", ERR_OK, true);
     expect_charge(7, 10, 20000, ERR_BALANCE_LIMIT_EXCEEDED);
-    expect_release("user:7");
-    assert_int_equal(point_service_charge(&locked_svc, 7, 10, &after, &e),
+    assert_int_equal(point_service_charge(&limited_svc, 7, 10, &after, &e),
                      ERR_BALANCE_LIMIT_EXCEEDED);
-    assert_string_equal(call_log, "acquire charge release");
-}
-
-static void charge__lock_busy__unavailable_and_repo_untouched(void **state)
-{
-    (void)state;
-    int64_t after = -1;
-    struct err e;
-    err_clear(&e);
-    expect_acquire("user:7", ERR_UNAVAILABLE, false);
-    assert_int_equal(point_service_charge(&locked_svc, 7, 10, &after, &e), ERR_UNAVAILABLE);
-    assert_int_equal(after, -1);
-    assert_string_equal(call_log, "acquire"); /* no charge, no release of a lock never held */
-}
-
-static void charge__lock_service_down__charges_without_lock_and_releases_nothing(void **state)
-{
-    (void)state;
-    int64_t after = 0;
-    struct err e;
-    err_clear(&e);
-    expect_acquire("user:7", ERR_OK, false); /* fail open */
-    expect_charge(7, 10, 20000, ERR_OK);
-    assert_int_equal(point_service_charge(&locked_svc, 7, 10, &after, &e), ERR_OK);
-    assert_string_equal(call_log, "acquire charge");
-}
-
-static void charge__lock_key__names_the_user(void **state)
-{
-    (void)state;
-    int64_t after = 0;
-    struct err e;
-    err_clear(&e);
-    expect_acquire("user:9223372036854775807", ERR_OK, true);
-    expect_charge(INT64_MAX, 10, 20000, ERR_OK);
-    expect_release("user:9223372036854775807");
-    assert_int_equal(point_service_charge(&locked_svc, INT64_MAX, 10, &after, &e), ERR_OK);
+    assert_string_equal(call_log, "charge");
 }
 
 /* ---- charge with an Idempotency-Key ---- */
@@ -575,25 +493,18 @@ static void charge_once__amount_out_of_range__invalid_amount_and_repo_untouched(
     assert_string_equal(call_log, "");
 }
 
-/*
- * docs/distributed-lock.md, "Key and scope": the user lock covers "charge
- * (with or without an Idempotency-Key)", acquired before the transaction and
- * released after it; point_service.h: "per-user lock around charges".
- */
-static void charge_once__with_user_lock__acquire_charge_release_in_that_order(void **state)
+static void charge_once__own_limits__repo_gets_the_services_cap(void **state)
 {
     (void)state;
     struct point_charge_outcome out;
     struct err e;
     err_clear(&e);
-    expect_acquire("user:7", ERR_OK, true);
     expect_charge_once(7, 5000, 20000, "key-1", "amount=5000", ERR_OK, false);
-    expect_release("user:7");
     enum err_code rc =
-        point_service_charge_once(&locked_svc, 7, 5000, "key-1", &renderer, &out, &e);
+        point_service_charge_once(&limited_svc, 7, 5000, "key-1", &renderer, &out, &e);
     free(out.body);
     assert_int_equal(rc, ERR_OK);
-    assert_string_equal(call_log, "acquire charge_once release");
+    assert_string_equal(call_log, "charge_once");
 }
 
 /* ---- history ---- */
@@ -718,21 +629,18 @@ int main(void)
         T(balance__repo_user_not_found__propagates_unchanged),
         T(user_id_not_positive__user_not_found_and_repo_untouched),
         T(charge__amount_out_of_range__invalid_amount_and_repo_untouched),
-        T(charge__amount_above_the_services_own_limit__invalid_amount_and_lock_untouched),
+        T(charge__amount_above_the_services_own_limit__invalid_amount_and_repo_untouched),
         T(charge__limits_inclusive__repo_gets_amount_and_cap_balance_max),
         T(charge__repo_refusals__propagate_unchanged),
-        T(charge__with_user_lock__acquire_charge_release_in_that_order),
-        T(charge__repo_refuses_under_lock__lock_still_released),
-        T(charge__lock_busy__unavailable_and_repo_untouched),
-        T(charge__lock_service_down__charges_without_lock_and_releases_nothing),
-        T(charge__lock_key__names_the_user),
+        T(charge__own_limits__charge_with_the_services_cap),
+        T(charge__repo_refuses__refusal_returned),
         T(charge_once__valid__repo_gets_user_amount_cap_key_and_fingerprint),
         T(charge_once__other_amount__other_fingerprint),
         T(charge_once__repo_refusals__propagate_unchanged),
         T(charge_once__malformed_key__key_required_and_repo_untouched),
         T(charge_once__key_of_255_printable_characters__accepted),
         T(charge_once__amount_out_of_range__invalid_amount_and_repo_untouched),
-        T(charge_once__with_user_lock__acquire_charge_release_in_that_order),
+        T(charge_once__own_limits__repo_gets_the_services_cap),
         T(history__limit_or_before_out_of_range__invalid_request_and_repo_untouched),
         T(history__limit_ends__repo_asked_for_one_row_more),
         T(history__extra_row__has_more_and_next_before_is_the_last_shown_id),

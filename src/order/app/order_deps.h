@@ -29,6 +29,33 @@ struct order_deps {
 enum err_code order_lock_user(const struct order_deps *d, int64_t user_id,
                               char token[LOCK_TOKEN_LEN], bool *locked, struct err *e);
 
+/*
+ * The per-user lock of one use-case call, taken in two halves when the lock
+ * port can (its round trip then overlaps the first database exchange).
+ */
+struct order_user_lock {
+    char token[LOCK_TOKEN_LEN];
+    bool held;
+    bool pending; /* sent by order_lock_user_start, answer not read yet */
+};
+
+/*
+ * Starts taking user_id's lock: with the port's acquire_start it only sends
+ * the attempt (l->pending; finish with order_lock_user_finish before any
+ * wait), otherwise it takes the lock now, waiting (as order_lock_user).
+ * ERR_OK, or ERR_UNAVAILABLE when a wait timed out.
+ */
+enum err_code order_lock_user_start(const struct order_deps *d, int64_t user_id,
+                                    struct order_user_lock *l, struct err *e);
+
+/*
+ * Reads the answer to a pending start (nothing when !l->pending): l->held,
+ * or *contended when another holder has the lock right now — the caller
+ * ends its transaction, then waits with order_lock_user.
+ */
+void order_lock_user_finish(const struct order_deps *d, int64_t user_id, struct order_user_lock *l,
+                            bool *contended);
+
 /* Releases what order_lock_user took (nothing when !locked). */
 void order_unlock_user(const struct order_deps *d, int64_t user_id, const char *token, bool locked);
 

@@ -20,3 +20,30 @@ void order_unlock_user(const struct order_deps *d, int64_t user_id, const char *
     lock_user_key(user_id, key);
     d->locks.ops->release(d->locks.self, key, token);
 }
+
+enum err_code order_lock_user_start(const struct order_deps *d, int64_t user_id,
+                                    struct order_user_lock *l, struct err *e)
+{
+    l->held = l->pending = false;
+    if (!d->locks.ops)
+        return ERR_OK;
+    if (!d->locks.ops->acquire_start || !d->locks.ops->acquire_finish)
+        return order_lock_user(d, user_id, l->token, &l->held, e);
+    char key[LOCK_KEY_MAX];
+    lock_user_key(user_id, key);
+    d->locks.ops->acquire_start(d->locks.self, key, l->token);
+    l->pending = true;
+    return ERR_OK;
+}
+
+void order_lock_user_finish(const struct order_deps *d, int64_t user_id, struct order_user_lock *l,
+                            bool *contended)
+{
+    *contended = false;
+    if (!l->pending)
+        return;
+    l->pending = false;
+    char key[LOCK_KEY_MAX];
+    lock_user_key(user_id, key);
+    d->locks.ops->acquire_finish(d->locks.self, key, l->token, &l->held, contended);
+}

@@ -129,16 +129,30 @@ static enum err_code record_refusal(const struct order_deps *d, const struct pla
     return rc;
 }
 
-/* One unit of work. Sets *retry when it failed in a way another attempt may not. */
+/*
+ * One unit of work. Sets *retry when it failed in a way another attempt may
+ * not, *lock_busy when the user's lock (whose answer comes with the reads)
+ * is held by another request: nothing was done, the caller waits for it.
+ */
 static enum err_code attempt(const struct order_deps *d, const struct place_order_cmd *cmd,
-                             const char *fingerprint, struct order *o,
-                             struct place_order_outcome *out, bool *retry, struct err *e)
+                             const char *fingerprint, struct order *o, struct order_user_lock *lock,
+                             struct place_order_outcome *out, bool *retry, bool *lock_busy,
+                             struct err *e)
 {
-    *retry = false;
+    *retry = *lock_busy = false;
     struct order_reads r = {.claim = {.fingerprint = fingerprint}};
     bool replay = false;
-    if (queue_reads(d, cmd, o, &r, e) || d->tx.ops->flush(d->tx.self, e) ||
-        idempotency_claim_result(&r.claim, &replay, e))
+    enum err_code read = queue_reads(d, cmd, o, &r, e);
+    if (read == ERR_OK)
+        read = d->tx.ops->flush(d->tx.self, e);
+    /* the lock's answer, overlapped with the reads (which lock nothing); before any write */
+    order_lock_user_finish(d, cmd->user_id, lock, lock_busy);
+    if (*lock_busy) {
+        d->tx.ops->rollback(d->tx.self);
+        recorded_outcome_cleanup(&r.claim.stored);
+        return ERR_UNAVAILABLE;
+    }
+    if (read != ERR_OK || idempotency_claim_result(&r.claim, &replay, e))
         goto out_rollback;
     if (replay) {
         d->tx.ops->rollback(d->tx.self);
@@ -217,20 +231,33 @@ enum err_code place_order(const struct order_deps *d, const struct place_order_c
     if ((rc = prepare(cmd, o, fingerprint, e)) != ERR_OK)
         goto out_free;
 
-    /* the user's lock is taken before the transaction and released after it ends */
-    char token[LOCK_TOKEN_LEN];
-    bool locked = false;
-    if ((rc = order_lock_user(d, cmd->user_id, token, &locked, e)) != ERR_OK)
+    /*
+     * The user's lock is held before the first write and released after the
+     * transaction ends. Its round trip rides along with the reads: the
+     * attempt goes on only once it is held (or the lock service is down), and
+     * if another request holds it, the attempt ends its transaction before
+     * this one waits for the lock.
+     */
+    struct order_user_lock lock;
+    if ((rc = order_lock_user_start(d, cmd->user_id, &lock, e)) != ERR_OK)
         goto out_free;
     int attempts = d->max_attempts > 0 ? d->max_attempts : 1;
     for (int i = 1; i <= attempts; i++) {
-        bool retry;
+        bool retry, lock_busy;
         err_clear(e);
-        rc = attempt(d, cmd, fingerprint, o, out, &retry, e);
+        rc = attempt(d, cmd, fingerprint, o, &lock, out, &retry, &lock_busy, e);
+        if (lock_busy) {
+            /* nothing done and no transaction open: wait for the lock, then start over */
+            err_clear(e);
+            if ((rc = order_lock_user(d, cmd->user_id, lock.token, &lock.held, e)) != ERR_OK)
+                break;
+            i--;
+            continue;
+        }
         if (rc == ERR_OK || !retry)
             break;
     }
-    order_unlock_user(d, cmd->user_id, token, locked);
+    order_unlock_user(d, cmd->user_id, lock.token, lock.held);
 
 out_free:
     free(fingerprint);
