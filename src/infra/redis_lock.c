@@ -440,6 +440,17 @@ static int try_script(struct redis_lock *l, const char *name, const char *token,
     return rc;
 }
 
+/* A lock just taken: renewed from now on; Redis answered, so releases it missed can go now. */
+static void keep_alive(struct redis_lock *l, const char *name, const char *token)
+{
+    pthread_mutex_lock(&l->mu);
+    if (!entries_push(&l->held, name, token))
+        log_warn("redis_lock: out of memory; %s is not renewed", name);
+    if (l->pending.n)
+        kick_locked(l);
+    pthread_mutex_unlock(&l->mu);
+}
+
 /* The latest queued release of name in this process, taken out of the queue. */
 static bool take_queued_release(struct redis_lock *l, const char *name, char prev[LOCK_TOKEN_LEN])
 {
@@ -482,12 +493,7 @@ static enum err_code lock_acquire(void *self, const char *key, char token[LOCK_T
         }
         if (got == 1) {
             *held = true;
-            pthread_mutex_lock(&l->mu);
-            if (!entries_push(&l->held, name, token))
-                log_warn("redis_lock: out of memory; %s is not renewed", name);
-            if (l->pending.n) /* Redis answers: the releases it missed can go now */
-                kick_locked(l);
-            pthread_mutex_unlock(&l->mu);
+            keep_alive(l, name, token);
             return ERR_OK;
         }
         if (got == -1) { /* a Redis that refuses SET is as good as none: fail open */
@@ -576,12 +582,7 @@ static void lock_acquire_finish(void *self, const char *key, const char *token, 
     if (got != 1)
         return; /* a Redis that refuses SET is as good as none: fail open */
     *held = true;
-    pthread_mutex_lock(&l->mu);
-    if (!entries_push(&l->held, name, token))
-        log_warn("redis_lock: out of memory; %s is not renewed", name);
-    if (l->pending.n) /* Redis answers: the releases it missed can go now */
-        kick_locked(l);
-    pthread_mutex_unlock(&l->mu);
+    keep_alive(l, name, token);
 }
 
 static const struct lock_port_ops redis_lock_ops = {
