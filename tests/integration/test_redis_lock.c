@@ -404,6 +404,61 @@ static void redis_unreachable__fails_open(void **state)
     redis_pool_free(pool);
 }
 
+/*
+ * The two-halves acquire place order uses (acquire_start, then
+ * acquire_finish after other work): taken when free, "contended" while
+ * another holds it, taken again after that release, and neither held nor
+ * contended when Redis cannot be reached (fail open).
+ */
+static void split_acquire__held_contended_then_held_and_unreachable_fails_open(void **state)
+{
+    (void)state;
+    struct redis_pool *pool = new_pool();
+    struct redis_lock *a = new_lock(pool, 5000, 0), *b = new_lock(pool, 5000, 0);
+    struct lock_port pa = redis_lock_port(a), pb = redis_lock_port(b);
+    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
+    bool held = false, contended = true;
+    pa.ops->acquire_start(pa.self, "split", ta);
+    pa.ops->acquire_finish(pa.self, "split", ta, &held, &contended);
+    assert_true(held);
+    assert_false(contended);
+    get_value(pool, "split", v, sizeof(v));
+    assert_string_equal(v, ta);
+
+    pb.ops->acquire_start(pb.self, "split", tb);
+    pb.ops->acquire_finish(pb.self, "split", tb, &held, &contended);
+    assert_false(held);
+    assert_true(contended);
+    get_value(pool, "split", v, sizeof(v));
+    assert_string_equal(v, ta); /* still a's */
+
+    pa.ops->release(pa.self, "split", ta);
+    redis_lock_sync(a);
+    pb.ops->acquire_start(pb.self, "split", tb);
+    pb.ops->acquire_finish(pb.self, "split", tb, &held, &contended);
+    assert_true(held);
+    assert_false(contended);
+    get_value(pool, "split", v, sizeof(v));
+    assert_string_equal(v, tb);
+    pb.ops->release(pb.self, "split", tb);
+    redis_lock_free(a);
+    redis_lock_free(b);
+    redis_pool_free(pool);
+
+    struct err e;
+    err_clear(&e);
+    struct redis_pool *gone = redis_pool_new("redis://127.0.0.1:1/0", 200, &e);
+    struct redis_lock *c = new_lock(gone, 5000, 100);
+    struct lock_port pc = redis_lock_port(c);
+    held = contended = true;
+    pc.ops->acquire_start(pc.self, "split", ta);
+    pc.ops->acquire_finish(pc.self, "split", ta, &held, &contended);
+    assert_false(held);
+    assert_false(contended);
+    redis_lock_free(c);
+    redis_pool_free(gone);
+}
+
 /* A lock whose Redis is reached through px, with short command timeouts. */
 static struct redis_pool *proxied_pool(const struct proxy *px)
 {
@@ -498,6 +553,7 @@ int main(void)
         cmocka_unit_test(stale_token__cannot_release_the_next_holders_lock),
         cmocka_unit_test(wait_timeout__documented_error),
         cmocka_unit_test(redis_unreachable__fails_open),
+        cmocka_unit_test(split_acquire__held_contended_then_held_and_unreachable_fails_open),
         cmocka_unit_test(applied_set_with_lost_reply__recognised_as_ours_and_released),
         cmocka_unit_test(no_reply_at_all__fails_open_and_frees_the_lock_once_redis_answers),
     };
