@@ -19,7 +19,6 @@
  */
 #include "ranking/ranking_redis.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +30,6 @@
 enum {
     RANK_TTL_S = 40 * 86400,
     RANK_REFRESH_MS = 60 * 1000, /* default life of a "built" marker */
-    RANK_DIRTY_MAX = 16,         /* days remembered after a failed copy (the refresh covers more) */
     RANK_TMP_TTL_MS = 10 * 1000, /* the union's temporary key, should a script ever leave it */
 };
 
@@ -89,9 +87,6 @@ struct ranking_redis {
     unsigned cache_ttl_ms;
     unsigned refresh_ms; /* life of a day's "built" marker */
     /* days whose after-commit copy failed: their markers go once Redis answers */
-    pthread_mutex_t dirty_mu;
-    char dirty[RANK_DIRTY_MAX][11];
-    size_t n_dirty;
 };
 
 void ranking_redis_set_refresh(struct ranking_redis *r, unsigned refresh_ms)
@@ -116,18 +111,11 @@ struct ranking_redis *ranking_redis_new(struct redis_pool *redis, struct pg_pool
     r->fallback = fallback;
     snprintf(r->ns, sizeof(r->ns), "%s", ns);
     r->refresh_ms = RANK_REFRESH_MS;
-    if (pthread_mutex_init(&r->dirty_mu, NULL)) {
-        free(r);
-        return NULL;
-    }
     return r;
 }
 
 void ranking_redis_free(struct ranking_redis *r)
 {
-    if (!r)
-        return;
-    pthread_mutex_destroy(&r->dirty_mu);
     free(r);
 }
 
@@ -213,69 +201,6 @@ static bool copy_day(struct ranking_redis *r, const char *day, const char *ids, 
     return ok;
 }
 
-/* Remembers that day may be behind PostgreSQL (its copy failed). */
-static void mark_dirty(struct ranking_redis *r, const char *day)
-{
-    pthread_mutex_lock(&r->dirty_mu);
-    bool known = false;
-    for (size_t i = 0; i < r->n_dirty && !known; i++)
-        known = strcmp(r->dirty[i], day) == 0;
-    if (!known) {
-        if (r->n_dirty == RANK_DIRTY_MAX) { /* forget the oldest: its marker expires anyway */
-            memmove(r->dirty[0], r->dirty[1], sizeof(r->dirty[0]) * (RANK_DIRTY_MAX - 1));
-            r->n_dirty--;
-        }
-        snprintf(r->dirty[r->n_dirty++], sizeof(r->dirty[0]), "%s", day);
-    }
-    pthread_mutex_unlock(&r->dirty_mu);
-}
-
-/*
- * Deletes the "built" marker of every dirty day, so every instance rebuilds
- * them from PostgreSQL at its next read; forgets them once Redis did it.
- * Cheap when nothing is dirty (no Redis call).
- */
-static void resync_dirty(struct ranking_redis *r)
-{
-    char days[RANK_DIRTY_MAX][11];
-    pthread_mutex_lock(&r->dirty_mu);
-    size_t n = r->n_dirty;
-    memcpy(days, r->dirty, n * sizeof(days[0]));
-    pthread_mutex_unlock(&r->dirty_mu);
-    if (n == 0)
-        return;
-    char built[RANK_DIRTY_MAX][128], zset[128], ver[128];
-    const char *argv[1 + RANK_DIRTY_MAX];
-    argv[0] = "DEL";
-    for (size_t i = 0; i < n; i++) {
-        keys_of(r, days[i], zset, ver, built[i]);
-        argv[1 + i] = built[i];
-    }
-    struct err e;
-    err_clear(&e);
-    redisReply *reply = redis_command_argv(r->redis, &e, 1 + (int)n, argv, NULL);
-    bool ok = reply && reply->type == REDIS_REPLY_INTEGER;
-    freeReplyObject(reply);
-    if (!ok)
-        return; /* still down: try again next time */
-    pthread_mutex_lock(&r->dirty_mu);
-    /* drop the days just resynced; days marked meanwhile stay */
-    size_t kept = 0;
-    for (size_t i = 0; i < r->n_dirty; i++) {
-        bool done = false;
-        for (size_t j = 0; j < n && !done; j++)
-            done = strcmp(r->dirty[i], days[j]) == 0;
-        if (!done && kept != i)
-            memcpy(r->dirty[kept], r->dirty[i], sizeof(r->dirty[0]));
-        kept += !done;
-    }
-    r->n_dirty = kept;
-    pthread_mutex_unlock(&r->dirty_mu);
-    log_info("ranking: redis answers again, %zu day(s) will be rebuilt from postgresql", n);
-    if (r->cache)
-        cache_bump(r->cache, "popular");
-}
-
 /* product_ids as a PostgreSQL array literal "{1,2,3}"; malloc'd or NULL. */
 static char *id_array(const int64_t *product_ids, size_t n)
 {
@@ -291,25 +216,6 @@ static char *id_array(const int64_t *product_ids, size_t n)
     return ids;
 }
 
-void ranking_redis_on_sale(void *self, int64_t sold_at, const int64_t *product_ids, size_t n)
-{
-    struct ranking_redis *r = self;
-    char day[11];
-    day_of(sold_at, day);
-    char *ids = id_array(product_ids, n);
-    struct err e;
-    err_clear(&e);
-    if (ids && copy_day(r, day, ids, false, NULL, &e)) {
-        resync_dirty(r);
-    } else {
-        mark_dirty(r, day);
-        log_debug("ranking: could not copy sales of %s (rebuilt once redis answers)", day);
-    }
-    free(ids);
-    if (r->cache)
-        cache_bump(r->cache, "popular"); /* cached rankings are stale from now on */
-}
-
 enum err_code ranking_redis_copy_sales(struct ranking_redis *r, int64_t sold_at,
                                        const int64_t *product_ids, size_t n, struct err *e)
 {
@@ -322,7 +228,6 @@ enum err_code ranking_redis_copy_sales(struct ranking_redis *r, int64_t sold_at,
     free(ids);
     if (!ok)
         return e->code != ERR_OK ? e->code : err_set(e, ERR_UNAVAILABLE, "ranking copy failed");
-    resync_dirty(r); /* days this instance's own earlier copies missed, if any */
     if (r->cache)
         cache_bump(r->cache, "popular"); /* cached rankings are stale from now on */
     return ERR_OK;
@@ -499,7 +404,6 @@ static enum err_code redis_top(void *self, int days, size_t limit, struct popula
     struct ranking_entry *items = NULL;
     size_t k = 0;
     bool ok;
-    resync_dirty(r); /* days this instance failed to copy, now that Redis may answer */
     if (r->cache) {
         char key[96], *text = NULL;
         bool hit;

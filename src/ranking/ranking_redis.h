@@ -46,25 +46,18 @@ void ranking_redis_free(struct ranking_redis *r);
 struct ranking_repo ranking_redis_repo(struct ranking_redis *r);
 
 /*
- * After-commit listener: the sales of product_ids on sold_at's UTC day
- * changed. Copies their current (quantity, version) from PostgreSQL into the
- * day's sorted set, keeping per product only the highest version seen, so
- * redelivered or reordered notifications never count twice or go backwards.
- * Best effort: when the copy fails, the day is remembered and its "built"
- * marker deleted as soon as Redis answers this instance again (every
- * instance then rebuilds it); the marker's expiry covers the rest
- * (ranking_redis_set_refresh). Thread-safe.
- */
-void ranking_redis_on_sale(void *r, int64_t sold_at, const int64_t *product_ids, size_t n);
-
-/*
- * The same versioned copy as ranking_redis_on_sale (and the same cache
- * bump), for a caller that retries on failure itself (the ranking consumer,
- * the ranking sync worker): nothing is remembered when it fails.
- * product_ids NULL copies every product of the day (n ignored). Returns ERR_OK, or e set:
- * ERR_UNAVAILABLE when PostgreSQL or Redis did not answer or refused for now
- * (timeouts, LOADING, a lost connection), ERR_INTERNAL for anything else
- * (out of memory, a statement PostgreSQL rejects). Thread-safe.
+ * The sales of product_ids on sold_at's UTC day changed: copies their
+ * current (quantity, version) from PostgreSQL into the day's sorted set,
+ * keeping per product only the highest version seen, so redelivered or
+ * reordered notifications never count twice or go backwards, and bumps the
+ * "popular" cache generation. For callers that retry on failure themselves
+ * (the ranking consumer, the ranking sync worker): nothing is remembered
+ * when it fails; the day's "built" marker expiry covers anything lost
+ * (ranking_redis_set_refresh). product_ids NULL copies every product of the
+ * day (n ignored). Returns ERR_OK, or e set: ERR_UNAVAILABLE when PostgreSQL
+ * or Redis did not answer or refused for now (timeouts, LOADING, a lost
+ * connection), ERR_INTERNAL for anything else (out of memory, a statement
+ * PostgreSQL rejects). Thread-safe.
  */
 enum err_code ranking_redis_copy_sales(struct ranking_redis *r, int64_t sold_at,
                                        const int64_t *product_ids, size_t n, struct err *e);

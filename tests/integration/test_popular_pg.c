@@ -216,7 +216,7 @@ static void redelivered_and_reordered_notifications__never_count_twice(void **st
     char expected[512];
     snprintf(expected, sizeof(expected), "%s", before);
     for (int i = 0; i < 3; i++)
-        ranking_redis_on_sale(r, (int64_t)time(NULL), ids, 1);
+        assert_int_equal(ranking_redis_copy_sales(r, (int64_t)time(NULL), ids, 1, &e), ERR_OK);
     assert_string_equal(summary(popular("?days=1&limit=100", 200)), expected);
     /* an old value arriving late (lower version) is ignored */
     char sql[160];
@@ -224,7 +224,7 @@ static void redelivered_and_reordered_notifications__never_count_twice(void **st
              "UPDATE product_sales_daily SET quantity = 999, version = 0 WHERE product_id = %lld",
              p[6]);
     PQclear(test_db_query(&db, sql));
-    ranking_redis_on_sale(r, (int64_t)time(NULL), ids, 1);
+    assert_int_equal(ranking_redis_copy_sales(r, (int64_t)time(NULL), ids, 1, &e), ERR_OK);
     assert_string_equal(summary(popular("?days=1&limit=100", 200)), expected);
     ranking_redis_free(r);
     redis_pool_free(redis);
@@ -348,12 +348,12 @@ static void sold_while_redis_unreachable__other_instances_converge_within_the_re
 }
 
 /*
- * An instance whose after-commit copy failed (its Redis connection was
- * down) remembers the day: as soon as Redis answers it again, the day's
- * marker goes, and the next read of every instance rebuilds it from
- * PostgreSQL — long before the (here default, 60 s) refresh.
+ * A copy that fails while an instance's Redis is down changes nothing and is
+ * not remembered: that instance answers from PostgreSQL meanwhile, and the
+ * copy its caller retries once Redis answers (the ranking sync worker, the
+ * ranking consumer) reaches every instance.
  */
-static void failed_copy__day_rebuilt_on_every_instance_once_redis_answers(void **state)
+static void failed_copy__retried_copy_reaches_every_instance(void **state)
 {
     (void)state;
     static struct proxy px; /* static: its thread must not outlive it should an assert fail */
@@ -369,13 +369,18 @@ static void failed_copy__day_rebuilt_on_every_instance_once_redis_answers(void *
     proxy_set_up(&px, false); /* a's Redis goes away */
     sold_on(1, 0, 4);         /* a sale committed on a... */
     int64_t ids[] = {p[1]};
-    ranking_redis_on_sale(a.rank, (int64_t)time(NULL), ids, 1); /* ...whose copy fails */
+    struct err e;
+    err_clear(&e);
+    assert_int_not_equal(ranking_redis_copy_sales(a.rank, (int64_t)time(NULL), ids, 1, &e),
+                         ERR_OK);             /* ...whose copy fails */
     assert_int_equal(ranked_sold(&a, 1), 4);  /* meanwhile a answers from PostgreSQL */
     assert_int_equal(ranked_sold(&b, 1), -1); /* b has not heard of it */
 
-    proxy_set_up(&px, true); /* Redis answers a again */
+    proxy_set_up(&px, true); /* Redis answers a again: the caller's retry */
+    err_clear(&e);
+    assert_int_equal(ranking_redis_copy_sales(a.rank, (int64_t)time(NULL), ids, 1, &e), ERR_OK);
     assert_int_equal(ranked_sold(&a, 1), 4);
-    assert_int_equal(ranked_sold(&b, 1), 4); /* rebuilt for everyone, no new sale */
+    assert_int_equal(ranked_sold(&b, 1), 4); /* in Redis for everyone */
     instance_stop(&a);
     instance_stop(&b);
     proxy_stop(&px);
@@ -501,7 +506,7 @@ int main(void)
         cmocka_unit_test(ranking_lost__rebuilt_from_postgres_and_redis_down__answered_by_postgres),
         cmocka_unit_test(redelivered_and_reordered_notifications__never_count_twice),
         cmocka_unit_test(sold_while_redis_unreachable__other_instances_converge_within_the_refresh),
-        cmocka_unit_test(failed_copy__day_rebuilt_on_every_instance_once_redis_answers),
+        cmocka_unit_test(failed_copy__retried_copy_reaches_every_instance),
         cmocka_unit_test(handler__jansson_failures__internal_error_never_a_partial_answer),
         cmocka_unit_test(bad_parameters__400),
     };
