@@ -14,7 +14,7 @@
 struct pg_pool {
     char *conninfo;
     char connect_timeout[16];
-    char options[160];
+    char options[256];
     struct thread_slots conns; /* one connection per thread */
     atomic_int_fast64_t open;
     atomic_bool down; /* last connect failed: log only transitions */
@@ -57,7 +57,14 @@ struct pg_pool *pg_pool_new(const struct pg_pool_config *cfg)
     if (cfg->idle_in_tx_timeout_ms)
         snprintf(idle, sizeof(idle), " -c idle_in_transaction_session_timeout=%u",
                  cfg->idle_in_tx_timeout_ms);
-    snprintf(p->options, sizeof(p->options), "-c statement_timeout=%u%s%s",
+    /*
+     * Generic plans: every statement shopd prepares is a key or range lookup
+     * whose plan does not depend on its parameters, and with the default
+     * (auto) PostgreSQL re-planned several order statements on every
+     * execution (~10% of its CPU per order; docs/query-performance.md).
+     */
+    snprintf(p->options, sizeof(p->options),
+             "-c statement_timeout=%u -c plan_cache_mode=force_generic_plan%s%s",
              cfg->statement_timeout_ms, cfg->async_commit ? " -c synchronous_commit=off" : "",
              idle);
     atomic_init(&p->open, 0);
