@@ -1,6 +1,6 @@
--- POST /api/v1/users/{id}/points/charge {"amount":1} for a random user in 1..BENCH_USERS.
-local n = tonumber(os.getenv("BENCH_USERS") or "10000")
-local headers = {["Content-Type"] = "application/json"}
+-- POST /api/v1/users/{id}/points/charge {"amount":1} for a random user among those logged in
+-- (BENCH_TOKENS, with the user's token; BENCH_AUTH=admin: the admin token; bench/wrk/auth.lua).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "auth.lua")
 local body = '{"amount":1}'
 local counter = 0
 function setup(thread)
@@ -9,10 +9,12 @@ function setup(thread)
 end
 function init(args)
     math.randomseed(os.time() * 1000 + seed)
+    ids, auth = bench_users()
 end
 function request()
-    return wrk.format("POST", "/api/v1/users/" .. math.random(1, n) .. "/points/charge",
-                      headers, body)
+    local i = math.random(1, #ids)
+    return wrk.format("POST", "/api/v1/users/" .. ids[i] .. "/points/charge",
+                      {["Content-Type"] = "application/json", ["Authorization"] = auth[i]}, body)
 end
 -- count non-2xx answers so the run can be rejected if any charge failed
 local failures = 0

@@ -1,10 +1,10 @@
--- POST /api/v1/coupons/{BENCH_COUPON}/issue from BENCH_STORM_USERS distinct users
--- (thread t sends users t, t + threads, ...; once all have asked, they ask again).
+-- POST /api/v1/coupons/{BENCH_COUPON}/issue from the users logged in (BENCH_TOKENS, each with
+-- its own token; BENCH_AUTH=admin: the admin token; bench/wrk/auth.lua), in the token file's
+-- order (thread t sends users t, t + threads, ...; once all have asked, they ask again).
 -- BENCH_COUPON_ACTION=issue-requests: the asynchronous endpoint instead.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "auth.lua")
 local coupon = os.getenv("BENCH_COUPON")
 local action = os.getenv("BENCH_COUPON_ACTION") or "issue"
-local users = tonumber(os.getenv("BENCH_STORM_USERS") or "20000")
-local first = tonumber(os.getenv("BENCH_FIRST_USER") or "1")
 local threads = {}
 local counter = 0
 function setup(thread)
@@ -15,11 +15,12 @@ end
 function init(args)
     n = tid - 1
     nthreads = #threads > 0 and #threads or 2
+    ids, auth = bench_users()
 end
-local headers = {["Content-Type"] = "application/json"}
 function request()
-    local user = first + (n % users)
+    local i = n % #ids + 1
     n = n + 2 -- wrk -t2: the two threads interleave over the users
-    return wrk.format("POST", "/api/v1/coupons/" .. coupon .. "/" .. action, headers,
-                      string.format('{"user_id":%d}', user))
+    return wrk.format("POST", "/api/v1/coupons/" .. coupon .. "/" .. action,
+                      {["Content-Type"] = "application/json", ["Authorization"] = auth[i]},
+                      string.format('{"user_id":%d}', ids[i]))
 end

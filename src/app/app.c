@@ -5,8 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app/ops_http.h"
+#include "auth/auth_http.h"
+#include "auth/auth_repo_pg.h"
+#include "auth/login_throttle_redis.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "infra/pg.h"
@@ -46,13 +51,15 @@
 #define APP_TOPIC_ORDER_EVENTS "shop.order.events"
 
 /* APP_N_ROUTES: route_specs' length */
-enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 22, APP_MAX_KAFKA_PROPS = 32 };
+enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 24, APP_MAX_KAFKA_PROPS = 32 };
 /*
  * The outbox relay: after a batch began, the next waits this long (under load
  * batches fill up: one claim and one delete per batch instead of per event),
  * and outcomes are awaited this long inside the claim's transaction.
  */
 enum { APP_RELAY_LINGER_MS = 20, APP_RELAY_IN_TX_WAIT_MS = 2000 };
+/* a login or sign-up waits this long for a password-hashing slot, then 503 */
+enum { APP_PASSWORD_WAIT_MS = 2000 };
 
 struct app {
     struct config cfg;
@@ -86,6 +93,12 @@ struct app {
     struct pg_pool *relay_pg; /* the relay's own: asynchronous commit (see pg_pool_config) */
     struct idempotency_reaper *reaper;
     struct order_deps orders;
+    struct token_keys token_keys;
+    struct password_hasher hasher;
+    bool hasher_ready;
+    struct login_throttle_redis *login_throttle;
+    struct auth_http_ctx auth;  /* POST /auth/token, PUT /users/{id}/password */
+    struct http_auth http_auth; /* what the dispatcher accepts as bearer tokens */
     struct route routes[APP_N_ROUTES];
     const char *route_labels[APP_N_ROUTES];
     char label_text[APP_N_ROUTES][96];
@@ -102,41 +115,48 @@ static const struct route_spec {
     const char *pattern;
     http_handler_fn handler;
     size_t ctx;
-    bool admin;
+    enum route_access access; /* who may call it (docs/security.md) */
 } route_specs[] = {
-    {HTTP_GET, "/healthz", ops_http_healthz, offsetof(struct app, ops), false},
-    {HTTP_GET, "/readyz", ops_http_readyz, offsetof(struct app, ops), false},
-    {HTTP_GET, "/metrics", ops_http_metrics, offsetof(struct app, ops), false},
-    {HTTP_GET, "/api/v1/products", product_http_list, offsetof(struct app, products), false},
-    {HTTP_POST, "/api/v1/products", product_http_create, offsetof(struct app, products), true},
+    {HTTP_GET, "/healthz", ops_http_healthz, offsetof(struct app, ops), ROUTE_PUBLIC},
+    {HTTP_GET, "/readyz", ops_http_readyz, offsetof(struct app, ops), ROUTE_PUBLIC},
+    {HTTP_GET, "/metrics", ops_http_metrics, offsetof(struct app, ops), ROUTE_PUBLIC},
+    {HTTP_GET, "/api/v1/products", product_http_list, offsetof(struct app, products), ROUTE_PUBLIC},
+    {HTTP_POST, "/api/v1/products", product_http_create, offsetof(struct app, products),
+     ROUTE_ADMIN},
     {HTTP_GET, "/api/v1/products/popular", ranking_http_popular, offsetof(struct app, ranking),
-     false},
-    {HTTP_GET, "/api/v1/products/{id}", product_http_get, offsetof(struct app, products), false},
-    {HTTP_POST, "/api/v1/users", point_http_create_user, offsetof(struct app, points), false},
+     ROUTE_PUBLIC},
+    {HTTP_GET, "/api/v1/products/{id}", product_http_get, offsetof(struct app, products),
+     ROUTE_PUBLIC},
+    {HTTP_POST, "/api/v1/users", point_http_create_user, offsetof(struct app, points),
+     ROUTE_PUBLIC},
+    {HTTP_POST, "/api/v1/auth/token", auth_http_token, offsetof(struct app, auth), ROUTE_PUBLIC},
+    {HTTP_PUT, "/api/v1/users/{id}/password", auth_http_set_password, offsetof(struct app, auth),
+     ROUTE_USER_PATH},
     {HTTP_GET, "/api/v1/users/{id}/points", point_http_balance, offsetof(struct app, points),
-     false},
+     ROUTE_USER_PATH},
     {HTTP_POST, "/api/v1/users/{id}/points/charge", point_http_charge, offsetof(struct app, points),
-     false},
+     ROUTE_USER_PATH},
     {HTTP_GET, "/api/v1/users/{id}/points/history", point_http_history,
-     offsetof(struct app, points), false},
-    {HTTP_POST, "/api/v1/coupons", coupon_http_create, offsetof(struct app, coupons), true},
-    {HTTP_GET, "/api/v1/coupons/{id}", coupon_http_get, offsetof(struct app, coupons), false},
+     offsetof(struct app, points), ROUTE_USER_PATH},
+    {HTTP_POST, "/api/v1/coupons", coupon_http_create, offsetof(struct app, coupons), ROUTE_ADMIN},
+    {HTTP_GET, "/api/v1/coupons/{id}", coupon_http_get, offsetof(struct app, coupons),
+     ROUTE_PUBLIC},
     {HTTP_POST, "/api/v1/coupons/{id}/issue", coupon_http_issue, offsetof(struct app, coupons),
-     false},
+     ROUTE_USER_BODY},
     {HTTP_POST, "/api/v1/coupons/{id}/issue-requests", coupon_async_http_request,
-     offsetof(struct app, coupon_async), false},
+     offsetof(struct app, coupon_async), ROUTE_USER_BODY},
     {HTTP_GET, "/api/v1/coupon-issue-requests/{id}", coupon_async_http_get,
-     offsetof(struct app, coupon_async), false},
+     offsetof(struct app, coupon_async), ROUTE_OWNER},
     {HTTP_GET, "/api/v1/users/{id}/coupons", coupon_http_list, offsetof(struct app, coupons),
-     false},
-    {HTTP_POST, "/api/v1/orders", order_http_place, offsetof(struct app, orders), false},
-    {HTTP_GET, "/api/v1/orders/{id}", order_http_get, offsetof(struct app, orders), false},
+     ROUTE_USER_PATH},
+    {HTTP_POST, "/api/v1/orders", order_http_place, offsetof(struct app, orders), ROUTE_USER_BODY},
+    {HTTP_GET, "/api/v1/orders/{id}", order_http_get, offsetof(struct app, orders), ROUTE_OWNER},
     {HTTP_POST, "/api/v1/orders/{id}/cancel", order_http_cancel, offsetof(struct app, orders),
-     false},
+     ROUTE_OWNER},
     {HTTP_GET, "/api/v1/users/{id}/orders", order_http_list_by_user, offsetof(struct app, orders),
-     false},
+     ROUTE_USER_PATH},
     {HTTP_POST, "/api/v1/admin/outbox/requeue", ops_http_outbox_requeue, offsetof(struct app, ops),
-     true},
+     ROUTE_ADMIN},
 };
 
 _Static_assert(sizeof(route_specs) / sizeof(route_specs[0]) == APP_N_ROUTES,
@@ -149,7 +169,7 @@ static void build_routes(struct app *a)
     for (size_t i = 0; i < APP_N_ROUTES; i++) {
         const struct route_spec *rs = &route_specs[i];
         a->routes[i] =
-            (struct route){rs->method, rs->pattern, rs->handler, (char *)a + rs->ctx, rs->admin};
+            (struct route){rs->method, rs->pattern, rs->handler, (char *)a + rs->ctx, rs->access};
         snprintf(a->label_text[i], sizeof(a->label_text[i]), "%s %s", http_method_name(rs->method),
                  rs->pattern);
         a->route_labels[i] = a->label_text[i];
@@ -315,6 +335,56 @@ static size_t read_consumer_lag(void *ud, struct metrics_point *out, size_t cap)
     return n;
 }
 
+static int64_t unix_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* Token keys, the password hasher, the login throttle and the dispatcher's view of tokens. */
+static enum err_code setup_auth(struct app *a, struct err *e)
+{
+    if (!token_crypto_init())
+        return err_set(e, ERR_INTERNAL, "cannot initialise libsodium");
+    char random_secret[65];
+    const char *secret = a->cfg.token_secret;
+    if (!*secret) {
+        token_random_secret(random_secret);
+        secret = random_secret;
+        log_warn("SHOPD_TOKEN_SECRET is not set: access tokens are signed with a random key of "
+                 "this process only (they stop working at restart and on other instances)");
+    }
+    enum err_code rc = token_keys_init(&a->token_keys, secret, a->cfg.token_secret_previous, e);
+    memset(random_secret, 0, sizeof(random_secret));
+    if (rc != ERR_OK)
+        return rc;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned concurrency = a->cfg.password_concurrency ? a->cfg.password_concurrency
+                                                       : (unsigned)(cores > 0 ? cores : 1);
+    if (password_hasher_init(&a->hasher, a->cfg.password_opslimit, a->cfg.password_memlimit_kib,
+                             concurrency, APP_PASSWORD_WAIT_MS, e) != ERR_OK)
+        return e->code;
+    a->hasher_ready = true;
+    a->points.hasher = &a->hasher;
+    a->login_throttle = login_throttle_redis_new(
+        a->redis, &(struct login_throttle_config){.ns = a->cfg.redis_namespace,
+                                                  .user_failures = a->cfg.login_user_failures,
+                                                  .address_failures = a->cfg.login_address_failures,
+                                                  .window_s = a->cfg.login_window_s});
+    if (!a->login_throttle)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    a->auth = (struct auth_http_ctx){
+        .service = {.credentials = auth_repo_pg(a->pg),
+                    .throttle = login_throttle_redis_port(a->login_throttle),
+                    .hasher = &a->hasher,
+                    .keys = &a->token_keys,
+                    .token_ttl_s = a->cfg.token_ttl_s,
+                    .now = unix_now},
+        .trust_forwarded_for = a->cfg.trust_forwarded_for,
+    };
+    a->http_auth = (struct http_auth){a->cfg.admin_token, auth_http_verify_user, &a->token_keys};
+    return ERR_OK;
+}
+
 struct app *app_new(const struct config *cfg, struct err *e)
 {
     struct app *a = calloc(1, sizeof(*a));
@@ -349,6 +419,8 @@ struct app *app_new(const struct config *cfg, struct err *e)
     a->points.repo = point_repo_pg(a->pg);
     a->points.charge_max = a->cfg.charge_max;
     a->points.balance_max = a->cfg.balance_max;
+    if (setup_auth(a, e) != ERR_OK)
+        goto out_free;
     if (a->cfg.user_lock) {
         struct redis_lock_config lock_cfg = {
             .redis = a->redis,
@@ -599,7 +671,7 @@ void app_http_config(struct app *a, struct http_server_config *out)
         .port = a->cfg.listen_port,
         .threads = a->cfg.threads,
         .max_body = APP_MAX_BODY,
-        .admin_token = a->cfg.admin_token,
+        .auth = &a->http_auth,
         .access_log = a->cfg.access_log,
         .idle_timeout_s = a->cfg.idle_timeout_s,
         .max_connections = a->cfg.max_connections,
@@ -626,6 +698,10 @@ void app_free(struct app *a)
     redis_lock_free(a->user_lock);
     ranking_redis_free(a->ranking_redis);
     cache_free(a->cache);
+    login_throttle_redis_free(a->login_throttle);
+    if (a->hasher_ready)
+        password_hasher_cleanup(&a->hasher);
+    token_keys_wipe(&a->token_keys);
     redis_pool_free(a->redis);
     pg_pool_free(a->relay_pg);
     pg_pool_free(a->pg);

@@ -116,6 +116,12 @@ static void config_defaults(struct config *cfg)
     strcpy(cfg->kafka_group_prefix, "shopd");
     cfg->consumers = CONFIG_CONSUMERS_ALL;
     cfg->max_connections = 4096;
+    cfg->token_ttl_s = 3600;
+    cfg->password_opslimit = 2;         /* OWASP's first Argon2id configuration: 2 passes */
+    cfg->password_memlimit_kib = 19456; /* and 19 MiB (docs/security.md: ~40 ms here) */
+    cfg->login_user_failures = 5;
+    cfg->login_address_failures = 50;
+    cfg->login_window_s = 300;
 }
 
 /* Reads an unsigned setting in [min, max] into *out when the variable is set. */
@@ -236,6 +242,28 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
             return e->code;
         cfg->admin_token_is_default = false;
     }
+    if ((v = lookup("SHOPD_TOKEN_SECRET", ud)) &&
+        copy_text("SHOPD_TOKEN_SECRET", v, cfg->token_secret, sizeof(cfg->token_secret), e))
+        return e->code;
+    if ((v = lookup("SHOPD_TOKEN_SECRET_PREVIOUS", ud)) && *v &&
+        copy_text("SHOPD_TOKEN_SECRET_PREVIOUS", v, cfg->token_secret_previous,
+                  sizeof(cfg->token_secret_previous), e))
+        return e->code;
+    if (load_unsigned(lookup, ud, "SHOPD_TOKEN_TTL_S", 60, 7 * 86400, &cfg->token_ttl_s, e) ||
+        load_unsigned(lookup, ud, "SHOPD_PASSWORD_OPSLIMIT", 1, 16, &cfg->password_opslimit, e) ||
+        load_unsigned(lookup, ud, "SHOPD_PASSWORD_MEMLIMIT_KIB", 8, 4 * 1024 * 1024,
+                      &cfg->password_memlimit_kib, e) ||
+        load_unsigned(lookup, ud, "SHOPD_PASSWORD_CONCURRENCY", 0, 256, &cfg->password_concurrency,
+                      e) ||
+        load_unsigned(lookup, ud, "SHOPD_LOGIN_USER_FAILURES", 1, 1000000,
+                      &cfg->login_user_failures, e) ||
+        load_unsigned(lookup, ud, "SHOPD_LOGIN_ADDRESS_FAILURES", 1, 1000000,
+                      &cfg->login_address_failures, e) ||
+        load_unsigned(lookup, ud, "SHOPD_LOGIN_WINDOW_S", 1, 86400, &cfg->login_window_s, e))
+        return e->code;
+    if ((v = lookup("SHOPD_TRUST_FORWARDED_FOR", ud)) &&
+        parse_bool("SHOPD_TRUST_FORWARDED_FOR", v, &cfg->trust_forwarded_for, e))
+        return e->code;
     if ((v = lookup("SHOPD_THREADS", ud))) {
         if (parse_int("SHOPD_THREADS", v, 1, 256, &n, e))
             return e->code;

@@ -58,6 +58,17 @@ struct config {
     char kafka_group_prefix[64];            /* SHOPD_KAFKA_GROUP_PREFIX, "<prefix>.<consumer>" */
     unsigned consumers;                     /* SHOPD_CONSUMERS, CONFIG_CONSUMER_* bits */
     unsigned max_connections;               /* SHOPD_MAX_CONNECTIONS, then 503 and close */
+    /* authentication (docs/security.md) */
+    char token_secret[257];          /* SHOPD_TOKEN_SECRET, signs access tokens ("" = random) */
+    char token_secret_previous[257]; /* SHOPD_TOKEN_SECRET_PREVIOUS, still verifies ("" = none) */
+    unsigned token_ttl_s;            /* SHOPD_TOKEN_TTL_S, access token lifetime */
+    unsigned password_opslimit;      /* SHOPD_PASSWORD_OPSLIMIT, Argon2id passes */
+    unsigned password_memlimit_kib;  /* SHOPD_PASSWORD_MEMLIMIT_KIB, Argon2id memory */
+    unsigned password_concurrency;   /* SHOPD_PASSWORD_CONCURRENCY, hashes at once (0 = cores) */
+    unsigned login_user_failures;    /* SHOPD_LOGIN_USER_FAILURES, per user id per window */
+    unsigned login_address_failures; /* SHOPD_LOGIN_ADDRESS_FAILURES, per client address */
+    unsigned login_window_s;         /* SHOPD_LOGIN_WINDOW_S */
+    bool trust_forwarded_for;        /* SHOPD_TRUST_FORWARDED_FOR, client = last X-Forwarded-For */
 };
 
 /* Looks up one variable; returns NULL when unset. ud is passed through. */

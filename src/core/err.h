@@ -17,6 +17,7 @@
     X(ERR_INVALID_AMOUNT, 400, "INVALID_AMOUNT", "Invalid amount")                                 \
     X(ERR_IDEMPOTENCY_KEY_REQUIRED, 400, "IDEMPOTENCY_KEY_REQUIRED", "Idempotency key required")   \
     X(ERR_UNAUTHORIZED, 401, "UNAUTHORIZED", "Unauthorized")                                       \
+    X(ERR_INVALID_CREDENTIALS, 401, "INVALID_CREDENTIALS", "Invalid credentials")                  \
     X(ERR_FORBIDDEN, 403, "FORBIDDEN", "Forbidden")                                                \
     X(ERR_NOT_FOUND, 404, "NOT_FOUND", "Not found")                                                \
     X(ERR_PRODUCT_NOT_FOUND, 404, "PRODUCT_NOT_FOUND", "Product not found")                        \
@@ -41,6 +42,7 @@
     X(ERR_EXPECTATION_FAILED, 417, "EXPECTATION_FAILED", "Expectation failed")                     \
     X(ERR_HEADERS_TOO_LARGE, 431, "HEADERS_TOO_LARGE", "Request header fields too large")          \
     X(ERR_IDEMPOTENCY_KEY_REUSED, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency key reused")         \
+    X(ERR_TOO_MANY_ATTEMPTS, 429, "TOO_MANY_ATTEMPTS", "Too many attempts")                        \
     X(ERR_INTERNAL, 500, "INTERNAL_ERROR", "Internal error")                                       \
     X(ERR_NOT_IMPLEMENTED, 501, "NOT_IMPLEMENTED", "Not implemented")                              \
     X(ERR_UNAVAILABLE, 503, "SERVICE_UNAVAILABLE", "Service unavailable")                          \

@@ -110,13 +110,18 @@ enum err_code coupon_async_accept(const struct coupon_async *a, int64_t coupon_i
     return err_set(e, ERR_UNAVAILABLE, "the issue queue cannot take the request now, please retry");
 }
 
-enum err_code coupon_async_get(const struct coupon_async *a, int64_t id, struct coupon_request *out,
-                               struct err *e)
+enum err_code coupon_async_get(const struct coupon_async *a, int64_t id, int64_t acting_user,
+                               struct coupon_request *out, struct err *e)
 {
     if (id <= 0)
         return err_set(e, ERR_ISSUE_REQUEST_NOT_FOUND, "issue request %lld does not exist",
                        (long long)id);
     if (!a->requests)
         return err_set(e, ERR_UNAVAILABLE, "the issue request store is not configured");
-    return coupon_requests_get(a->requests, id, out, e);
+    if (coupon_requests_get(a->requests, id, out, e) != ERR_OK)
+        return e->code;
+    if (acting_user && out->user_id != acting_user) /* another user's: as if it did not exist */
+        return err_set(e, ERR_ISSUE_REQUEST_NOT_FOUND, "issue request %lld does not exist",
+                       (long long)id);
+    return ERR_OK;
 }

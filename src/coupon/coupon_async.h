@@ -32,9 +32,13 @@ struct coupon_async {
 enum err_code coupon_async_accept(const struct coupon_async *a, int64_t coupon_id, int64_t user_id,
                                   int64_t now, struct coupon_request *out, struct err *e);
 
-/* Reads request id. ERR_ISSUE_REQUEST_NOT_FOUND, ERR_UNAVAILABLE. */
-enum err_code coupon_async_get(const struct coupon_async *a, int64_t id, struct coupon_request *out,
-                               struct err *e);
+/*
+ * Reads request id; with acting_user > 0 only that user's (another user's
+ * answers ERR_ISSUE_REQUEST_NOT_FOUND, as if it did not exist).
+ * ERR_ISSUE_REQUEST_NOT_FOUND, ERR_UNAVAILABLE.
+ */
+enum err_code coupon_async_get(const struct coupon_async *a, int64_t id, int64_t acting_user,
+                               struct coupon_request *out, struct err *e);
 
 /*
  * The queued record's value, {"request_id":"…","coupon_id":…,"user_id":…,

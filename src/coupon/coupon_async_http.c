@@ -56,7 +56,7 @@ enum err_code coupon_async_http_request(struct http_req *req, struct http_resp *
 enum err_code coupon_async_http_get(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     struct coupon_request r;
-    if (coupon_async_get(req->ctx, req->path_ids[0], &r, e))
+    if (coupon_async_get(req->ctx, req->path_ids[0], http_req_acting_user(req), &r, e))
         return e->code;
     return http_resp_json_built(resp, 200, coupon_request_to_json(&r), "issue request", e);
 }

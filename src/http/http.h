@@ -36,6 +36,17 @@ struct http_kv {
     const char *value;
 };
 
+/* Who sent a request, as the dispatcher established it from its bearer token. */
+enum http_actor {
+    HTTP_ACTOR_NONE, /* no token (public routes only) */
+    HTTP_ACTOR_USER, /* a valid user access token for user_id */
+    HTTP_ACTOR_ADMIN /* the admin token: may act for any user */
+};
+struct http_principal {
+    enum http_actor actor;
+    int64_t user_id; /* HTTP_ACTOR_USER only */
+};
+
 /*
  * One request as handlers see it: no libmicrohttpd types, so tests can build
  * one by hand. Every pointer is borrowed and lives until the request ends.
@@ -51,8 +62,10 @@ struct http_req {
     size_t n_headers;
     struct http_kv query[HTTP_MAX_QUERY];
     size_t n_query;
-    void *ctx;           /* the matched route's ctx (borrowed) */
-    struct arena *arena; /* freed when the request completes */
+    void *ctx;                       /* the matched route's ctx (borrowed) */
+    struct http_principal principal; /* set by http_dispatch before the handler runs */
+    const char *client_addr;         /* the peer's address ("" when unknown) */
+    struct arena *arena;             /* freed when the request completes */
 };
 
 /* What a handler answers. Owned by the server, which sends then frees it. */
@@ -73,6 +86,17 @@ struct http_resp {
  */
 typedef enum err_code (*http_handler_fn)(struct http_req *req, struct http_resp *resp,
                                          struct err *e);
+
+/*
+ * The only user whose resources req may touch: the token's user, or 0 when
+ * the admin token acts for anyone. Owner-scoped handlers (ROUTE_OWNER) pass
+ * it to their use case, which answers "not found" for another user's
+ * resource.
+ */
+static inline int64_t http_req_acting_user(const struct http_req *req)
+{
+    return req->principal.actor == HTTP_ACTOR_USER ? req->principal.user_id : 0;
+}
 
 /* Case-insensitive header lookup. Returns the value (borrowed) or NULL. */
 const char *http_req_header(const struct http_req *req, const char *name);

@@ -8,19 +8,32 @@
 #include "http/http.h"
 
 /*
+ * Who may call a route; the dispatcher enforces it before the handler runs
+ * (docs/security.md). Every route but the public ones needs a bearer token:
+ * a user's access token or the admin token (which passes every user check).
+ */
+enum route_access {
+    ROUTE_PUBLIC,    /* anyone, no token needed */
+    ROUTE_ADMIN,     /* the admin token only */
+    ROUTE_USER_PATH, /* the user named by the path's first {id} (…/users/{id}/…) */
+    ROUTE_USER_BODY, /* the user named by the body's "user_id" member */
+    ROUTE_OWNER      /* any user; the handler scopes the resource to http_req_acting_user */
+};
+
+/*
  * One row of the table. pattern is a path whose segments are literals or
  * "{id}" (a segment of 1..32 decimal digits, delivered in req->path_ids;
  * 0 when the value does not fit a positive int64).
  * A literal segment wins over {id} only by being a different pattern: the
  * table is scanned in order, so list "/products/popular" before
- * "/products/{id}". admin routes need the bearer token.
+ * "/products/{id}".
  */
 struct route {
     enum http_method method;
     const char *pattern;
     http_handler_fn handler;
     void *ctx;
-    bool admin;
+    enum route_access access;
 };
 
 enum router_result { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };

@@ -60,6 +60,7 @@ struct worker;
 
 struct conn {
     int fd;
+    char addr[INET_ADDRSTRLEN]; /* the peer's IPv4 address, for login throttling */
     struct worker *w;
     struct conn *prev, *next;
     enum conn_state state;
@@ -429,6 +430,7 @@ static enum step conn_dispatch(struct conn *c)
     if (head_only)
         req.method = HTTP_GET;
     req.arena = &c->arena;
+    req.client_addr = c->addr;
     req.body = c->body.data ? c->body.data : "";
     req.body_len = c->body.len;
     memcpy(req.headers, c->head.fields, c->head.n_fields * sizeof(c->head.fields[0]));
@@ -440,8 +442,7 @@ static enum step conn_dispatch(struct conn *c)
         problem_respond(&resp, &e);
         req.path = c->head.target;
     } else {
-        http_dispatch(s->router, s->cfg.admin_token, &req, &resp, &route_index, allow,
-                      sizeof(allow));
+        http_dispatch(s->router, s->cfg.auth, &req, &resp, &route_index, allow, sizeof(allow));
     }
     return conn_answer(c, &resp, c->head.method, req.path, route_index, head_only);
 }
@@ -703,7 +704,10 @@ static void accept_connections(struct worker *w)
 {
     struct http_server *s = w->s;
     for (int i = 0; i < ACCEPTS_PER_EVENT && !atomic_load(&s->draining); i++) {
-        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_in peer;
+        socklen_t peer_len = sizeof(peer);
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &peer_len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE)
                 accept_without_descriptors(w);
@@ -726,6 +730,9 @@ static void accept_connections(struct worker *w)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->fd = fd;
+        if (peer.sin_family != AF_INET ||
+            !inet_ntop(AF_INET, &peer.sin_addr, c->addr, sizeof(c->addr)))
+            c->addr[0] = '\0';
         c->state = CONN_HEAD;
         arena_init(&c->arena);
         c->deadline_us = now_us() + (int64_t)s->cfg.idle_timeout_s * 1000000;

@@ -7,19 +7,20 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "http/dispatch.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
 struct http_server_config {
-    const char *host;        /* IPv4 literal to bind */
-    uint16_t port;           /* 0 = any free port (see http_server_port) */
-    unsigned threads;        /* worker threads; handlers run on them */
-    size_t max_body;         /* larger bodies get 413 */
-    const char *admin_token; /* bearer token for admin routes (borrowed) */
-    bool access_log;         /* one log line per request */
-    unsigned idle_timeout_s; /* idle keep-alive connections are closed after this, and a
-                                request must arrive whole within it (else 408); 0 = 30 */
-    size_t max_connections;  /* open connections beyond this get 503; 0 = 4096 */
+    const char *host;             /* IPv4 literal to bind */
+    uint16_t port;                /* 0 = any free port (see http_server_port) */
+    unsigned threads;             /* worker threads; handlers run on them */
+    size_t max_body;              /* larger bodies get 413 */
+    const struct http_auth *auth; /* bearer tokens: admin and user (borrowed; NULL = none) */
+    bool access_log;              /* one log line per request */
+    unsigned idle_timeout_s;      /* idle keep-alive connections are closed after this, and a
+                                     request must arrive whole within it (else 408); 0 = 30 */
+    size_t max_connections;       /* open connections beyond this get 503; 0 = 4096 */
 };
 
 struct http_server;

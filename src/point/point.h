@@ -59,9 +59,9 @@ struct point_charge_outcome {
 };
 
 struct point_repo_ops {
-    /* Inserts a user with balance 0; fills out. */
-    enum err_code (*create_user)(void *self, const char *name, struct point_user *out,
-                                 struct err *e);
+    /* Inserts a user with balance 0 and its password hash, atomically; fills out. */
+    enum err_code (*create_user)(void *self, const char *name, const char *password_hash,
+                                 struct point_user *out, struct err *e);
     /* Reads the balance; ERR_USER_NOT_FOUND when absent. */
     enum err_code (*balance)(void *self, int64_t user_id, int64_t *balance, struct err *e);
     /*

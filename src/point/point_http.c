@@ -54,14 +54,15 @@ static enum err_code respond(struct http_resp *resp, int status, json_t *body, s
 enum err_code point_http_create_user(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     const struct point_service *svc = req->ctx;
-    const char *name = NULL;
+    const char *name = NULL, *password = NULL;
     const struct json_field fields[] = {
         {"name", JSON_FIELD_STRING, true, 1, POINT_USER_NAME_MAX_CHARS, &name, NULL},
+        {"password", JSON_FIELD_STRING, true, PASSWORD_MIN, PASSWORD_MAX, &password, NULL},
     };
-    if (json_body_decode(req->body, req->body_len, fields, 1, req->arena, e))
+    if (json_body_decode(req->body, req->body_len, fields, 2, req->arena, e))
         return e->code;
     struct point_user u;
-    if (point_service_create_user(svc, name, &u, e))
+    if (point_service_create_user(svc, name, password, &u, e))
         return e->code;
     return respond(resp, 201, point_user_to_json(&u), e);
 }

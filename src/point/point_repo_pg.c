@@ -9,7 +9,11 @@
 #include "infra/pg_ledger.h"
 
 static const struct pg_stmt stmt_create_user = {
-    "point_create_user", "INSERT INTO users (name) VALUES ($1) RETURNING id, name, balance", 1};
+    "point_create_user",
+    "WITH u AS (INSERT INTO users (name) VALUES ($1) RETURNING id, name, balance),"
+    " c AS (INSERT INTO user_credentials (user_id, password_hash) SELECT id, $2 FROM u)"
+    " SELECT id, name, balance FROM u",
+    2};
 static const struct pg_stmt stmt_balance = {"point_balance",
                                             "SELECT balance FROM users WHERE id = $1", 1};
 /* One row per user even without ledger rows (NULL columns), none for an unknown user. */
@@ -30,13 +34,13 @@ static enum err_code user_not_found(int64_t user_id, struct err *e)
     return err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)user_id);
 }
 
-static enum err_code repo_create_user(void *self, const char *name, struct point_user *out,
-                                      struct err *e)
+static enum err_code repo_create_user(void *self, const char *name, const char *password_hash,
+                                      struct point_user *out, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
-    const char *params[] = {name};
+    const char *params[] = {name, password_hash};
     PGresult *r = pg_exec(c, &stmt_create_user, params, e);
     if (!r)
         return e->code;

@@ -38,7 +38,7 @@ static enum err_code user_not_found(int64_t user_id, struct err *e)
 }
 
 enum err_code point_service_create_user(const struct point_service *s, const char *name,
-                                        struct point_user *out, struct err *e)
+                                        const char *password, struct point_user *out, struct err *e)
 {
     size_t chars = text_utf8_length(name);
     if (chars < 1 || chars > POINT_USER_NAME_MAX_CHARS || text_is_blank(name) ||
@@ -46,7 +46,12 @@ enum err_code point_service_create_user(const struct point_service *s, const cha
         return err_set_field(e, ERR_INVALID_REQUEST, "name",
                              "name must be 1 to %d characters and not blank",
                              POINT_USER_NAME_MAX_CHARS);
-    return s->repo.ops->create_user(s->repo.self, name, out, e);
+    if (password_check_rules(password, e) != ERR_OK)
+        return e->code;
+    char hash[PASSWORD_HASH_MAX];
+    if (password_hash(s->hasher, password, hash, e) != ERR_OK)
+        return e->code;
+    return s->repo.ops->create_user(s->repo.self, name, hash, out, e);
 }
 
 enum err_code point_service_balance(const struct point_service *s, int64_t user_id,

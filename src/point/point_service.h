@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "auth/password.h"
 #include "point/point.h"
 
 /*
@@ -16,8 +17,9 @@
  */
 struct point_service {
     struct point_repo repo;
-    int64_t charge_max;  /* largest single charge */
-    int64_t balance_max; /* cap on charges (a refund may pass it) */
+    int64_t charge_max;             /* largest single charge */
+    int64_t balance_max;            /* cap on charges (a refund may pass it) */
+    struct password_hasher *hasher; /* sign-up hashes the password (borrowed) */
 };
 
 /* A page of ledger rows; items malloc'd, free with point_history_cleanup. */
@@ -28,9 +30,15 @@ struct point_history {
     int64_t next_before; /* `before` for the next page; valid when has_more */
 };
 
-/* Creates a user named name (1..100 characters, not blank; else INVALID_REQUEST "name"). */
+/*
+ * Signs a user up: name 1..100 characters, not blank (else INVALID_REQUEST
+ * "name"); password 8..128 characters (else INVALID_REQUEST "password"),
+ * stored only as an Argon2id hash. ERR_UNAVAILABLE when no hashing slot
+ * freed up in time or the database is down.
+ */
 enum err_code point_service_create_user(const struct point_service *s, const char *name,
-                                        struct point_user *out, struct err *e);
+                                        const char *password, struct point_user *out,
+                                        struct err *e);
 
 /* Reads user_id's balance. ERR_USER_NOT_FOUND. */
 enum err_code point_service_balance(const struct point_service *s, int64_t user_id,

@@ -40,15 +40,17 @@ static int64_t amount_of(int thread_no, int i)
 static void *charger(void *arg)
 {
     struct race *r = arg;
-    char path[128];
+    char path[128], auth[640];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", r->user_id);
+    /* the charging user's own access token, as a real client would send it */
+    const char *headers[] = {test_user_auth_header(r->user_id, auth, sizeof(auth)), NULL};
     for (int i = 0; i < CHARGES_PER_THREAD; i++) {
         char body[64], url[256];
         int64_t amount = amount_of(r->thread_no, i);
         snprintf(body, sizeof(body), "{\"amount\":%lld}", (long long)amount);
         snprintf(url, sizeof(url), "%s%s", srv.base, path);
         struct test_resp resp;
-        if (test_http("POST", url, body, NULL, &resp) != 0) {
+        if (test_http("POST", url, body, headers, &resp) != 0) {
             atomic_fetch_add(r->other, 1);
             test_resp_free(&resp);
             continue;
@@ -93,16 +95,10 @@ static struct outcome storm(long long user_id)
                             atomic_load(&other)};
 }
 
+/* Signs a user up (with TEST_PASSWORD) through the API. */
 static long long create_user(const char *name)
 {
-    char body[64];
-    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
-    struct test_resp r;
-    test_call(srv.base, "POST", "/api/v1/users", body, 0, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
+    return test_new_user(srv.base, name);
 }
 
 /* The ledger of user_id, ordered by id, replays to its balance step by step. */

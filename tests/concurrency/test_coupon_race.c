@@ -63,10 +63,12 @@ static void *storm_worker(void *arg)
             return NULL;
         if (s->midway && i == s->total / 2 && !atomic_exchange(&s->midway_done, true))
             s->midway();
-        char body[64];
-        snprintf(body, sizeof(body), "{\"user_id\":%lld}", first_user + (s->same_user ? 0 : i));
+        long long user = first_user + (s->same_user ? 0 : i);
+        char body[64], auth[640];
+        snprintf(body, sizeof(body), "{\"user_id\":%lld}", user);
+        const char *headers[] = {test_user_auth_header(user, auth, sizeof(auth)), NULL};
         struct test_resp r;
-        test_http("POST", url, body, NULL, &r);
+        test_http("POST", url, body, headers, &r);
         const char *code = test_resp_code(&r);
         if (r.status == 201)
             atomic_fetch_add(&s->issued, 1);
@@ -189,14 +191,14 @@ struct spend {
 static void *spend_coupon(void *arg)
 {
     struct spend *s = arg;
-    char url[128], header[64], body[200];
+    char url[128], header[64], body[200], auth[640];
     snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
     snprintf(header, sizeof(header), "Idempotency-Key: coupon-%d", s->n);
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],"
              "\"coupon_id\":%lld}",
              s->user, s->product, s->user_coupon);
-    const char *headers[] = {header, NULL};
+    const char *headers[] = {header, test_user_auth_header(s->user, auth, sizeof(auth)), NULL};
     struct test_resp r;
     test_http("POST", url, body, headers, &r);
     if (r.status == 201)
@@ -216,7 +218,7 @@ static void two_orders_one_coupon__only_one_uses_it(void **state)
     snprintf(body, sizeof(body), "{\"user_id\":%lld}", first_user);
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", coupon);
-    test_call(srv.base, "POST", path, body, 0, &r);
+    test_call_as(srv.base, "POST", path, body, first_user, &r);
     assert_int_equal(r.status, 201);
     long long user_coupon = test_resp_int(&r, "id");
     test_resp_free(&r);
@@ -225,7 +227,7 @@ static void two_orders_one_coupon__only_one_uses_it(void **state)
     long long product = test_resp_int(&r, "id");
     test_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", first_user);
-    test_call(srv.base, "POST", path, "{\"amount\":100000}", 0, &r);
+    test_call_as(srv.base, "POST", path, "{\"amount\":100000}", first_user, &r);
     test_resp_free(&r);
 
     atomic_int paid, refused;
@@ -249,6 +251,8 @@ static int setup(void **state)
     (void)state;
     test_http_global_init();
     test_db_create(&db, "coupon_race");
+    /* 1000 users straight in the table (no password: they never log in; the tests act for them
+       with tokens minted with TEST_TOKEN_SECRET, which the server verifies alike) */
     PQclear(test_db_query(
         &db, "INSERT INTO users (name) SELECT 'u' || g FROM generate_series(1, 1000) g"));
     first_user = test_db_scalar(&db, "SELECT min(id) FROM users WHERE %d = 1", 1);

@@ -42,25 +42,27 @@ static long long new_product(long long price, long long stock)
     return post_created("/api/v1/products", body, 1);
 }
 
+/* Signs a user up and charges points as that user. */
 static long long new_user(long long points)
 {
-    long long id = post_created("/api/v1/users", "{\"name\":\"racer\"}", 0);
+    long long id = test_new_user(srv.base, "racer");
     char path[96], body[64];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
     snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
     struct test_resp r;
-    test_call(srv.base, "POST", path, body, 0, &r);
+    test_call_as(srv.base, "POST", path, body, id, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
     return id;
 }
 
-static long place(const char *key, const char *body, char *code, size_t cap)
+/* POST /api/v1/orders as user (the body's user_id) with its own token. */
+static long place(long long user, const char *key, const char *body, char *code, size_t cap)
 {
-    char url[128], header[128];
+    char url[128], header[128], auth[640];
     snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
     snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-    const char *headers[] = {header, NULL};
+    const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
     struct test_resp r;
     if (test_http("POST", url, body, headers, &r) != 0) {
         test_resp_free(&r);
@@ -89,7 +91,7 @@ static void *buy_one(void *arg)
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", b->user,
              b->product);
     snprintf(key, sizeof(key), "buy-%d", b->n);
-    long status = place(key, body, code, sizeof(code));
+    long status = place(b->user, key, body, code, sizeof(code));
     if (status == 201)
         atomic_fetch_add(b->paid, 1);
     else if (status == 409 && strcmp(code, "OUT_OF_STOCK") == 0)
@@ -141,7 +143,7 @@ static void *spend(void *arg)
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", s->user,
              s->product);
     snprintf(key, sizeof(key), "spend-%d", s->n);
-    long status = place(key, body, code, sizeof(code));
+    long status = place(s->user, key, body, code, sizeof(code));
     if (status == 201)
         atomic_fetch_add(s->paid, 1);
     else if (status == 409 && strcmp(code, "INSUFFICIENT_BALANCE") == 0)
@@ -209,10 +211,10 @@ static void *storm(void *arg)
         snprintf(body + used, sizeof(body) - (size_t)used, "]}");
         char key[48], code[64] = "";
         snprintf(key, sizeof(key), "storm-%d-%d", w->n, round);
-        char url[128], header[96];
+        char url[128], header[96], auth[640];
         snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
         snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-        const char *headers[] = {header, NULL};
+        const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
         struct test_resp r;
         test_http("POST", url, body, headers, &r);
         snprintf(code, sizeof(code), "%s", test_resp_code(&r));
@@ -228,7 +230,7 @@ static void *storm(void *arg)
         if (order_id && rand_r(&w->seed) % 3 == 0) {
             char path[96];
             snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", order_id);
-            test_call(srv.base, "POST", path, NULL, 0, &r);
+            test_call_as(srv.base, "POST", path, NULL, user, &r); /* the owner cancels */
             if (r.status != 200) {
                 fprintf(stderr, "storm: cancel %ld %s\n", r.status, r.body);
                 atomic_fetch_add(&w->ctx->failures, 1);

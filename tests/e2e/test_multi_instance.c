@@ -35,14 +35,15 @@ static long long created(const char *base, const char *path, const char *body, i
     return id;
 }
 
+/* Signs a user up on base and charges points there as that user. */
 static long long funded_user(const char *base, long long points)
 {
-    long long id = created(base, "/api/v1/users", "{\"name\":\"multi\"}", 0);
+    long long id = test_new_user(base, "multi");
     char path[96], body[64];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
     snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
     struct test_resp r;
-    test_call(base, "POST", path, body, 0, &r);
+    test_call_as(base, "POST", path, body, id, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
     return id;
@@ -55,17 +56,17 @@ struct shopper {
     const char *refusal; /* the expected clean refusal code */
 };
 
-/* Sends one order to instance n % 2. */
+/* Sends one order to instance n % 2, with the shopper's token (valid on either instance). */
 static void *shop_once(void *arg)
 {
     struct shopper *s = arg;
-    char url[128], header[64], body[160];
+    char url[128], header[64], body[160], auth[640];
     snprintf(url, sizeof(url), "%s/api/v1/orders", shop[s->n % 2].base);
     snprintf(header, sizeof(header), "Idempotency-Key: m-%lld-%d", s->user, s->n);
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", s->user,
              s->product);
-    const char *headers[] = {header, NULL};
+    const char *headers[] = {header, test_user_auth_header(s->user, auth, sizeof(auth)), NULL};
     struct test_resp r;
     if (test_http("POST", url, body, headers, &r) == 0 && r.status == 201)
         atomic_fetch_add(s->paid, 1);
@@ -160,11 +161,13 @@ static void *coupon_worker(void *arg)
         int i = atomic_fetch_add(&s->next, 1);
         if (i >= 1000)
             return NULL;
-        char url[128], body[64];
+        char url[128], body[64], auth[640];
         snprintf(url, sizeof(url), "%s/api/v1/coupons/%lld/issue", shop[i % 2].base, s->coupon);
         snprintf(body, sizeof(body), "{\"user_id\":%lld}", s->first_user + i);
+        const char *headers[] = {test_user_auth_header(s->first_user + i, auth, sizeof(auth)),
+                                 NULL};
         struct test_resp r;
-        test_http("POST", url, body, NULL, &r);
+        test_http("POST", url, body, headers, &r);
         if (r.status == 201)
             atomic_fetch_add(&s->issued, 1);
         else if (r.status == 409 && strcmp(test_resp_code(&r), "COUPON_SOLD_OUT") == 0)
@@ -179,6 +182,7 @@ static void coupon_race_through_two_instances__exactly_the_quantity(void **state
 {
     (void)state;
     int64_t before = test_db_scalar(&db, "SELECT coalesce(max(id), 0) FROM users WHERE %d = 1", 1);
+    /* straight into the table, no password: the storm acts for them with minted tokens */
     PQclear(test_db_query(
         &db, "INSERT INTO users (name) SELECT 'c' || g FROM generate_series(1, 1000) g"));
     struct coupon_storm s = {
@@ -203,6 +207,56 @@ static void coupon_race_through_two_instances__exactly_the_quantity(void **state
                      100);
     assert_int_equal(
         test_db_scalar(&db, "SELECT issued_quantity FROM coupons WHERE id = %lld", s.coupon), 100);
+}
+
+/* GET /api/v1/users/{user}/points on base with "Authorization: Bearer token": the status. */
+static long points_with_token(const char *base, long long user, const char *token)
+{
+    char url[160], auth[1100];
+    snprintf(url, sizeof(url), "%s/api/v1/users/%lld/points", base, user);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    const char *headers[] = {auth, NULL};
+    struct test_resp r;
+    assert_int_equal(test_http("GET", url, NULL, headers, &r), 0);
+    long status = r.status;
+    if (status == 200) {
+        assert_int_equal(test_resp_int(&r, "user_id"), user);
+        assert_int_equal(test_resp_int(&r, "balance"), 0);
+    }
+    test_resp_free(&r);
+    return status;
+}
+
+static void login_on_one_instance__its_token_works_on_every_instance(void **state)
+{
+    (void)state;
+    long long user = test_new_user(shop[0].base, "login");
+    char body[160];
+    snprintf(body, sizeof(body), "{\"user_id\":%lld,\"password\":\"%s\"}", user, TEST_PASSWORD);
+    struct test_resp r;
+    test_call(shop[1].base, "POST", "/api/v1/auth/token", body, 0, &r);
+    assert_int_equal(r.status, 200);
+    const char *token = json_string_value(json_object_get(r.json, "access_token"));
+    assert_non_null(token);
+    assert_true(strlen(token) > 0);
+    assert_string_equal(json_string_value(json_object_get(r.json, "token_type")), "Bearer");
+    assert_int_equal(test_resp_int(&r, "expires_in"), 3600);
+    assert_int_equal(test_resp_int(&r, "user_id"), user);
+    char access[1024];
+    snprintf(access, sizeof(access), "%s", token);
+    test_resp_free(&r);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(points_with_token(shop[i].base, user, access), 200);
+
+    snprintf(body, sizeof(body), "{\"user_id\":%lld,\"password\":\"%s-wrong\"}", user,
+             TEST_PASSWORD);
+    for (int i = 0; i < 2; i++) {
+        test_call(shop[i].base, "POST", "/api/v1/auth/token", body, 0, &r);
+        assert_int_equal(r.status, 401);
+        assert_string_equal(test_resp_code(&r), "INVALID_CREDENTIALS");
+        assert_null(json_object_get(r.json, "access_token"));
+        test_resp_free(&r);
+    }
 }
 
 static int setup(void **state)
@@ -238,6 +292,7 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(login_on_one_instance__its_token_works_on_every_instance),
         cmocka_unit_test(oversell_through_two_instances__exactly_the_stock),
         cmocka_unit_test(double_pay_through_two_instances__only_what_the_balance_covers),
         cmocka_unit_test(both_relays__every_paid_order_delivered_once),

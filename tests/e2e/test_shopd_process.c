@@ -54,13 +54,14 @@ static void serves_the_api_and_logs_one_line_per_request(void **state)
               "{\"name\":\"Keyboard\",\"price\":39000,\"stock\":5}", 1, &r);
     assert_int_equal(r.status, 201);
     test_resp_free(&r);
-    test_call(p.base, "POST", "/api/v1/users", "{\"name\":\"kim\"}", 0, &r);
+    test_call(p.base, "POST", "/api/v1/users",
+              "{\"name\":\"kim\",\"password\":\"" TEST_PASSWORD "\"}", 0, &r);
     assert_int_equal(r.status, 201);
     long long user = test_resp_int(&r, "id");
     test_resp_free(&r);
     char path[128];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", user);
-    test_call(p.base, "POST", path, "{\"amount\":70000}", 0, &r);
+    test_call_as(p.base, "POST", path, "{\"amount\":70000}", user, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(test_resp_int(&r, "balance"), 70000);
     test_resp_free(&r);
@@ -99,7 +100,7 @@ static void sigterm__lets_an_in_flight_request_finish_then_exits_0(void **state)
     proc_start(&p, db.url, NULL);
     proc_wait_ready(&p);
 
-    const char *body = "{\"name\":\"drained\"}";
+    const char *body = "{\"name\":\"drained\",\"password\":\"" TEST_PASSWORD "\"}";
     char head[256];
     snprintf(head, sizeof(head),
              "POST /api/v1/users HTTP/1.1\r\nHost: shopd\r\nContent-Type: application/json\r\n"
@@ -181,10 +182,12 @@ static void two_instances_starting_at_once__migrate_once_and_both_serve(void **s
                      test_db_scalar(&db, "SELECT count(DISTINCT version) FROM schema_migrations"));
     assert_true(test_db_scalar(&db, "SELECT count(*) FROM schema_migrations") >= 1);
     struct test_resp r;
-    test_call(a.base, "POST", "/api/v1/users", "{\"name\":\"a\"}", 0, &r);
+    test_call(a.base, "POST", "/api/v1/users",
+              "{\"name\":\"a\",\"password\":\"" TEST_PASSWORD "\"}", 0, &r);
     assert_int_equal(r.status, 201);
     test_resp_free(&r);
-    test_call(b.base, "POST", "/api/v1/users", "{\"name\":\"b\"}", 0, &r);
+    test_call(b.base, "POST", "/api/v1/users",
+              "{\"name\":\"b\",\"password\":\"" TEST_PASSWORD "\"}", 0, &r);
     assert_int_equal(r.status, 201);
     test_resp_free(&r);
     kill(a.pid, SIGTERM);

@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "auth/token.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
 
@@ -51,6 +53,15 @@ static void assert_problem(const struct test_resp *r, long status, const char *c
     assert_string_equal(test_resp_code(r), code);
 }
 
+/* 401 UNAUTHORIZED asking for a bearer token. */
+static void assert_unauthorized(const struct test_resp *r)
+{
+    assert_problem(r, 401, "UNAUTHORIZED");
+    char www[64];
+    assert_non_null(test_resp_header(r, "WWW-Authenticate", www, sizeof(www)));
+    assert_string_equal(www, "Bearer");
+}
+
 static void malformed_json__400_invalid_json(void **state)
 {
     (void)state;
@@ -66,20 +77,28 @@ static void malformed_json__400_invalid_json(void **state)
 static void wrong_types_unknown_and_missing_fields__400_naming_the_field(void **state)
 {
     (void)state;
+    /* sign-up is public; a charge is sent as its user (a token: the body is what is judged) */
+#define PW ",\"password\":\"" TEST_PASSWORD "\""
     const struct {
         const char *path, *body, *field;
+        long long as;
     } cases[] = {
-        {"/api/v1/users", "{\"name\":42}", "name"},
-        {"/api/v1/users", "{\"nick\":\"x\",\"name\":\"y\"}", "nick"},
-        {"/api/v1/users", "{}", "name"},
-        {"/api/v1/users/1/points/charge", "{\"amount\":\"100\"}", "amount"},
-        {"/api/v1/users/1/points/charge", "{\"amount\":100.0}", "amount"},
-        {"/api/v1/users/1/points/charge", "{\"amount\":true}", "amount"},
-        {"/api/v1/users/1/points/charge", "{\"amount\":null}", "amount"},
+        {"/api/v1/users", "{\"name\":42" PW "}", "name", 0},
+        {"/api/v1/users", "{\"nick\":\"x\",\"name\":\"y\"" PW "}", "nick", 0},
+        {"/api/v1/users", "{}", "name", 0},
+        {"/api/v1/users", "{\"password\":\"" TEST_PASSWORD "\"}", "name", 0},
+        {"/api/v1/users", "{\"name\":\"y\"}", "password", 0},
+        {"/api/v1/users", "{\"name\":\"y\",\"password\":\"7-chars\"}", "password", 0},
+        {"/api/v1/users", "{\"name\":\"y\",\"password\":12345678}", "password", 0},
+        {"/api/v1/users/1/points/charge", "{\"amount\":\"100\"}", "amount", 1},
+        {"/api/v1/users/1/points/charge", "{\"amount\":100.0}", "amount", 1},
+        {"/api/v1/users/1/points/charge", "{\"amount\":true}", "amount", 1},
+        {"/api/v1/users/1/points/charge", "{\"amount\":null}", "amount", 1},
     };
+#undef PW
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct test_resp r;
-        test_call(srv.base, "POST", cases[i].path, cases[i].body, 0, &r);
+        test_call_as(srv.base, "POST", cases[i].path, cases[i].body, cases[i].as, &r);
         assert_problem(&r, 400, "INVALID_REQUEST");
         assert_string_equal(json_string_value(json_object_get(r.json, "field")), cases[i].field);
         test_resp_free(&r);
@@ -88,9 +107,20 @@ static void wrong_types_unknown_and_missing_fields__400_naming_the_field(void **
     test_call(srv.base, "POST", "/api/v1/users", "[1,2]", 0, &r);
     assert_problem(&r, 400, "INVALID_REQUEST");
     test_resp_free(&r);
-    test_call(srv.base, "POST", "/api/v1/users/1/points/charge",
-              "{\"amount\":99999999999999999999999}", 0, &r);
+    test_call_as(srv.base, "POST", "/api/v1/users/1/points/charge",
+                 "{\"amount\":99999999999999999999999}", 1, &r);
     assert_problem(&r, 400, "INVALID_REQUEST");
+    test_resp_free(&r);
+    /* without a token the same requests never reach the body check */
+    test_call(srv.base, "POST", "/api/v1/users/1/points/charge", "{\"amount\":\"100\"}", 0, &r);
+    assert_unauthorized(&r);
+    test_resp_free(&r);
+    test_call(srv.base, "POST", "/api/v1/orders", "{\"user_id\":\"1\",\"items\":7}", 0, &r);
+    assert_unauthorized(&r);
+    test_resp_free(&r);
+    /* a token with a body that names no user: past the check, the handler's own 400 */
+    test_call_as(srv.base, "POST", "/api/v1/orders", "{\"items\":[]}", 1, &r);
+    assert_problem(&r, 400, "IDEMPOTENCY_KEY_REQUIRED");
     test_resp_free(&r);
 }
 
@@ -131,10 +161,11 @@ static void known_path_wrong_method__405_with_allow(void **state)
 
 static char *json_body_of_size(size_t size)
 {
-    /* {"name":"xxxx…"} padded to exactly size bytes */
+    /* {"password":"…","name":"xxxx…"} padded to exactly size bytes */
+    static const char head[] = "{\"password\":\"" TEST_PASSWORD "\",\"name\":\"";
     char *body = malloc(size + 1);
     memset(body, 'x', size);
-    memcpy(body, "{\"name\":\"", 9);
+    memcpy(body, head, sizeof(head) - 1);
     body[size - 2] = '"';
     body[size - 1] = '}';
     body[size] = '\0';
@@ -244,16 +275,86 @@ static void admin_endpoint__401_without_token_403_with_wrong_one(void **state)
 static void database_down__503_never_a_crash(void **state)
 {
     (void)state;
-    const char *paths[] = {"/api/v1/products/1", "/api/v1/products", "/api/v1/users/1/points",
-                           "/api/v1/users/1/points/history"};
+    /* public reads need no token; user 1's reads carry user 1's */
+    const struct {
+        const char *path;
+        long long as;
+    } cases[] = {{"/api/v1/products/1", 0},
+                 {"/api/v1/products", 0},
+                 {"/api/v1/users/1/points", 1},
+                 {"/api/v1/users/1/points/history", 1}};
     for (size_t i = 0; i < 4; i++) {
         struct test_resp r;
-        test_call(srv.base, "GET", paths[i], NULL, 0, &r);
+        test_call_as(srv.base, "GET", cases[i].path, NULL, cases[i].as, &r);
         assert_problem(&r, 503, "SERVICE_UNAVAILABLE");
         test_resp_free(&r);
     }
     struct test_resp r;
-    test_call(srv.base, "POST", "/api/v1/users/1/points/charge", "{\"amount\":100}", 0, &r);
+    test_call_as(srv.base, "POST", "/api/v1/users/1/points/charge", "{\"amount\":100}", 1, &r);
+    assert_problem(&r, 503, "SERVICE_UNAVAILABLE");
+    test_resp_free(&r);
+}
+
+/* User-scoped routes: 401 without a usable token, 403 for another user, before any database. */
+static void user_endpoint__401_without_token_403_for_another_user(void **state)
+{
+    (void)state;
+    struct test_resp r;
+    const struct {
+        const char *method, *path, *body;
+    } cases[] = {
+        {"GET", "/api/v1/users/1/points", NULL},
+        {"POST", "/api/v1/users/1/points/charge", "{\"amount\":100}"},
+        {"GET", "/api/v1/users/1/orders", NULL},
+        {"POST", "/api/v1/orders", "{\"user_id\":1,\"items\":[{\"product_id\":1,\"quantity\":1}]}"},
+        {"GET", "/api/v1/orders/1", NULL},
+        {"POST", "/api/v1/orders/1/cancel", NULL},
+        {"POST", "/api/v1/coupons/1/issue", "{\"user_id\":1}"},
+        {"GET", "/api/v1/coupon-issue-requests/1", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        test_call(srv.base, cases[i].method, cases[i].path, cases[i].body, 0, &r);
+        assert_unauthorized(&r);
+        test_resp_free(&r);
+    }
+    /* another scheme, a malformed token, an expired one (issued two hours ago for one hour),
+       one that expires before it was issued, one whose signature was altered */
+    char url[128], expired[640], backwards[640], token[TOKEN_MAX], forged[640];
+    snprintf(url, sizeof(url), "%s/api/v1/users/1/points", srv.base);
+    struct token_keys keys;
+    struct err e;
+    err_clear(&e);
+    assert_true(token_crypto_init());
+    assert_int_equal(token_keys_init(&keys, TEST_TOKEN_SECRET, NULL, &e), ERR_OK);
+    assert_true(token_sign(&keys, 1, (int64_t)time(NULL) - 7200, 3600, token, sizeof(token)) > 0);
+    token_keys_wipe(&keys);
+    snprintf(expired, sizeof(expired), "Authorization: Bearer %s", token);
+    snprintf(backwards, sizeof(backwards), "Authorization: Bearer %s",
+             test_user_token(1, -60, token, sizeof(token)));
+    test_user_token(1, 3600, token, sizeof(token));
+    token[strlen(token) - 2] = token[strlen(token) - 2] == 'A' ? 'B' : 'A'; /* signature altered */
+    snprintf(forged, sizeof(forged), "Authorization: Bearer %s", token);
+    const char *bad[] = {"Authorization: Basic dGVzdDp0ZXN0",
+                         "Authorization: Bearer not-a-token",
+                         "Authorization: Bearer ",
+                         expired,
+                         backwards,
+                         forged};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *headers[] = {bad[i], NULL};
+        assert_int_equal(test_http("GET", url, NULL, headers, &r), 0);
+        assert_unauthorized(&r);
+        test_resp_free(&r);
+    }
+    /* a valid token acting for another user */
+    test_call_as(srv.base, "GET", "/api/v1/users/1/points", NULL, 2, &r);
+    assert_problem(&r, 403, "FORBIDDEN");
+    test_resp_free(&r);
+    test_call_as(srv.base, "POST", "/api/v1/coupons/1/issue", "{\"user_id\":1}", 2, &r);
+    assert_problem(&r, 403, "FORBIDDEN");
+    test_resp_free(&r);
+    /* the admin acts for anyone: past the check, the database being down is then a 503 */
+    test_call(srv.base, "GET", "/api/v1/users/1/points", NULL, 1, &r);
     assert_problem(&r, 503, "SERVICE_UNAVAILABLE");
     test_resp_free(&r);
 }
@@ -299,6 +400,7 @@ int main(void)
         cmocka_unit_test(chunked_body_over_64_kib__413),
         cmocka_unit_test(admin_endpoint__401_without_token_403_with_wrong_one),
         cmocka_unit_test(database_down__503_never_a_crash),
+        cmocka_unit_test(user_endpoint__401_without_token_403_for_another_user),
         cmocka_unit_test(ops_endpoints__healthz_readyz_metrics),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -104,7 +104,7 @@ static long request_issue(long long coupon, long long user, long long *request_i
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue-requests", coupon);
     snprintf(body, sizeof(body), "{\"user_id\":%lld}", user);
     struct test_resp r;
-    test_call(server.base, "POST", path, body, 0, &r);
+    test_call_as(server.base, "POST", path, body, user, &r);
     long status = r.status;
     if (request_id)
         *request_id = 0;
@@ -137,7 +137,7 @@ static long issue_now(long long coupon, long long user)
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", coupon);
     snprintf(body, sizeof(body), "{\"user_id\":%lld}", user);
     struct test_resp r;
-    test_call(server.base, "POST", path, body, 0, &r);
+    test_call_as(server.base, "POST", path, body, user, &r);
     long status = r.status;
     test_resp_free(&r);
     return status;
@@ -149,13 +149,13 @@ struct outcome {
     long long user_coupon_id;
 };
 
-/* GET the request; returns the HTTP status. */
-static long read_request(long long id, struct outcome *o)
+/* GET the request as user (its owner); returns the HTTP status. */
+static long read_request(long long id, long long user, struct outcome *o)
 {
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/coupon-issue-requests/%lld", id);
     struct test_resp r;
-    test_call(server.base, "GET", path, NULL, 0, &r);
+    test_call_as(server.base, "GET", path, NULL, user, &r);
     long status = r.status;
     memset(o, 0, sizeof(*o));
     if (status == 200) {
@@ -171,11 +171,11 @@ static long read_request(long long id, struct outcome *o)
     return status;
 }
 
-/* Polls until the request is decided (up to 30 s); fills o. */
-static void await_decision(long long id, struct outcome *o)
+/* Polls until user's request is decided (up to 30 s); fills o. */
+static void await_decision(long long id, long long user, struct outcome *o)
 {
     for (int t = 0; t < 3000; t++) {
-        assert_int_equal(read_request(id, o), 200);
+        assert_int_equal(read_request(id, user, o), 200);
         if (strcmp(o->status, "PENDING") != 0)
             return;
         test_sleep_ms(10);
@@ -213,13 +213,13 @@ static void accepted__202_location__then_issued_and_listed(void **state)
     assert_int_equal(request_issue(c, u, &id, NULL), 202);
     assert_true(id > 0);
     struct outcome o;
-    await_decision(id, &o);
+    await_decision(id, u, &o);
     assert_string_equal(o.status, "ISSUED");
     assert_true(o.user_coupon_id > 0);
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons", u);
     struct test_resp r;
-    test_call(server.base, "GET", path, NULL, 0, &r);
+    test_call_as(server.base, "GET", path, NULL, u, &r);
     assert_int_equal(r.status, 200);
     json_t *items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 1);
@@ -245,9 +245,9 @@ static void duplicate_sold_out_unknown__answered_at_once(void **state)
     assert_int_equal(request_issue(999999, u, NULL, code), 404);
     assert_string_equal(code, "COUPON_NOT_FOUND");
     struct outcome o;
-    assert_int_equal(read_request(987654321, &o), 404);
+    assert_int_equal(read_request(987654321, u, &o), 404);
     assert_string_equal(o.code, "ISSUE_REQUEST_NOT_FOUND");
-    await_decision(id, &o);
+    await_decision(id, u, &o);
     assert_string_equal(o.status, "ISSUED");
     stop_server(NULL);
 }
@@ -259,7 +259,7 @@ static void unknown_user__rejected_user_not_found__slot_given_back(void **state)
     long long c = new_coupon(3), id;
     assert_int_equal(request_issue(c, 88888888, &id, NULL), 202); /* the gate knows no users */
     struct outcome o;
-    await_decision(id, &o);
+    await_decision(id, 88888888, &o);
     assert_string_equal(o.status, "REJECTED");
     assert_string_equal(o.code, "USER_NOT_FOUND");
     assert_int_equal(gate_left(c), 3);
@@ -279,7 +279,7 @@ static void without_kafka__503_service_unavailable(void **state)
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue-requests", c);
     snprintf(body, sizeof(body), "{\"user_id\":%lld}", u);
     struct test_resp r;
-    test_call(server.base, "POST", path, body, 0, &r);
+    test_call_as(server.base, "POST", path, body, u, &r);
     assert_int_equal(r.status, 503);
     assert_string_equal(test_resp_code(&r), "SERVICE_UNAVAILABLE");
     assert_non_null(test_resp_header(&r, "Retry-After", retry, sizeof(retry)));
@@ -353,8 +353,8 @@ static void run_storm(struct storm *s, long long total)
         if (!s->request_ids[i])
             continue;
         struct outcome o;
-        await_decision(s->request_ids[i], &o);
         long long user = s->first_user + i;
+        await_decision(s->request_ids[i], user, &o);
         if (strcmp(o.status, "ISSUED") == 0) {
             issued++;
             /* Redis's record names the very row PostgreSQL holds for this request */
@@ -476,7 +476,7 @@ static void redelivered_request__stays_issued_once_with_its_own_coupon(void **st
     long long c = new_coupon(5), u = new_users(3), a, b, d;
     assert_int_equal(request_issue(c, u, &a, NULL), 202);
     struct outcome first, o;
-    await_decision(a, &first);
+    await_decision(a, u, &first);
     assert_string_equal(first.status, "ISSUED");
 
     /* 1: a plain duplicate of a decided request is skipped */
@@ -490,9 +490,9 @@ static void redelivered_request__stays_issued_once_with_its_own_coupon(void **st
     produce_copy(a, c, u);
     /* same key, same partition: once a later request is decided, the copies were handled */
     assert_int_equal(request_issue(c, u + 1, &b, NULL), 202);
-    await_decision(b, &o);
+    await_decision(b, u + 1, &o);
     assert_string_equal(o.status, "ISSUED");
-    await_decision(a, &o);
+    await_decision(a, u, &o);
     assert_string_equal(o.status, "ISSUED"); /* not COUPON_ALREADY_ISSUED */
     assert_int_equal(o.user_coupon_id, first.user_coupon_id);
     assert_int_equal(
@@ -588,7 +588,7 @@ static void poison_request__dead_lettered__later_requests_still_issued(void **st
     /* one request first: the issuer's group is joined and its partitions assigned */
     assert_int_equal(request_issue(c, u, &a, NULL), 202);
     struct outcome o;
-    await_decision(a, &o);
+    await_decision(a, u, &o);
     assert_string_equal(o.status, "ISSUED");
     long long dlq0 = test_metric(server.base, "shopd_kafka_coupon_issuer_dlq");
 
@@ -603,7 +603,7 @@ static void poison_request__dead_lettered__later_requests_still_issued(void **st
 
     /* the partition moves on past it: a request queued behind it is decided */
     assert_int_equal(request_issue(c, u + 1, &b, NULL), 202);
-    await_decision(b, &o);
+    await_decision(b, u + 1, &o);
     assert_string_equal(o.status, "ISSUED");
     assert_true(o.user_coupon_id > 0);
 
@@ -687,7 +687,7 @@ static void brokers_down__503_or_accepted__all_accepted_decided_after_recovery(v
     assert_int_equal(request_issue(s.coupon, s.first_user, &warm, NULL), 202);
     s.next = 1;
     struct outcome o;
-    await_decision(warm, &o);
+    await_decision(warm, s.first_user, &o);
     assert_int_equal(test_stack("kafka down all"), 0);
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
@@ -700,7 +700,7 @@ static void brokers_down__503_or_accepted__all_accepted_decided_after_recovery(v
     for (int i = 1; i < N; i++) {
         if (!s.ids[i])
             continue;
-        await_decision(s.ids[i], &o);
+        await_decision(s.ids[i], s.first_user + i, &o);
         if (strcmp(o.status, "ISSUED") == 0)
             issued++;
         else

@@ -41,16 +41,22 @@ static long long issue(long long coupon, long long user)
     char path[96], body[64];
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", coupon);
     snprintf(body, sizeof(body), "{\"user_id\":%lld}", user);
-    return post_id(path, body, 0, 201);
+    struct test_resp r;
+    test_call_as(srv.base, "POST", path, body, user, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
 }
 
 static long long funded_user(void)
 {
-    long long u = post_id("/api/v1/users", "{\"name\":\"cu\"}", 0, 201);
+    long long u = test_new_user(srv.base, "cu");
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
     struct test_resp r;
-    test_call(srv.base, "POST", path, "{\"amount\":500000}", 0, &r);
+    test_call_as(srv.base, "POST", path, "{\"amount\":500000}", u, &r);
+    assert_int_equal(r.status, 200);
     test_resp_free(&r);
     return u;
 }
@@ -58,14 +64,14 @@ static long long funded_user(void)
 static void order_with(long long user, long long product, long long user_coupon, const char *key,
                        struct test_resp *r)
 {
-    char url[128], header[96], body[200];
+    char url[128], header[96], auth[640], body[200];
     snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
     snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
     snprintf(
         body, sizeof(body),
         "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],\"coupon_id\":%lld}",
         user, product, user_coupon);
-    const char *headers[] = {header, NULL};
+    const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
     assert_int_equal(test_http("POST", url, body, headers, r), 0);
 }
 
@@ -75,7 +81,7 @@ static const char *status_of(long long user, long long user_coupon)
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons", user);
     struct test_resp r;
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, user, &r);
     assert_int_equal(r.status, 200);
     status[0] = '\0';
     json_t *items = json_object_get(r.json, "items");
@@ -123,21 +129,21 @@ static void issue_list_use_cancel__status_follows(void **state)
 
     /* the status filter */
     snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=USED", user);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, user, &r);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
     test_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=AVAILABLE", user);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, user, &r);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
     test_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=used", user);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, user, &r);
     assert_int_equal(r.status, 400);
     test_resp_free(&r);
 
     /* cancel gives it back */
     snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", order);
-    test_call(srv.base, "POST", path, NULL, 0, &r);
+    test_call_as(srv.base, "POST", path, NULL, user, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
     assert_string_equal(status_of(user, mine), "AVAILABLE");
@@ -194,21 +200,21 @@ static void refusals__expired_foreign_unknown(void **state)
     char path[96], body[64];
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", coupon);
     snprintf(body, sizeof(body), "{\"user_id\":%lld}", other);
-    test_call(srv.base, "POST", path, body, 0, &r);
+    test_call_as(srv.base, "POST", path, body, other, &r);
     assert_int_equal(r.status, 409);
     assert_string_equal(test_resp_code(&r), "COUPON_EXPIRED");
     test_resp_free(&r);
     /* unknown campaign, unknown user */
-    test_call(srv.base, "POST", "/api/v1/coupons/999999/issue", body, 0, &r);
+    test_call_as(srv.base, "POST", "/api/v1/coupons/999999/issue", body, other, &r);
     assert_int_equal(r.status, 404);
     assert_string_equal(test_resp_code(&r), "COUPON_NOT_FOUND");
     test_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", campaign("FIXED", 100, 5));
-    test_call(srv.base, "POST", path, "{\"user_id\":99999999}", 0, &r);
+    test_call_as(srv.base, "POST", path, "{\"user_id\":99999999}", 99999999, &r);
     assert_int_equal(r.status, 404);
     assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
     test_resp_free(&r);
-    test_call(srv.base, "GET", "/api/v1/users/99999999/coupons", NULL, 0, &r);
+    test_call_as(srv.base, "GET", "/api/v1/users/99999999/coupons", NULL, 99999999, &r);
     assert_int_equal(r.status, 404);
     test_resp_free(&r);
     /* admin only, validated */
@@ -308,7 +314,7 @@ static void expires_at_beyond_9999_in_the_database__500_internal(void **state)
     assert_string_equal(test_resp_code(&r), "INTERNAL_ERROR");
     test_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons", user);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, user, &r);
     assert_int_equal(r.status, 500);
     assert_string_equal(test_resp_code(&r), "INTERNAL_ERROR");
     test_resp_free(&r);

@@ -62,26 +62,27 @@ static long long new_product(long long price, long long stock)
 
 static long long new_user(long long points)
 {
-    long long id = create("/api/v1/users", "{\"name\":\"buyer\"}", 0);
+    long long id = test_new_user(srv.base, "buyer");
     if (points > 0) {
         char path[96], body[64];
         snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
         snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
         struct test_resp r;
-        test_call(srv.base, "POST", path, body, 0, &r);
+        test_call_as(srv.base, "POST", path, body, id, &r);
         assert_int_equal(r.status, 200);
         test_resp_free(&r);
     }
     return id;
 }
 
-/* POST /api/v1/orders with an Idempotency-Key (NULL = none). */
-static void order(const char *key, const char *body, struct test_resp *r)
+/* POST /api/v1/orders as user with an Idempotency-Key (NULL = none). */
+static void order(long long user, const char *key, const char *body, struct test_resp *r)
 {
-    char url[128], header[320];
+    char url[128], header[320], auth[640];
     snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
     snprintf(header, sizeof(header), "Idempotency-Key: %s", key ? key : "");
-    const char *headers[] = {key ? header : NULL, NULL};
+    test_user_auth_header(user, auth, sizeof(auth));
+    const char *headers[] = {auth, key ? header : NULL, NULL};
     assert_int_equal(test_http("POST", url, body, headers, r), 0);
 }
 
@@ -107,7 +108,7 @@ static void charge_then_order__takes_stock_and_points_and_writes_everything(void
              "{\"product_id\":%lld,\"quantity\":2},{\"product_id\":%lld,\"quantity\":1}]}",
              user, mouse, kb, mouse);
     struct test_resp r;
-    order("flow-1", body, &r);
+    order(user, "flow-1", body, &r);
     assert_int_equal(r.status, 201);
     long long id = test_resp_int(&r, "id");
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "PAID");
@@ -144,12 +145,12 @@ static void charge_then_order__takes_stock_and_points_and_writes_everything(void
     /* GET and list show the same order */
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/orders/%lld", id);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, user, &r);
     assert_int_equal(r.status, 200);
     assert_true(json_equal(r.json, first_body));
     test_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/users/%lld/orders", user);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, user, &r);
     assert_int_equal(r.status, 200);
     assert_true(json_equal(json_array_get(json_object_get(r.json, "items"), 0), first_body));
     test_resp_free(&r);
@@ -165,13 +166,13 @@ static void same_key_same_body__one_order_and_the_first_answer_replayed(void **s
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", user, p);
     struct test_resp a, b;
-    order("same-1", body, &a);
+    order(user, "same-1", body, &a);
     /* same content, other spelling: still the same request */
     char spaced[200];
     snprintf(spaced, sizeof(spaced),
              "{ \"items\" : [ {\"quantity\":2, \"product_id\":%lld} ], \"user_id\" : %lld }", p,
              user);
-    order("same-1", spaced, &b);
+    order(user, "same-1", spaced, &b);
     assert_int_equal(a.status, 201);
     assert_int_equal(b.status, 201);
     assert_string_equal(a.body, b.body);
@@ -188,7 +189,7 @@ static void same_key_same_body__one_order_and_the_first_answer_replayed(void **s
     /* same key, another body: 422, nothing taken */
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":3}]}", user, p);
-    order("same-1", body, &a);
+    order(user, "same-1", body, &a);
     assert_int_equal(a.status, 422);
     assert_string_equal(test_resp_code(&a), "IDEMPOTENCY_KEY_REUSED");
     test_resp_free(&a);
@@ -198,7 +199,7 @@ static void same_key_same_body__one_order_and_the_first_answer_replayed(void **s
     long long other = new_user(10000);
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", other, p);
-    order("same-1", body, &a);
+    order(other, "same-1", body, &a);
     assert_int_equal(a.status, 201);
     test_resp_free(&a);
 }
@@ -211,7 +212,7 @@ static void refusal__recorded_and_replayed_even_when_it_would_now_succeed(void *
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", user, p);
     struct test_resp r;
-    order("short-1", body, &r);
+    order(user, "short-1", body, &r);
     assert_int_equal(r.status, 409);
     assert_string_equal(test_resp_code(&r), "OUT_OF_STOCK");
     assert_int_equal(test_resp_int(&r, "product_id"), p);
@@ -219,16 +220,17 @@ static void refusal__recorded_and_replayed_even_when_it_would_now_succeed(void *
     char sql[96];
     snprintf(sql, sizeof(sql), "UPDATE products SET stock = 50 WHERE id = %lld", p);
     PQclear(test_db_query(&db, sql));
-    order("short-1", body, &r);
+    order(user, "short-1", body, &r);
     assert_int_equal(r.status, 409);
     char replayed[16];
     assert_non_null(test_resp_header(&r, "Idempotent-Replayed", replayed, sizeof(replayed)));
     test_resp_free(&r);
     /* a malformed request is not recorded: the key stays free */
-    order("short-2", "{\"user_id\":1,\"items\":[]}", &r);
+    snprintf(sql, sizeof(sql), "{\"user_id\":%lld,\"items\":[]}", user);
+    order(user, "short-2", sql, &r);
     assert_int_equal(r.status, 400);
     test_resp_free(&r);
-    order("short-2", body, &r);
+    order(user, "short-2", body, &r);
     assert_int_equal(r.status, 201);
     test_resp_free(&r);
     assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 48);
@@ -242,27 +244,27 @@ static void refusals__each_precise_and_nothing_taken(void **state)
     struct test_resp r;
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", user, p);
-    order("ref-1", body, &r);
+    order(user, "ref-1", body, &r);
     assert_int_equal(r.status, 409);
     assert_string_equal(test_resp_code(&r), "INSUFFICIENT_BALANCE");
     test_resp_free(&r);
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":999999,\"quantity\":1}]}", user);
-    order("ref-2", body, &r);
+    order(user, "ref-2", body, &r);
     assert_int_equal(r.status, 404);
     assert_string_equal(test_resp_code(&r), "PRODUCT_NOT_FOUND");
     assert_int_equal(test_resp_int(&r, "product_id"), 999999);
     test_resp_free(&r);
     snprintf(body, sizeof(body),
              "{\"user_id\":987654,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", p);
-    order("ref-3", body, &r);
+    order(987654, "ref-3", body, &r);
     assert_int_equal(r.status, 404);
     assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
     test_resp_free(&r);
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],\"coupon_id\":5}",
              user, p);
-    order("ref-4", body, &r);
+    order(user, "ref-4", body, &r);
     assert_int_equal(r.status, 409);
     assert_string_equal(test_resp_code(&r), "COUPON_NOT_USABLE");
     test_resp_free(&r);
@@ -270,11 +272,11 @@ static void refusals__each_precise_and_nothing_taken(void **state)
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1,\"price\":1}]}",
              user, p);
-    order("ref-5", body, &r);
+    order(user, "ref-5", body, &r);
     assert_int_equal(r.status, 400);
     assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
     test_resp_free(&r);
-    order(NULL, body, &r);
+    order(user, NULL, body, &r);
     assert_int_equal(r.status, 400);
     assert_string_equal(test_resp_code(&r), "IDEMPOTENCY_KEY_REQUIRED");
     test_resp_free(&r);
@@ -286,6 +288,7 @@ static void refusals__each_precise_and_nothing_taken(void **state)
 }
 
 struct same_key_race {
+    long long user;
     const char *body;
     atomic_int *created, *replayed, *in_progress, *other;
 };
@@ -294,7 +297,7 @@ static void *same_key_sender(void *arg)
 {
     struct same_key_race *race = arg;
     struct test_resp r;
-    order("race-key", race->body, &r);
+    order(race->user, "race-key", race->body, &r);
     char h[16];
     if (r.status == 201 && test_resp_header(&r, "Idempotent-Replayed", h, sizeof(h)))
         atomic_fetch_add(race->replayed, 1);
@@ -320,7 +323,7 @@ static void same_key_from_20_threads__exactly_one_order(void **state)
     atomic_init(&replayed, 0);
     atomic_init(&in_progress, 0);
     atomic_init(&other, 0);
-    struct same_key_race race = {body, &created, &replayed, &in_progress, &other};
+    struct same_key_race race = {user, body, &created, &replayed, &in_progress, &other};
     pthread_t t[20];
     for (int i = 0; i < 20; i++)
         pthread_create(&t[i], NULL, same_key_sender, &race);
@@ -342,7 +345,7 @@ static void cancel__gives_stock_points_back_and_only_once(void **state)
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":4}]}", user, p);
     struct test_resp r;
-    order("cancel-1", body, &r);
+    order(user, "cancel-1", body, &r);
     assert_int_equal(r.status, 201);
     long long id = test_resp_int(&r, "id");
     test_resp_free(&r);
@@ -350,7 +353,7 @@ static void cancel__gives_stock_points_back_and_only_once(void **state)
 
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
-    test_call(srv.base, "POST", path, NULL, 0, &r);
+    test_call_as(srv.base, "POST", path, NULL, user, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "CANCELLED");
     test_resp_free(&r);
@@ -364,19 +367,19 @@ static void cancel__gives_stock_points_back_and_only_once(void **state)
                             id),
                      1);
 
-    test_call(srv.base, "POST", path, NULL, 0, &r);
+    test_call_as(srv.base, "POST", path, NULL, user, &r);
     assert_int_equal(r.status, 409);
     assert_string_equal(test_resp_code(&r), "ORDER_NOT_CANCELLABLE");
     test_resp_free(&r);
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 50000);
-    test_call(srv.base, "POST", "/api/v1/orders/99999999/cancel", NULL, 0, &r);
+    test_call_as(srv.base, "POST", "/api/v1/orders/99999999/cancel", NULL, user, &r);
     assert_int_equal(r.status, 404);
     assert_string_equal(test_resp_code(&r), "ORDER_NOT_FOUND");
     test_resp_free(&r);
-    test_call(srv.base, "GET", "/api/v1/orders/99999999", NULL, 0, &r);
+    test_call_as(srv.base, "GET", "/api/v1/orders/99999999", NULL, user, &r);
     assert_int_equal(r.status, 404);
     test_resp_free(&r);
-    test_call(srv.base, "GET", "/api/v1/users/99999999/orders", NULL, 0, &r);
+    test_call_as(srv.base, "GET", "/api/v1/users/99999999/orders", NULL, 99999999, &r);
     assert_int_equal(r.status, 404);
     assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
     test_resp_free(&r);
@@ -388,7 +391,7 @@ static long charge_points(long long user, long long amount, struct test_resp *r)
     char path[96], body[64];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", user);
     snprintf(body, sizeof(body), "{\"amount\":%lld}", amount);
-    test_call(srv.base, "POST", path, body, 0, r);
+    test_call_as(srv.base, "POST", path, body, user, r);
     return r->status;
 }
 
@@ -409,7 +412,7 @@ static void cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused(v
     char body[160];
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", user, p);
-    order("cap-1", body, &r);
+    order(user, "cap-1", body, &r);
     assert_int_equal(r.status, 201);
     long long id = test_resp_int(&r, "id");
     test_resp_free(&r);
@@ -419,7 +422,7 @@ static void cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused(v
 
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
-    test_call(srv.base, "POST", path, NULL, 0, &r);
+    test_call_as(srv.base, "POST", path, NULL, user, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "CANCELLED");
     test_resp_free(&r);
@@ -435,7 +438,7 @@ static void cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused(v
     assert_string_equal(test_resp_code(&r), "BALANCE_LIMIT_EXCEEDED");
     test_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points", user);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, user, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(test_resp_int(&r, "balance"), 5001000);
     test_resp_free(&r);
@@ -447,20 +450,21 @@ static void order_ids_beyond_32_bits__404_not_500(void **state)
 {
     (void)state;
     const char *ids[] = {"2147483648", "9223372036854775807"};
+    long long user = new_user(0);
     for (size_t i = 0; i < 2; i++) {
         char path[96];
         struct test_resp r;
         snprintf(path, sizeof(path), "/api/v1/orders/%s", ids[i]);
-        test_call(srv.base, "GET", path, NULL, 0, &r);
+        test_call_as(srv.base, "GET", path, NULL, user, &r);
         assert_int_equal(r.status, 404);
         assert_string_equal(test_resp_code(&r), "ORDER_NOT_FOUND");
         test_resp_free(&r);
         snprintf(path, sizeof(path), "/api/v1/orders/%s/cancel", ids[i]);
-        test_call(srv.base, "POST", path, NULL, 0, &r);
+        test_call_as(srv.base, "POST", path, NULL, user, &r);
         assert_int_equal(r.status, 404);
         test_resp_free(&r);
         snprintf(path, sizeof(path), "/api/v1/users/%s/orders", ids[i]);
-        test_call(srv.base, "GET", path, NULL, 0, &r);
+        test_call_as(srv.base, "GET", path, NULL, strtoll(ids[i], NULL, 10), &r);
         assert_int_equal(r.status, 404);
         assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
         test_resp_free(&r);

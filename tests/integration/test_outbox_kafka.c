@@ -89,6 +89,8 @@ static long long created_id(struct test_server *srv, const char *path, const cha
  * databases; the topic outlives them, and delivered outbox rows are deleted).
  */
 static char product_name[64];
+/* The buyer of the last place_orders (who may cancel its orders). */
+static long long buyer;
 
 /* A funded user who places n one-line orders of a new product; ids[] gets the order ids. */
 static void place_orders(struct test_server *srv, const char *tag, int n, long long *ids)
@@ -99,11 +101,12 @@ static void place_orders(struct test_server *srv, const char *tag, int n, long l
     snprintf(product, sizeof(product), "{\"name\":\"%s\",\"price\":10,\"stock\":100000}",
              product_name);
     long long p = created_id(srv, "/api/v1/products", product, 1);
-    long long u = created_id(srv, "/api/v1/users", "{\"name\":\"kf\"}", 0);
-    char path[96];
+    long long u = test_new_user(srv->base, "kf");
+    buyer = u;
+    char path[96], auth[640];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
     struct test_resp r;
-    test_call(srv->base, "POST", path, "{\"amount\":1000000}", 0, &r);
+    test_call_as(srv->base, "POST", path, "{\"amount\":1000000}", u, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
     for (int i = 0; i < n; i++) {
@@ -112,7 +115,7 @@ static void place_orders(struct test_server *srv, const char *tag, int n, long l
                  "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", u, p);
         snprintf(url, sizeof(url), "%s/api/v1/orders", srv->base);
         snprintf(header, sizeof(header), "Idempotency-Key: %s-%d", tag, i);
-        const char *headers[] = {header, NULL};
+        const char *headers[] = {header, test_user_auth_header(u, auth, sizeof(auth)), NULL};
         assert_int_equal(test_http("POST", url, body, headers, &r), 0);
         assert_int_equal(r.status, 201);
         ids[i] = test_resp_int(&r, "id");
@@ -120,12 +123,13 @@ static void place_orders(struct test_server *srv, const char *tag, int n, long l
     }
 }
 
+/* Cancels order id as its buyer (that of the last place_orders). */
 static void cancel(struct test_server *srv, long long id)
 {
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
     struct test_resp r;
-    test_call(srv->base, "POST", path, NULL, 0, &r);
+    test_call_as(srv->base, "POST", path, NULL, buyer, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
 }

@@ -52,18 +52,18 @@ static json_t *place_one(struct test_server *srv, const char *key)
 {
     long long p =
         created_id(srv, "/api/v1/products", "{\"name\":\"ev\",\"price\":700,\"stock\":99}", 1);
-    long long u = created_id(srv, "/api/v1/users", "{\"name\":\"ev\"}", 0);
-    char path[96], body[160], url[128], header[96];
+    long long u = test_new_user(srv->base, "ev");
+    char path[96], body[160], url[128], header[96], auth[640];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
     struct test_resp r;
-    test_call(srv->base, "POST", path, "{\"amount\":10000}", 0, &r);
+    test_call_as(srv->base, "POST", path, "{\"amount\":10000}", u, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":3}]}", u, p);
     snprintf(url, sizeof(url), "%s/api/v1/orders", srv->base);
     snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-    const char *headers[] = {header, NULL};
+    const char *headers[] = {header, test_user_auth_header(u, auth, sizeof(auth)), NULL};
     assert_int_equal(test_http("POST", url, body, headers, &r), 0);
     assert_int_equal(r.status, 201);
     json_t *order = json_incref(r.json);
@@ -236,10 +236,12 @@ static void two_relays__each_orders_events_arrive_in_order(void **state)
         snprintf(key, sizeof(key), "ord-%d", i);
         json_t *order = place_one(i % 2 ? &a : &b, key);
         ids[i] = json_integer_value(json_object_get(order, "id"));
+        long long buyer = json_integer_value(json_object_get(order, "user_id"));
         json_decref(order);
+        assert_true(buyer > 0);
         snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", ids[i]);
         struct test_resp r;
-        test_call(i % 2 ? b.base : a.base, "POST", path, NULL, 0, &r);
+        test_call_as(i % 2 ? b.base : a.base, "POST", path, NULL, buyer, &r);
         assert_int_equal(r.status, 200);
         test_resp_free(&r);
     }
@@ -283,12 +285,14 @@ static void two_relays__every_event_delivered_none_twice(void **state)
     start_server(&b, 20);
     long long p =
         created_id(&a, "/api/v1/products", "{\"name\":\"two\",\"price\":10,\"stock\":1000}", 1);
-    long long u = created_id(&a, "/api/v1/users", "{\"name\":\"two\"}", 0);
-    char path[96];
+    long long u = test_new_user(a.base, "two");
+    char path[96], auth[640];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
     struct test_resp r;
-    test_call(a.base, "POST", path, "{\"amount\":100000}", 0, &r);
+    test_call_as(a.base, "POST", path, "{\"amount\":100000}", u, &r);
+    assert_int_equal(r.status, 200);
     test_resp_free(&r);
+    test_user_auth_header(u, auth, sizeof(auth));
     json_t *initial = test_platform_state(&platform);
     size_t before = json_array_size(json_object_get(initial, "events"));
     json_decref(initial);
@@ -300,7 +304,7 @@ static void two_relays__every_event_delivered_none_twice(void **state)
                  "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", u, p);
         snprintf(url, sizeof(url), "%s/api/v1/orders", s->base);
         snprintf(header, sizeof(header), "Idempotency-Key: two-%d", i);
-        const char *headers[] = {header, NULL};
+        const char *headers[] = {header, auth, NULL};
         assert_int_equal(test_http("POST", url, body, headers, &r), 0);
         assert_int_equal(r.status, 201);
         test_resp_free(&r);

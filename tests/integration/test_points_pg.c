@@ -39,7 +39,7 @@ static long long create_user(const char *name)
 {
     char body[256];
     struct test_resp r;
-    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"password\":\"%s\"}", name, TEST_PASSWORD);
     test_call(srv.base, "POST", "/api/v1/users", body, 0, &r);
     assert_int_equal(r.status, 201);
     long long id = test_resp_int(&r, "id");
@@ -54,7 +54,7 @@ static long charge(long long user, const char *body, struct test_resp *r)
 {
     char path[128];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", user);
-    test_call(srv.base, "POST", path, body, 0, r);
+    test_call_as(srv.base, "POST", path, body, user, r);
     return r->status;
 }
 
@@ -79,7 +79,7 @@ static void create_user__returns_201_with_zero_balance(void **state)
     struct test_resp r;
     char path[128];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points", id);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, id, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(test_resp_int(&r, "user_id"), id);
     assert_int_equal(test_resp_int(&r, "balance"), 0);
@@ -90,11 +90,14 @@ static void create_user__invalid_names__400_and_nothing_written(void **state)
 {
     (void)state;
     int64_t before = test_db_scalar(&db, "SELECT count(*) FROM users");
-    const char *bodies[] = {"{\"name\":\"\"}",
-                            "{\"name\":\"   \"}",
-                            "{\"name\":5}",
+    /* a good password each time: the name alone is what is refused */
+#define PW ",\"password\":\"" TEST_PASSWORD "\""
+    const char *bodies[] = {"{\"name\":\"\"" PW "}",
+                            "{\"name\":\"   \"" PW "}",
+                            "{\"name\":5" PW "}",
                             "{}",
-                            "{\"name\":\"a\",\"admin\":true}",
+                            "{\"password\":\"" TEST_PASSWORD "\"}",
+                            "{\"name\":\"a\",\"admin\":true" PW "}",
                             "not json"};
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         struct test_resp r;
@@ -106,13 +109,50 @@ static void create_user__invalid_names__400_and_nothing_written(void **state)
     memset(long_name, 'x', 101);
     long_name[101] = '\0';
     char body[256];
-    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", long_name);
+    snprintf(body, sizeof(body), "{\"name\":\"%s\"" PW "}", long_name);
+#undef PW
     struct test_resp r;
     test_call(srv.base, "POST", "/api/v1/users", body, 0, &r);
     assert_int_equal(r.status, 400);
     assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
     test_resp_free(&r);
     assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users"), before);
+}
+
+/* Sign-up needs a password of 8..128 characters; otherwise 400 and nothing is written. */
+static void create_user__missing_or_bad_password__400_and_nothing_written(void **state)
+{
+    (void)state;
+    int64_t before = test_db_scalar(&db, "SELECT count(*) FROM users");
+    int64_t creds = test_db_scalar(&db, "SELECT count(*) FROM user_credentials");
+    char long_pw[140];
+    memset(long_pw, 'p', 129);
+    long_pw[129] = '\0';
+    char too_long[200];
+    snprintf(too_long, sizeof(too_long), "{\"name\":\"pw\",\"password\":\"%s\"}", long_pw);
+    const char *bodies[] = {"{\"name\":\"pw\"}", "{\"name\":\"pw\",\"password\":\"1234567\"}",
+                            "{\"name\":\"pw\",\"password\":12345678}", too_long};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct test_resp r;
+        test_call(srv.base, "POST", "/api/v1/users", bodies[i], 0, &r);
+        assert_int_equal(r.status, 400);
+        assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
+        test_resp_free(&r);
+    }
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users"), before);
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM user_credentials"), creds);
+    /* 8 and 128 characters are accepted */
+    long_pw[128] = '\0';
+    snprintf(too_long, sizeof(too_long), "{\"name\":\"pw\",\"password\":\"%s\"}", long_pw);
+    const char *good[] = {"{\"name\":\"pw\",\"password\":\"12345678\"}", too_long};
+    for (size_t i = 0; i < 2; i++) {
+        struct test_resp r;
+        test_call(srv.base, "POST", "/api/v1/users", good[i], 0, &r);
+        assert_int_equal(r.status, 201);
+        test_resp_free(&r);
+    }
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users"), before + 2);
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM user_credentials"), creds + 2);
 }
 
 static void charge__adds_to_balance_and_writes_charge_row(void **state)
@@ -181,18 +221,23 @@ static void unknown_user__404_on_balance_charge_and_history(void **state)
 {
     (void)state;
     struct test_resp r;
-    test_call(srv.base, "GET", "/api/v1/users/987654/points", NULL, 0, &r);
+    test_call_as(srv.base, "GET", "/api/v1/users/987654/points", NULL, 987654, &r);
     assert_int_equal(r.status, 404);
     assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
     test_resp_free(&r);
     assert_int_equal(charge(987654, "{\"amount\":10}", &r), 404);
     assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
     test_resp_free(&r);
-    test_call(srv.base, "GET", "/api/v1/users/987654/points/history", NULL, 0, &r);
+    test_call_as(srv.base, "GET", "/api/v1/users/987654/points/history", NULL, 987654, &r);
     assert_int_equal(r.status, 404);
     assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
     test_resp_free(&r);
-    test_call(srv.base, "GET", "/api/v1/users/0/points", NULL, 0, &r);
+    /* no user holds a token for user 0: a user's token is refused, the admin's reaches 404 */
+    test_call_as(srv.base, "GET", "/api/v1/users/0/points", NULL, 987654, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(test_resp_code(&r), "FORBIDDEN");
+    test_resp_free(&r);
+    test_call(srv.base, "GET", "/api/v1/users/0/points", NULL, 1, &r);
     assert_int_equal(r.status, 404);
     test_resp_free(&r);
     assert_int_equal(
@@ -206,7 +251,7 @@ static void history__newest_first_with_paging(void **state)
     struct test_resp r;
     char path[160];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history", id);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, id, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
     assert_true(json_is_null(json_object_get(r.json, "next_before")));
@@ -220,7 +265,7 @@ static void history__newest_first_with_paging(void **state)
     }
     /* page 1: the two newest */
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?limit=2", id);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, id, &r);
     assert_int_equal(r.status, 200);
     json_t *items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 2);
@@ -241,7 +286,7 @@ static void history__newest_first_with_paging(void **state)
 
     /* pages 2 and 3 */
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?limit=2&before=%lld", id, next);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, id, &r);
     items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 2);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "amount")), 300);
@@ -249,7 +294,7 @@ static void history__newest_first_with_paging(void **state)
     next = test_resp_int(&r, "next_before");
     test_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?limit=2&before=%lld", id, next);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, id, &r);
     items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "amount")), 100);
@@ -261,7 +306,7 @@ static void history__newest_first_with_paging(void **state)
     const char *bad[] = {"limit=0", "limit=101", "limit=abc", "before=-1", "limit="};
     for (size_t i = 0; i < 5; i++) {
         snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?%s", id, bad[i]);
-        test_call(srv.base, "GET", path, NULL, 0, &r);
+        test_call_as(srv.base, "GET", path, NULL, id, &r);
         assert_int_equal(r.status, 400);
         assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
         test_resp_free(&r);
@@ -286,7 +331,7 @@ static void history__before_beyond_32_bits__200_with_every_older_row(void **stat
     for (size_t i = 0; i < 4; i++) {
         char path[160];
         snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?before=%s", id, befores[i]);
-        test_call(srv.base, "GET", path, NULL, 0, &r);
+        test_call_as(srv.base, "GET", path, NULL, id, &r);
         assert_int_equal(r.status, 200);
         json_t *items = json_object_get(r.json, "items");
         assert_int_equal(json_array_size(items), 2);
@@ -299,7 +344,7 @@ static void history__before_beyond_32_bits__200_with_every_older_row(void **stat
     char path[160];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?before=9223372036854775808",
              id);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
+    test_call_as(srv.base, "GET", path, NULL, id, &r);
     assert_int_equal(r.status, 400);
     assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
     test_resp_free(&r);
@@ -308,10 +353,10 @@ static void history__before_beyond_32_bits__200_with_every_older_row(void **stat
 /* POST charge with an Idempotency-Key. */
 static long keyed_charge(long long user, const char *key, const char *body, struct test_resp *r)
 {
-    char url[160], header[300];
+    char url[160], header[300], auth[640];
     snprintf(url, sizeof(url), "%s/api/v1/users/%lld/points/charge", srv.base, user);
     snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-    const char *headers[] = {header, NULL};
+    const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
     assert_int_equal(test_http("POST", url, body, headers, r), 0);
     return r->status;
 }
@@ -362,6 +407,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(create_user__returns_201_with_zero_balance),
         cmocka_unit_test(create_user__invalid_names__400_and_nothing_written),
+        cmocka_unit_test(create_user__missing_or_bad_password__400_and_nothing_written),
         cmocka_unit_test(charge__adds_to_balance_and_writes_charge_row),
         cmocka_unit_test(charge__invalid_amounts__400_invalid_amount_and_nothing_written),
         cmocka_unit_test(charge__past_the_cap__409_and_nothing_written),

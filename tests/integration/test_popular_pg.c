@@ -95,13 +95,13 @@ static void sold_on(int i, int days_ago, int quantity)
 
 static long long place(long long user, int i, int quantity, const char *key)
 {
-    char url[128], header[64], body[160];
+    char url[128], header[64], auth[640], body[160];
     snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
     snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":%d}]}", user, p[i],
              quantity);
-    const char *headers[] = {header, NULL};
+    const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
     struct test_resp r;
     assert_int_equal(test_http("POST", url, body, headers, &r), 0);
     assert_int_equal(r.status, 201);
@@ -157,7 +157,8 @@ static void orders_count_and_cancels_are_excluded(void **state)
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", user);
     struct test_resp r;
-    test_call(srv.base, "POST", path, "{\"amount\":1000000}", 0, &r);
+    test_call_as(srv.base, "POST", path, "{\"amount\":1000000}", user, &r);
+    assert_int_equal(r.status, 200);
     test_resp_free(&r);
     place(user, 5, 3, "pop-1");
     place(user, 6, 2, "pop-2");
@@ -165,7 +166,7 @@ static void orders_count_and_cancels_are_excluded(void **state)
     wait_ranking_synced(); /* sales reach Redis through the ranking sync worker (no Kafka) */
     assert_string_equal(summary(popular("?days=1", 200)), "7:6,6:3");
     snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", cancelled);
-    test_call(srv.base, "POST", path, NULL, 0, &r);
+    test_call_as(srv.base, "POST", path, NULL, user, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
     wait_ranking_synced(); /* a cancel goes through the same queue */
@@ -325,11 +326,12 @@ static void sold_while_redis_unreachable__other_instances_converge_within_the_re
     test_server_start(&down, &cfg);
     PQclear(test_db_query(&db, "INSERT INTO users (name, balance) VALUES ('outage', 1000000)"));
     long long user = test_db_scalar(&db, "SELECT max(id) FROM users WHERE %d = 1", 1);
-    char url[128], body[160];
+    char url[128], body[160], auth[640];
     snprintf(url, sizeof(url), "%s/api/v1/orders", down.base);
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", user, p[7]);
-    const char *headers[] = {"Idempotency-Key: pop-outage-1", NULL};
+    const char *headers[] = {"Idempotency-Key: pop-outage-1",
+                             test_user_auth_header(user, auth, sizeof(auth)), NULL};
     struct test_resp r;
     assert_int_equal(test_http("POST", url, body, headers, &r), 0);
     assert_int_equal(r.status, 201);

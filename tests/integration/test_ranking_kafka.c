@@ -80,11 +80,11 @@ static long long new_product(void)
 /* A new user (through the taker) with points enough for every order of a test. */
 static long long funded_user(void)
 {
-    long long u = created_id("/api/v1/users", "{\"name\":\"rk\"}", 0);
+    long long u = test_new_user(taker.base, "rk");
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
     struct test_resp r;
-    test_call(taker.base, "POST", path, "{\"amount\":1000000}", 0, &r);
+    test_call_as(taker.base, "POST", path, "{\"amount\":1000000}", u, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
     return u;
@@ -94,12 +94,12 @@ static long long funded_user(void)
 static long long order(long long u, long long p, long long q)
 {
     static int seq;
-    char body[160], url[128], header[96];
+    char body[160], url[128], header[96], auth[640];
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":%lld}]}", u, p, q);
     snprintf(url, sizeof(url), "%s/api/v1/orders", taker.base);
     snprintf(header, sizeof(header), "Idempotency-Key: rk-%ld-%d", (long)getpid(), seq++);
-    const char *headers[] = {header, NULL};
+    const char *headers[] = {header, test_user_auth_header(u, auth, sizeof(auth)), NULL};
     struct test_resp r;
     assert_int_equal(test_http("POST", url, body, headers, &r), 0);
     assert_int_equal(r.status, 201);
@@ -108,20 +108,25 @@ static long long order(long long u, long long p, long long q)
     return id;
 }
 
+/* The buyer of the last place_orders (who may read and cancel its orders). */
+static long long buyer;
+
 /* A funded user who buys quantity q of product p in each of n orders (through the taker). */
 static void place_orders(long long p, long long q, int n, long long *ids)
 {
     long long u = funded_user();
+    buyer = u;
     for (int i = 0; i < n; i++)
         ids[i] = order(u, p, q);
 }
 
+/* Cancels order id of the last place_orders, as its buyer. */
 static void cancel(long long id)
 {
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
     struct test_resp r;
-    test_call(taker.base, "POST", path, NULL, 0, &r);
+    test_call_as(taker.base, "POST", path, NULL, buyer, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
 }
@@ -192,7 +197,7 @@ static char *paid_event_of(long long order)
     char path[64];
     snprintf(path, sizeof(path), "/api/v1/orders/%lld", order);
     struct test_resp r;
-    test_call(taker.base, "GET", path, NULL, 0, &r);
+    test_call_as(taker.base, "GET", path, NULL, buyer, &r);
     assert_int_equal(r.status, 200);
     json_t *o = json_loads(r.body, 0, NULL);
     test_resp_free(&r);

@@ -57,12 +57,12 @@ static long long new_product(long long stock)
 
 static long long new_user(long long points)
 {
-    long long id = post_created(srv.base, "/api/v1/users", "{\"name\":\"syncer\"}", 0);
+    long long id = test_new_user(srv.base, "syncer");
     char path[96], body[64];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
     snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
     struct test_resp r;
-    test_call(srv.base, "POST", path, body, 0, &r);
+    test_call_as(srv.base, "POST", path, body, id, &r);
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
     return id;
@@ -158,10 +158,10 @@ static void *storm(void *arg)
                              w->ctx->products[rand_r(&w->seed) % STORM_PRODUCTS],
                              1 + rand_r(&w->seed) % 3);
         snprintf(body + used, sizeof(body) - (size_t)used, "]}");
-        char url[128], header[96];
+        char url[128], header[96], auth[640];
         snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
         snprintf(header, sizeof(header), "Idempotency-Key: sync-storm-%d-%d", w->n, round);
-        const char *headers[] = {header, NULL};
+        const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
         struct test_resp r;
         if (test_http("POST", url, body, headers, &r) != 0 || r.status != 201) {
             fprintf(stderr, "storm: unexpected %ld %s\n", r.status, r.body ? r.body : "");
@@ -175,7 +175,7 @@ static void *storm(void *arg)
         if (rand_r(&w->seed) % 3 == 0) {
             char path[96];
             snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", order_id);
-            test_call(srv.base, "POST", path, NULL, 0, &r);
+            test_call_as(srv.base, "POST", path, NULL, user, &r);
             if (r.status == 200)
                 atomic_fetch_add(&w->ctx->cancelled, 1);
             else
@@ -245,11 +245,12 @@ static void redis_outage__sales_kept_pending_then_copied_once_redis_answers(void
     long long user = new_user(1000000);
 
     proxy_set_up(&px, false); /* Redis goes away for this server */
-    char url[128], body[160];
+    char url[128], body[160], auth[640];
     snprintf(url, sizeof(url), "%s/api/v1/orders", down.base);
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":3}]}", user, product);
-    const char *headers[] = {"Idempotency-Key: sync-outage-1", NULL};
+    const char *headers[] = {"Idempotency-Key: sync-outage-1",
+                             test_user_auth_header(user, auth, sizeof(auth)), NULL};
     struct test_resp r;
     assert_int_equal(test_http("POST", url, body, headers, &r), 0);
     assert_int_equal(r.status, 201);

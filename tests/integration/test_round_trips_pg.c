@@ -183,7 +183,9 @@ static void charge_without_key__one_round_trip(void **state)
     struct point_user u;
     struct err e;
     err_clear(&e);
-    assert_int_equal(repo.ops->create_user(repo.self, "rt", &u, &e), ERR_OK);
+    assert_int_equal(repo.ops->create_user(repo.self, "rt",
+                                           "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA", &u, &e),
+                     ERR_OK);
     int64_t balance = 0;
     /* the first charge prepares its statement in the same exchange */
     uint64_t before = trips();

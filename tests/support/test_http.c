@@ -6,7 +6,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
+#include <time.h>
+
 #include <curl/curl.h>
+
+#include "auth/token.h"
 
 #include "support/test_server.h"
 
@@ -120,6 +125,64 @@ void test_call(const char *base, const char *method, const char *path, const cha
         fprintf(stderr, "test_call: %s %s failed to transfer\n", method, url);
         abort();
     }
+}
+
+static struct token_keys test_keys;
+static bool test_keys_ok;
+
+static void test_keys_init(void)
+{
+    struct err e;
+    err_clear(&e);
+    test_keys_ok =
+        token_crypto_init() && token_keys_init(&test_keys, TEST_TOKEN_SECRET, NULL, &e) == ERR_OK;
+}
+
+const char *test_user_token(long long user_id, long long ttl_s, char *buf, size_t cap)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, test_keys_init);
+    if (!test_keys_ok || !token_sign(&test_keys, user_id, (long long)time(NULL), ttl_s, buf, cap)) {
+        fprintf(stderr, "test_user_token: cannot sign a token\n");
+        abort();
+    }
+    return buf;
+}
+
+const char *test_user_auth_header(long long user_id, char *buf, size_t cap)
+{
+    char token[TOKEN_MAX];
+    test_user_token(user_id, 3600, token, sizeof(token));
+    snprintf(buf, cap, "Authorization: Bearer %s", token);
+    return buf;
+}
+
+void test_call_as(const char *base, const char *method, const char *path, const char *body,
+                  long long user_id, struct test_resp *out)
+{
+    char url[512], auth[640];
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    const char *headers[] = {user_id ? test_user_auth_header(user_id, auth, sizeof(auth)) : NULL,
+                             NULL};
+    if (test_http(method, url, body, headers, out) != 0) {
+        fprintf(stderr, "test_call_as: %s %s failed to transfer\n", method, url);
+        abort();
+    }
+}
+
+long long test_new_user(const char *base, const char *name)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"password\":\"%s\"}", name, TEST_PASSWORD);
+    struct test_resp r;
+    test_call(base, "POST", "/api/v1/users", body, 0, &r);
+    if (r.status != 201) {
+        fprintf(stderr, "test_new_user: %ld %s\n", r.status, r.body ? r.body : "");
+        abort();
+    }
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
 }
 
 long long test_resp_int(const struct test_resp *r, const char *name)

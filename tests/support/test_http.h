@@ -42,6 +42,29 @@ void test_http_global_init(void);
 void test_call(const char *base, const char *method, const char *path, const char *body, int admin,
                struct test_resp *out);
 
+/*
+ * Like test_call, acting as user_id with an access token signed with
+ * TEST_TOKEN_SECRET (what every test server verifies with; minted here,
+ * no login round trip). user_id 0: no token at all.
+ */
+void test_call_as(const char *base, const char *method, const char *path, const char *body,
+                  long long user_id, struct test_resp *out);
+
+/*
+ * Writes "Authorization: Bearer <token for user_id>" into buf (cap >= 640)
+ * and returns buf: for callers that build their own header lists.
+ */
+const char *test_user_auth_header(long long user_id, char *buf, size_t cap);
+
+/* A token for user_id valid for ttl_s from now (TEST_TOKEN_SECRET) into buf (>= 512). */
+const char *test_user_token(long long user_id, long long ttl_s, char *buf, size_t cap);
+
+/*
+ * Signs up a user named name with TEST_PASSWORD (POST /api/v1/users) and
+ * returns its id; aborts unless the answer is 201.
+ */
+long long test_new_user(const char *base, const char *name);
+
 /* The value of metric line "name value" in GET base/metrics (-1 when absent). */
 long long test_metric(const char *base, const char *name);
 

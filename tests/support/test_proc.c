@@ -61,6 +61,9 @@ void proc_start(struct proc *p, const char *db_url, const char *const *extra)
     envp[n++] = redis;
     envp[n++] = "SHOPD_ADMIN_TOKEN=" TEST_ADMIN_TOKEN;
     envp[n++] = "SHOPD_THREADS=4";
+    envp[n++] = "SHOPD_TOKEN_SECRET=" TEST_TOKEN_SECRET;
+    envp[n++] = "SHOPD_PASSWORD_OPSLIMIT=1"; /* the cheapest Argon2id: tests sign many users up */
+    envp[n++] = "SHOPD_PASSWORD_MEMLIMIT_KIB=8";
     char ns[64]; /* the test program's own Redis key space, shared by its instances */
     snprintf(ns, sizeof(ns), "SHOPD_REDIS_NAMESPACE=test%ld", (long)getpid());
     envp[n++] = ns;

@@ -31,6 +31,9 @@ void test_server_config(struct config *cfg, const char *database_url)
     cfg->db_connect_timeout_s = 2;
     snprintf(cfg->admin_token, sizeof(cfg->admin_token), "%s", TEST_ADMIN_TOKEN);
     cfg->admin_token_is_default = false;
+    snprintf(cfg->token_secret, sizeof(cfg->token_secret), "%s", TEST_TOKEN_SECRET);
+    cfg->password_opslimit = 1;
+    cfg->password_memlimit_kib = 8;
     /* each test program has its own Redis key space (they share one Redis) */
     snprintf(cfg->redis_namespace, sizeof(cfg->redis_namespace), "test%ld", (long)getpid());
     if (database_url) {

@@ -18,12 +18,18 @@ struct test_server {
 
 /* Admin token every test server uses. */
 #define TEST_ADMIN_TOKEN "test-admin-token"
+/* Access-token key of every test server (and of shopd processes the tests start). */
+#define TEST_TOKEN_SECRET "test-token-secret-0123456789abcdef-0123456789"
+/* The password test_new_user signs users up with. */
+#define TEST_PASSWORD "test-password-1"
 
 /*
  * Fills cfg with test defaults: database_url (may be NULL: an unreachable
  * address, for tests that need no database; migrations are then off),
  * $SHOPD_TEST_REDIS_URL or an unreachable Redis when unset, port 0,
- * TEST_ADMIN_TOKEN, 4 threads, no access log. Adjust cfg before starting.
+ * TEST_ADMIN_TOKEN, TEST_TOKEN_SECRET, the cheapest Argon2id parameters
+ * (tests sign up many users; docs/security.md has the real ones), 4
+ * threads, no access log. Adjust cfg before starting.
  */
 void test_server_config(struct config *cfg, const char *database_url);
 

@@ -102,6 +102,16 @@ static void load__nothing_set__every_documented_default(void **state)
     assert_int_equal(cfg.lock_wait_ms, 2000);
     assert_int_equal(cfg.lock_lease_ms, 2000);
     assert_int_equal(cfg.cache_ttl_ms, 5000);
+    assert_string_equal(cfg.token_secret, "");
+    assert_string_equal(cfg.token_secret_previous, "");
+    assert_int_equal(cfg.token_ttl_s, 3600);
+    assert_int_equal(cfg.password_opslimit, 2);
+    assert_int_equal(cfg.password_memlimit_kib, 19456);
+    assert_int_equal(cfg.password_concurrency, 0);
+    assert_int_equal(cfg.login_user_failures, 5);
+    assert_int_equal(cfg.login_address_failures, 50);
+    assert_int_equal(cfg.login_window_s, 300);
+    assert_false(cfg.trust_forwarded_for);
 }
 
 /* ---- every variable ---- */
@@ -227,6 +237,16 @@ static void load__asks_for_exactly_the_documented_variables(void **state)
         "SHOPD_KAFKA_GROUP_PREFIX",
         "SHOPD_CONSUMERS",
         "SHOPD_KAFKA_MESSAGE_TIMEOUT_MS",
+        "SHOPD_TOKEN_SECRET",
+        "SHOPD_TOKEN_SECRET_PREVIOUS",
+        "SHOPD_TOKEN_TTL_S",
+        "SHOPD_PASSWORD_OPSLIMIT",
+        "SHOPD_PASSWORD_MEMLIMIT_KIB",
+        "SHOPD_PASSWORD_CONCURRENCY",
+        "SHOPD_LOGIN_USER_FAILURES",
+        "SHOPD_LOGIN_ADDRESS_FAILURES",
+        "SHOPD_LOGIN_WINDOW_S",
+        "SHOPD_TRUST_FORWARDED_FOR",
     };
     const size_t n_documented = sizeof(documented) / sizeof(documented[0]);
     struct asked asked = {.n = 0};
@@ -328,6 +348,13 @@ static void integer_settings__range_ends_accepted_neighbours_refused(void **stat
          .with_min = {"SHOPD_REDIS_TIMEOUT_MS", "100"}},
         U_SETTING("SHOPD_CACHE_TTL_MS", cache_ttl_ms, 0, 86400000),
         U_SETTING("SHOPD_IDLE_TIMEOUT_S", idle_timeout_s, 1, 3600),
+        U_SETTING("SHOPD_TOKEN_TTL_S", token_ttl_s, 60, 7 * 86400),
+        U_SETTING("SHOPD_PASSWORD_OPSLIMIT", password_opslimit, 1, 16),
+        U_SETTING("SHOPD_PASSWORD_MEMLIMIT_KIB", password_memlimit_kib, 8, 4 * 1024 * 1024),
+        U_SETTING("SHOPD_PASSWORD_CONCURRENCY", password_concurrency, 0, 256),
+        U_SETTING("SHOPD_LOGIN_USER_FAILURES", login_user_failures, 1, 1000000),
+        U_SETTING("SHOPD_LOGIN_ADDRESS_FAILURES", login_address_failures, 1, 1000000),
+        U_SETTING("SHOPD_LOGIN_WINDOW_S", login_window_s, 1, 86400),
         U_SETTING("SHOPD_MAX_CONNECTIONS", max_connections, 1, 1000000),
         U_SETTING("SHOPD_KAFKA_MESSAGE_TIMEOUT_MS", kafka_message_timeout_ms, 1000, 900000),
     };
@@ -424,6 +451,7 @@ static void text_settings__empty_or_too_long__refused_never_truncated(void **sta
         {"SHOPD_REDIS_URL", CONFIG_TEXT_MAX, "redis://"},
         {"SHOPD_ADMIN_TOKEN", 256, "t"},
         {"SHOPD_REDIS_NAMESPACE", 64, "n"},
+        {"SHOPD_TOKEN_SECRET", 257, "s"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct config cfg;
@@ -514,6 +542,7 @@ static void booleans__documented_spellings__parsed_in_every_variable(void **stat
         {"SHOPD_OUTBOX_RELAY", offsetof(struct config, outbox_relay)},
         {"SHOPD_USER_LOCK", offsetof(struct config, user_lock)},
         {"SHOPD_COUPON_GATE", offsetof(struct config, coupon_gate)},
+        {"SHOPD_TRUST_FORWARDED_FOR", offsetof(struct config, trust_forwarded_for)},
     };
     const char *on[] = {"1", "on", "true", "yes"};
     const char *off[] = {"0", "off", "false", "no"};

@@ -22,6 +22,17 @@
 static int things_ctx; /* the address is the admin route's ctx */
 static int handler_calls;
 
+static struct http_principal seen; /* what the last user-scoped handler was given */
+
+static enum err_code user_scoped(struct http_req *req, struct http_resp *resp, struct err *e)
+{
+    (void)e;
+    handler_calls++;
+    seen = req->principal;
+    http_resp_json(resp, 200, json_pack("{s:I}", "acting", (json_int_t)http_req_acting_user(req)));
+    return ERR_OK;
+}
+
 static enum err_code create_thing(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     (void)e;
@@ -127,10 +138,23 @@ static const struct route routes[] = {
     {HTTP_GET, "/half", half_answer_then_fail, NULL, false},
     {HTTP_DELETE, "/things/{id}", no_content, NULL, false},
     {HTTP_POST, "/names", decode_name, NULL, false},
+    {HTTP_GET, "/users/{id}/points", user_scoped, NULL, ROUTE_USER_PATH},
+    {HTTP_POST, "/orders", user_scoped, NULL, ROUTE_USER_BODY},
+    {HTTP_GET, "/orders/{id}", user_scoped, NULL, ROUTE_OWNER},
+    {HTTP_GET, "/public/{id}", user_scoped, NULL, ROUTE_PUBLIC},
 };
 enum { N_ROUTES = sizeof(routes) / sizeof(routes[0]) };
 static const struct router router = {routes, N_ROUTES};
-static const char *const admin_token = "t0ken";
+/* User tokens in these tests: "user-<id>" is valid for <id>; anything else is not. */
+static bool verify_stub(void *self, const char *token, size_t len, int64_t *user_id)
+{
+    (void)self;
+    if (len < 6 || strncmp(token, "user-", 5) != 0)
+        return false;
+    *user_id = strtoll(token + 5, NULL, 10);
+    return *user_id > 0;
+}
+static const struct http_auth tokens = {"t0ken", verify_stub, NULL};
 
 /* ---- running one request ---- */
 
@@ -157,7 +181,7 @@ static void run_full(enum http_method m, const char *path, const char *auth_name
     if (auth)
         req.headers[req.n_headers++] = (struct http_kv){auth_name, auth};
     o->route = (size_t)-1;
-    http_dispatch(&router, admin_token, &req, &o->resp, &o->route, o->allow, sizeof(o->allow));
+    http_dispatch(&router, &tokens, &req, &o->resp, &o->route, o->allow, sizeof(o->allow));
 }
 
 static void run(enum http_method m, const char *path, const char *auth, struct outcome *o)
@@ -174,6 +198,11 @@ static void done(struct outcome *o)
 static const char *resp_str(const struct outcome *o, const char *member)
 {
     return json_string_value(json_object_get(o->resp.json, member));
+}
+
+static long long resp_int(const struct outcome *o, const char *member)
+{
+    return json_integer_value(json_object_get(o->resp.json, member));
 }
 
 static const char *resp_header(const struct outcome *o, const char *name)
@@ -600,6 +629,113 @@ static void method_names__round_trip_and_unknown_is_other(void **state)
     assert_string_equal(http_method_name((enum http_method)99), "OTHER");
 }
 
+/* ---- the access policy of user-scoped routes ---- */
+
+static void user_routes__no_or_bad_token__401_and_the_handler_never_runs(void **state)
+{
+    (void)state;
+    const char *auths[] = {NULL,           "Basic x",     "Bearer",       "Bearer ",
+                           "Bearer user-", "Bearer junk", "Bearer t0kenn"};
+    const char *paths[] = {"/users/5/points", "/orders", "/orders/9"};
+    const enum http_method methods[] = {HTTP_GET, HTTP_POST, HTTP_GET};
+    for (size_t p = 0; p < 3; p++) {
+        for (size_t i = 0; i < sizeof(auths) / sizeof(auths[0]); i++) {
+            handler_calls = 0;
+            struct outcome o;
+            run_full(methods[p], paths[p], "Authorization", auths[i], "{\"user_id\":5}", &o);
+            assert_problem(&o, 401, "UNAUTHORIZED");
+            assert_string_equal(resp_header(&o, "WWW-Authenticate"), "Bearer");
+            assert_int_equal(handler_calls, 0);
+            done(&o);
+        }
+    }
+}
+
+static void user_path__own_token_runs_another_users_403_admin_runs(void **state)
+{
+    (void)state;
+    struct outcome o;
+    handler_calls = 0;
+    run(HTTP_GET, "/users/5/points", "Bearer user-5", &o);
+    assert_int_equal(o.resp.status, 200);
+    assert_int_equal(seen.actor, HTTP_ACTOR_USER);
+    assert_int_equal(seen.user_id, 5);
+    done(&o);
+    run(HTTP_GET, "/users/5/points", "Bearer user-6", &o);
+    assert_problem(&o, 403, "FORBIDDEN");
+    assert_null(resp_header(&o, "WWW-Authenticate"));
+    done(&o);
+    run(HTTP_GET, "/users/5/points", "Bearer t0ken", &o);
+    assert_int_equal(o.resp.status, 200);
+    assert_int_equal(seen.actor, HTTP_ACTOR_ADMIN);
+    done(&o);
+    assert_int_equal(handler_calls, 2);
+}
+
+static void user_body__the_bodys_user_decides(void **state)
+{
+    (void)state;
+    struct outcome o;
+    handler_calls = 0;
+    run_full(HTTP_POST, "/orders", "Authorization", "Bearer user-5", "{\"user_id\":5,\"x\":[1]}",
+             &o);
+    assert_int_equal(o.resp.status, 200);
+    done(&o);
+    run_full(HTTP_POST, "/orders", "Authorization", "Bearer user-5", "{\"x\":1,\"user_id\":6}", &o);
+    assert_problem(&o, 403, "FORBIDDEN");
+    done(&o);
+    run_full(HTTP_POST, "/orders", "Authorization", "Bearer t0ken", "{\"user_id\":6}", &o);
+    assert_int_equal(o.resp.status, 200);
+    done(&o);
+    /* no readable user_id: the handler runs and its validation answers (400 in the real ones) */
+    const char *unreadable[] = {"", "{", "[5]", "{\"user_id\":\"5\"}", "{\"user_id\":null}"};
+    for (size_t i = 0; i < sizeof(unreadable) / sizeof(unreadable[0]); i++) {
+        run_full(HTTP_POST, "/orders", "Authorization", "Bearer user-5", unreadable[i], &o);
+        assert_int_equal(o.resp.status, 200);
+        done(&o);
+    }
+    assert_int_equal(handler_calls, 2 + 5);
+}
+
+static void owner_route__any_user_token_runs_scoped_to_that_user(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run(HTTP_GET, "/orders/9", "Bearer user-6", &o);
+    assert_int_equal(o.resp.status, 200);
+    assert_int_equal(resp_int(&o, "acting"), 6);
+    done(&o);
+    run(HTTP_GET, "/orders/9", "Bearer t0ken", &o);
+    assert_int_equal(o.resp.status, 200);
+    assert_int_equal(resp_int(&o, "acting"), 0); /* the admin acts for anyone */
+    done(&o);
+}
+
+static void admin_route__a_valid_user_token__403(void **state)
+{
+    (void)state;
+    handler_calls = 0;
+    struct outcome o;
+    run(HTTP_POST, "/things/5", "Bearer user-5", &o);
+    assert_problem(&o, 403, "FORBIDDEN");
+    assert_int_equal(handler_calls, 0);
+    done(&o);
+}
+
+static void public_route__runs_with_or_without_any_token(void **state)
+{
+    (void)state;
+    const char *auths[] = {NULL, "Bearer junk", "Basic x", "Bearer user-5", "Bearer t0ken"};
+    handler_calls = 0;
+    for (size_t i = 0; i < sizeof(auths) / sizeof(auths[0]); i++) {
+        struct outcome o;
+        run(HTTP_GET, "/public/1", auths[i], &o);
+        assert_int_equal(o.resp.status, 200);
+        done(&o);
+    }
+    assert_int_equal(handler_calls, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +745,12 @@ int main(void)
         cmocka_unit_test(public_route__runs_without_authorization_with_path_ids),
         cmocka_unit_test(admin_route__no_or_non_bearer_authorization__401_with_www_authenticate),
         cmocka_unit_test(admin_route__wrong_bearer_token__403_without_running_the_handler),
+        cmocka_unit_test(user_routes__no_or_bad_token__401_and_the_handler_never_runs),
+        cmocka_unit_test(user_path__own_token_runs_another_users_403_admin_runs),
+        cmocka_unit_test(user_body__the_bodys_user_decides),
+        cmocka_unit_test(owner_route__any_user_token_runs_scoped_to_that_user),
+        cmocka_unit_test(admin_route__a_valid_user_token__403),
+        cmocka_unit_test(public_route__runs_with_or_without_any_token),
         cmocka_unit_test(admin_route__right_token__handler_runs_with_route_ctx_and_ids),
         cmocka_unit_test(admin_route__header_name_in_any_case__accepted),
         cmocka_unit_test(handler_error__problem_with_its_status_code_detail_and_extras),

@@ -1518,7 +1518,7 @@ static void cancel__gives_everything_back_then_announces(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&locked, ORDER_ID, &out, &e), ERR_OK);
+    assert_int_equal(cancel_order(&locked, ORDER_ID, 0, &out, &e), ERR_OK);
     assert_int_equal(out.id, ORDER_ID);
     assert_int_equal(out.status, ORDER_CANCELLED);
     assert_int_equal(out.total, 5000);
@@ -1538,7 +1538,7 @@ static void cancel__without_coupon__nothing_released(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&deps, ORDER_ID, &out, &e), ERR_OK);
+    assert_int_equal(cancel_order(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
     assert_int_equal(out.status, ORDER_CANCELLED);
     order_cleanup(&out);
 }
@@ -1558,7 +1558,7 @@ static void cancel__refused_at_flush__rolled_back_nothing_given_back(void **stat
         struct order out;
         struct err e;
         err_clear(&e);
-        assert_int_equal(cancel_order(&locked, ORDER_ID, &out, &e), refusals[i]);
+        assert_int_equal(cancel_order(&locked, ORDER_ID, 0, &out, &e), refusals[i]);
         assert_int_equal(e.code, refusals[i]);
         assert_null(out.lines);
     }
@@ -1571,10 +1571,10 @@ static void cancel__unknown_order__nothing_else_not_even_a_lock(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&locked, 0, &out, &e), ERR_ORDER_NOT_FOUND);
-    assert_int_equal(cancel_order(&locked, -3, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(cancel_order(&locked, 0, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(cancel_order(&locked, -3, 0, &out, &e), ERR_ORDER_NOT_FOUND);
     expect_order_read(ERR_ORDER_NOT_FOUND);
-    assert_int_equal(cancel_order(&locked, ORDER_ID, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(cancel_order(&locked, ORDER_ID, 0, &out, &e), ERR_ORDER_NOT_FOUND);
     assert_null(out.lines);
 }
 
@@ -1588,7 +1588,7 @@ static void cancel__lock_wait_times_out__no_transaction(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&locked, ORDER_ID, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(cancel_order(&locked, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
     assert_null(out.lines); /* the order read is freed */
 }
 
@@ -1606,7 +1606,7 @@ static void cancel__race_at_commit__whole_cancel_runs_again(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&deps, ORDER_ID, &out, &e), ERR_OK);
+    assert_int_equal(cancel_order(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
     assert_int_equal(e.code, ERR_OK);
     assert_int_equal(out.status, ORDER_CANCELLED);
     order_cleanup(&out);
@@ -1624,7 +1624,7 @@ static void cancel__commit_fails__nothing_announced_and_retries_bounded(void **s
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&deps, ORDER_ID, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(cancel_order(&deps, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
     assert_null(out.lines);
 
     /* always worth a retry: max_attempts (3) attempts, then the error */
@@ -1634,7 +1634,7 @@ static void cancel__commit_fails__nothing_announced_and_retries_bounded(void **s
         expect_given_back(0, 6000, ERR_UNAVAILABLE);
         expect_rolled_back(true);
     }
-    assert_int_equal(cancel_order(&deps, ORDER_ID, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(cancel_order(&deps, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
     assert_null(out.lines);
 }
 
@@ -1647,7 +1647,7 @@ static void get_order__returns_the_repository_order(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(get_order(&deps, ORDER_ID, &out, &e), ERR_OK);
+    assert_int_equal(get_order(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
     assert_int_equal(out.id, ORDER_ID);
     assert_int_equal(out.user_id, USER);
     assert_int_equal(out.total, 6000);
@@ -1656,7 +1656,7 @@ static void get_order__returns_the_repository_order(void **state)
     order_cleanup(&out);
 
     expect_order_read(ERR_ORDER_NOT_FOUND);
-    assert_int_equal(get_order(&deps, ORDER_ID, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(get_order(&deps, ORDER_ID, 0, &out, &e), ERR_ORDER_NOT_FOUND);
     assert_null(out.lines);
 }
 
@@ -1666,8 +1666,8 @@ static void get_order__invalid_id__no_port_touched(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(get_order(&deps, 0, &out, &e), ERR_ORDER_NOT_FOUND);
-    assert_int_equal(get_order(&deps, -1, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(get_order(&deps, 0, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(get_order(&deps, -1, 0, &out, &e), ERR_ORDER_NOT_FOUND);
     assert_null(out.lines);
 }
 

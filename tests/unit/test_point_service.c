@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "auth/token.h"
 #include "point/point_service.h"
 
 #define HANGUL "\xea\xb0\x80" /* 3 bytes, 1 character */
@@ -42,12 +43,15 @@ static int reset_log(void **state)
 
 /* ---- mock repository ---- */
 
-static enum err_code mock_create_user(void *self, const char *name, struct point_user *out,
-                                      struct err *e)
+static char last_hash[PASSWORD_HASH_MAX]; /* what the service gave the repository */
+
+static enum err_code mock_create_user(void *self, const char *name, const char *password_hash,
+                                      struct point_user *out, struct err *e)
 {
     (void)self;
     log_call("create_user");
     check_expected_ptr(name);
+    snprintf(last_hash, sizeof(last_hash), "%s", password_hash);
     enum err_code rc = mock_type(enum err_code);
     if (rc != ERR_OK)
         return err_set(e, rc, "repo: insert failed");
@@ -135,9 +139,13 @@ static const struct point_repo_ops mock_ops = {
     .history = mock_history,
 };
 
+/* The cheapest Argon2id parameters; set up in main. */
+static struct password_hasher hasher;
+
 /* Default limits. */
 static const struct point_service svc = {
     .repo = {.ops = &mock_ops, .self = NULL},
+    .hasher = &hasher,
     .charge_max = 1000000,
     .balance_max = 100000000,
 };
@@ -145,6 +153,7 @@ static const struct point_service svc = {
 /* Unusual limits, so the service is seen to use its own. */
 static const struct point_service limited_svc = {
     .repo = {.ops = &mock_ops, .self = NULL},
+    .hasher = &hasher,
     .charge_max = 5000,
     .balance_max = 20000,
 };
@@ -193,7 +202,15 @@ static void create_user__valid_name__stored_with_balance_0(void **state)
     err_clear(&e);
     expect_string(mock_create_user, name, "kim");
     will_return(mock_create_user, ERR_OK);
-    assert_int_equal(point_service_create_user(&svc, "kim", &u, &e), ERR_OK);
+    assert_int_equal(point_service_create_user(&svc, "kim", "correct horse 42", &u, &e), ERR_OK);
+    /* only a salted Argon2id hash reaches the repository, and it verifies the password */
+    assert_non_null(strstr(last_hash, "$argon2id$"));
+    assert_null(strstr(last_hash, "correct horse"));
+    bool ok = false;
+    assert_int_equal(password_verify(&hasher, last_hash, "correct horse 42", &ok, &e), ERR_OK);
+    assert_true(ok);
+    assert_int_equal(password_verify(&hasher, last_hash, "correct horse 43", &ok, &e), ERR_OK);
+    assert_false(ok);
     assert_int_equal(u.id, 1);
     assert_string_equal(u.name, "kim");
     assert_int_equal(u.balance, 0);
@@ -211,7 +228,7 @@ static void create_user__100_multibyte_characters__accepted(void **state)
     err_clear(&e);
     expect_string(mock_create_user, name, name);
     will_return(mock_create_user, ERR_OK);
-    assert_int_equal(point_service_create_user(&svc, name, &u, &e), ERR_OK);
+    assert_int_equal(point_service_create_user(&svc, name, "correct horse 42", &u, &e), ERR_OK);
     assert_string_equal(u.name, name);
 }
 
@@ -232,10 +249,39 @@ static void create_user__blank_or_too_long_name__invalid_request_and_repo_untouc
         struct point_user u;
         struct err e;
         err_clear(&e);
-        assert_int_equal(point_service_create_user(&svc, names[i], &u, &e), ERR_INVALID_REQUEST);
+        assert_int_equal(point_service_create_user(&svc, names[i], "correct horse 42", &u, &e),
+                         ERR_INVALID_REQUEST);
         assert_string_equal(e.field, "name");
     }
     assert_string_equal(call_log, "");
+}
+
+static void create_user__password_outside_8_to_128_characters__invalid_request(void **state)
+{
+    (void)state;
+    static char long129[130];
+    memset(long129, 'p', 129);
+    long129[129] = '\0';
+    const char *passwords[] = {"", "seven77", long129, NULL};
+    for (size_t i = 0; i < sizeof(passwords) / sizeof(passwords[0]); i++) {
+        struct point_user u;
+        struct err e;
+        err_clear(&e);
+        assert_int_equal(point_service_create_user(&svc, "kim", passwords[i], &u, &e),
+                         ERR_INVALID_REQUEST);
+        assert_string_equal(e.field, "password");
+    }
+    /* 8 characters of Hangul (24 bytes) count as 8 */
+    static char hangul8[8 * 3 + 1];
+    for (int i = 0; i < 8; i++)
+        strcat(hangul8, HANGUL);
+    struct point_user u;
+    struct err e;
+    err_clear(&e);
+    expect_string(mock_create_user, name, "kim");
+    will_return(mock_create_user, ERR_OK);
+    assert_int_equal(point_service_create_user(&svc, "kim", hangul8, &u, &e), ERR_OK);
+    assert_string_equal(call_log, "create_user");
 }
 
 static void create_user__repo_error__propagates_unchanged(void **state)
@@ -246,7 +292,8 @@ static void create_user__repo_error__propagates_unchanged(void **state)
     err_clear(&e);
     expect_string(mock_create_user, name, "lee");
     will_return(mock_create_user, ERR_UNAVAILABLE);
-    assert_int_equal(point_service_create_user(&svc, "lee", &u, &e), ERR_UNAVAILABLE);
+    assert_int_equal(point_service_create_user(&svc, "lee", "correct horse 42", &u, &e),
+                     ERR_UNAVAILABLE);
     assert_string_equal(e.detail, "repo: insert failed");
 }
 
@@ -620,10 +667,17 @@ static void entry_type__unknown_name__refused_and_output_untouched(void **state)
 
 int main(void)
 {
+    struct err e;
+    err_clear(&e);
+    if (!token_crypto_init() || password_hasher_init(&hasher, 1, 8, 2, 1000, &e) != ERR_OK) {
+        fprintf(stderr, "cannot set up the password hasher: %s\n", e.detail);
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         T(create_user__valid_name__stored_with_balance_0),
         T(create_user__100_multibyte_characters__accepted),
         T(create_user__blank_or_too_long_name__invalid_request_and_repo_untouched),
+        T(create_user__password_outside_8_to_128_characters__invalid_request),
         T(create_user__repo_error__propagates_unchanged),
         T(balance__existing_user__the_repository_balance),
         T(balance__repo_user_not_found__propagates_unchanged),

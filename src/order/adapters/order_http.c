@@ -133,7 +133,7 @@ enum err_code order_http_place(struct http_req *req, struct http_resp *resp, str
 enum err_code order_http_get(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     struct order o;
-    enum err_code rc = get_order(req->ctx, req->path_ids[0], &o, e);
+    enum err_code rc = get_order(req->ctx, req->path_ids[0], http_req_acting_user(req), &o, e);
     if (rc == ERR_OK)
         rc = send_order(resp, 200, &o, e);
     order_cleanup(&o);
@@ -169,7 +169,7 @@ enum err_code order_http_list_by_user(struct http_req *req, struct http_resp *re
 enum err_code order_http_cancel(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     struct order o;
-    enum err_code rc = cancel_order(req->ctx, req->path_ids[0], &o, e);
+    enum err_code rc = cancel_order(req->ctx, req->path_ids[0], http_req_acting_user(req), &o, e);
     if (rc == ERR_OK)
         rc = send_order(resp, 200, &o, e);
     order_cleanup(&o);

@@ -31,14 +31,16 @@ static enum err_code cancel_once(const struct order_deps *d, int64_t order_id, s
     return ERR_OK;
 }
 
-enum err_code cancel_order(const struct order_deps *d, int64_t order_id, struct order *out,
-                           struct err *e)
+enum err_code cancel_order(const struct order_deps *d, int64_t order_id, int64_t acting_user,
+                           struct order *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));
     if (order_id <= 0)
         return err_set(e, ERR_ORDER_NOT_FOUND, "order %lld does not exist", (long long)order_id);
     /* whose order it is decides the lock: read it first (outside any transaction) */
     enum err_code rc = d->orders.ops->get(d->orders.self, order_id, out, e);
+    if (rc == ERR_OK && acting_user && out->user_id != acting_user)
+        rc = err_set(e, ERR_ORDER_NOT_FOUND, "order %lld does not exist", (long long)order_id);
     if (rc != ERR_OK) {
         order_cleanup(out);
         return rc;

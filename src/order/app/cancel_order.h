@@ -11,8 +11,10 @@
  * coupon back, ORDER_CANCELLED event. ERR_OK with *out the cancelled order
  * (lines owned: order_cleanup); ERR_ORDER_NOT_FOUND,
  * ERR_ORDER_NOT_CANCELLABLE (nothing changed). Thread-safe if the ports are.
+ * With acting_user > 0, another user's order answers ERR_ORDER_NOT_FOUND
+ * (as if it did not exist) and nothing changes.
  */
-enum err_code cancel_order(const struct order_deps *d, int64_t order_id, struct order *out,
-                           struct err *e);
+enum err_code cancel_order(const struct order_deps *d, int64_t order_id, int64_t acting_user,
+                           struct order *out, struct err *e);
 
 #endif

@@ -16,9 +16,11 @@ struct order_list {
 /*
  * Reads order_id: ERR_OK with *out filled (lines owned: order_cleanup), or
  * ERR_ORDER_NOT_FOUND. Thread-safe if the ports are.
+ * With acting_user > 0, another user's order answers ERR_ORDER_NOT_FOUND
+ * (as if it did not exist) and nothing changes.
  */
-enum err_code get_order(const struct order_deps *d, int64_t order_id, struct order *out,
-                        struct err *e);
+enum err_code get_order(const struct order_deps *d, int64_t order_id, int64_t acting_user,
+                        struct order *out, struct err *e);
 
 /*
  * Reads up to limit (1..ORDER_LIST_MAX) orders of user_id, newest first,

@@ -24,6 +24,7 @@ static const struct {
     {"INVALID_AMOUNT", 400},
     {"IDEMPOTENCY_KEY_REQUIRED", 400},
     {"UNAUTHORIZED", 401},
+    {"INVALID_CREDENTIALS", 401},
     {"FORBIDDEN", 403},
     {"NOT_FOUND", 404},
     {"PRODUCT_NOT_FOUND", 404},
@@ -47,6 +48,7 @@ static const struct {
     {"EXPECTATION_FAILED", 417},
     {"HEADERS_TOO_LARGE", 431},
     {"IDEMPOTENCY_KEY_REUSED", 422},
+    {"TOO_MANY_ATTEMPTS", 429},
     {"INTERNAL_ERROR", 500},
     {"NOT_IMPLEMENTED", 501},
     {"SERVICE_UNAVAILABLE", 503},
@@ -54,7 +56,7 @@ static const struct {
 };
 
 static const int allowed_statuses[] = {200, 201, 400, 401, 403, 404, 405, 408, 409,
-                                       413, 414, 417, 422, 431, 501, 503, 505};
+                                       413, 414, 417, 422, 429, 431, 501, 503, 505};
 
 /* Sets why to what followed by arg; returns false. */
 static bool fail(char *why, size_t why_len, const char *what, const char *arg)
@@ -164,8 +166,9 @@ bool fuzz_check_response(const struct fuzz_req *req, const char *resp, const str
         return fail(why, why_len, "405 without an Allow header", "");
     if (r->status == 401 && !r->has_www_authenticate)
         return fail(why, why_len, "401 without WWW-Authenticate", "");
-    if (r->status == 503 && !r->has_retry_after)
-        return fail(why, why_len, "503 without Retry-After", "");
+    if ((r->status == 503 || r->status == 429) && !r->has_retry_after)
+        return fail(why, why_len,
+                    r->status == 503 ? "503 without Retry-After" : "429 without Retry-After", "");
     if (r->status >= 400)
         return check_problem(req, body, r, why, why_len);
     return check_success(req, body, r, created, why, why_len);

@@ -179,6 +179,7 @@ static void gen_headers(struct fuzz_rng *r, const struct fuzz_gen_cfg *cfg, stru
     const char *body = "{\"amount\":5}";
     size_t blen = strlen(body);
     fuzz_buf_puts(b, "POST /api/v1/users/1/points/charge HTTP/1.1\r\n");
+    fuzz_buf_printf(b, "Authorization: Bearer %s\r\n", cfg->admin_token); /* past the auth check */
     bool host = true, length = true;
     out->gen = "hostile-headers";
     switch (fuzz_rng_below(r, 22)) {

@@ -38,6 +38,46 @@ static void admin_header(struct fuzz_rng *r, const struct fuzz_gen_cfg *cfg, str
         fuzz_buf_printf(h, "Authorization: Basic %s\r\n", cfg->admin_token);
 }
 
+/*
+ * Authorization for a user-scoped route: mostly the admin token (which acts
+ * for any user, so the handlers behind the check are reached; the fuzzer
+ * cannot sign user tokens), sometimes a wrong, JWT-shaped or missing one.
+ */
+static void user_header(struct fuzz_rng *r, const struct fuzz_gen_cfg *cfg, struct fuzz_buf *h)
+{
+    unsigned x = (unsigned)fuzz_rng_below(r, 100);
+    if (x < 85)
+        fuzz_buf_printf(h, "Authorization: Bearer %s\r\n", cfg->admin_token);
+    else if (x < 90)
+        fuzz_buf_puts(h, "Authorization: Bearer wrong-token\r\n");
+    else if (x < 95)
+        fuzz_buf_puts(h, "Authorization: Bearer "
+                         "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl\r\n");
+}
+
+/* A sign-up body: mostly valid (password 8..128 characters), sometimes not. */
+static void signup_body(struct fuzz_rng *r, struct fuzz_buf *b)
+{
+    unsigned name = (unsigned)fuzz_rng_below(r, 1000);
+    switch (fuzz_rng_below(r, 10)) {
+    case 0:
+        fuzz_buf_printf(b, "{\"name\":\"fz-user-%u\"}", name);
+        break;
+    case 1:
+        fuzz_buf_printf(b, "{\"name\":\"fz-user-%u\",\"password\":\"short\"}", name);
+        break;
+    case 2:
+        fuzz_buf_printf(b, "{\"name\":\"fz-user-%u\",\"password\":\"", name);
+        fuzz_buf_fill(b, 'p', (size_t)fuzz_rng_range(r, 126, 131));
+        fuzz_buf_puts(b, "\"}");
+        break;
+    default:
+        fuzz_buf_printf(b, "{\"name\":\"fz-user-%u\",\"password\":\"fz-password-%u\"}", name,
+                        (unsigned)fuzz_rng_below(r, 1000));
+        break;
+    }
+}
+
 static void idem_header(struct fuzz_rng *r, struct fuzz_buf *h)
 {
     fuzz_buf_printf(h, "Idempotency-Key: fz-%u\r\n", (unsigned)fuzz_rng_below(r, 400));
@@ -69,6 +109,7 @@ void fuzz_gen_post_route(struct fuzz_rng *r, const struct fuzz_gen_cfg *cfg, str
         break;
     case 2:
         fuzz_buf_printf(tbuf, "/api/v1/users/%lld/points/charge", fuzz_gen_id(r, cfg));
+        user_header(r, cfg, hbuf);
         if (fuzz_rng_chance(r, 50))
             idem_header(r, hbuf);
         break;
@@ -78,9 +119,11 @@ void fuzz_gen_post_route(struct fuzz_rng *r, const struct fuzz_gen_cfg *cfg, str
         break;
     case 4:
         fuzz_buf_printf(tbuf, "/api/v1/coupons/%lld/issue", fuzz_gen_id(r, cfg));
+        user_header(r, cfg, hbuf);
         break;
     default:
         fuzz_buf_puts(tbuf, "/api/v1/orders");
+        user_header(r, cfg, hbuf);
         idem_header(r, hbuf);
         break;
     }
@@ -129,15 +172,17 @@ static const char *valid_route(struct fuzz_rng *r, const struct fuzz_gen_cfg *cf
         return "POST";
     case 6:
         fuzz_buf_puts(t, "/api/v1/users");
-        fuzz_buf_printf(b, "{\"name\":\"fz-user-%u\"}", (unsigned)fuzz_rng_below(r, 1000));
+        signup_body(r, b);
         *has_body = true;
         return "POST";
     case 7:
         fuzz_buf_printf(t, "/api/v1/users/%lld/points", id);
+        user_header(r, cfg, h);
         return "GET";
     case 8:
     case 9:
         fuzz_buf_printf(t, "/api/v1/users/%lld/points/charge", id);
+        user_header(r, cfg, h);
         if (fuzz_rng_chance(r, 50))
             idem_header(r, h);
         fuzz_buf_printf(b, "{\"amount\":%lld}",
@@ -150,6 +195,7 @@ static const char *valid_route(struct fuzz_rng *r, const struct fuzz_gen_cfg *cf
                         (int)fuzz_rng_range(r, 1, 100));
         if (fuzz_rng_chance(r, 50))
             fuzz_buf_printf(t, "&before=%lld", (long long)fuzz_rng_range(r, 0, 5000));
+        user_header(r, cfg, h);
         return "GET";
     case 11:
         fuzz_buf_puts(t, "/api/v1/coupons");
@@ -173,6 +219,7 @@ static const char *valid_route(struct fuzz_rng *r, const struct fuzz_gen_cfg *cf
         return "GET";
     case 13:
         fuzz_buf_printf(t, "/api/v1/coupons/%lld/issue", id);
+        user_header(r, cfg, h);
         fuzz_buf_printf(b, "{\"user_id\":%lld}", fuzz_gen_id(r, cfg));
         *has_body = true;
         return "POST";
@@ -181,10 +228,12 @@ static const char *valid_route(struct fuzz_rng *r, const struct fuzz_gen_cfg *cf
         if (fuzz_rng_chance(r, 60))
             fuzz_buf_printf(t, "?status=%s",
                             FUZZ_PICK(r, ((const char *const[]){"AVAILABLE", "USED", "EXPIRED"})));
+        user_header(r, cfg, h);
         return "GET";
     case 15:
     case 16:
         fuzz_buf_puts(t, "/api/v1/orders");
+        user_header(r, cfg, h);
         if (fuzz_rng_chance(r, 95))
             idem_header(r, h);
         order_body(r, cfg, b);
@@ -192,9 +241,11 @@ static const char *valid_route(struct fuzz_rng *r, const struct fuzz_gen_cfg *cf
         return "POST";
     case 17:
         fuzz_buf_printf(t, "/api/v1/orders/%lld", id);
+        user_header(r, cfg, h);
         return "GET";
     case 18:
         fuzz_buf_printf(t, "/api/v1/orders/%lld/cancel", id);
+        user_header(r, cfg, h);
         if (fuzz_rng_chance(r, 30)) {
             fuzz_buf_puts(b, "{}");
             *has_body = true;
@@ -203,6 +254,7 @@ static const char *valid_route(struct fuzz_rng *r, const struct fuzz_gen_cfg *cf
     default:
         fuzz_buf_printf(t, "/api/v1/users/%lld/orders?limit=%d", id,
                         (int)fuzz_rng_range(r, 1, 100));
+        user_header(r, cfg, h);
         return "GET";
     }
 }
