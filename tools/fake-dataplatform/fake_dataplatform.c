@@ -2,7 +2,8 @@
  * fake-dataplatform — a stand-in for the external data platform, as its own
  * process. Accepts events (POST /events: one event, or a JSON array of
  * events as one batch), stores each event_id once in a JSONL
- * file, lists them (GET /events), and can be told to fail (PUT /control
+ * file, lists them (GET /events; GET /stats: the counts alone), and can be
+ * told to fail (PUT /control
  * {"fail":true}: 503, an outage) or to refuse events ({"reject":true}: 422,
  * a permanent refusal).
  *
@@ -136,6 +137,18 @@ static enum MHD_Result get_events(struct platform *p, struct MHD_Connection *c)
     return answer(c, 200, doc);
 }
 
+/* The counts alone: cheap to poll while a load runs (GET /events copies every event). */
+static enum MHD_Result get_stats(struct platform *p, struct MHD_Connection *c)
+{
+    pthread_mutex_lock(&p->lock);
+    json_t *doc = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:b}", "events", (json_int_t)json_array_size(p->events), "posts",
+        (json_int_t)p->posts, "received", (json_int_t)p->received, "duplicates",
+        (json_int_t)p->duplicates, "refused", (json_int_t)p->refused, "failing", p->failing);
+    pthread_mutex_unlock(&p->lock);
+    return answer(c, 200, doc);
+}
+
 static enum MHD_Result put_control(struct platform *p, struct MHD_Connection *c,
                                    const struct request *rq)
 {
@@ -190,6 +203,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return post_event(p, c, rq);
     if (strcmp(url, "/events") == 0 && strcmp(method, "GET") == 0)
         return get_events(p, c);
+    if (strcmp(url, "/stats") == 0 && strcmp(method, "GET") == 0)
+        return get_stats(p, c);
     if (strcmp(url, "/control") == 0 && strcmp(method, "PUT") == 0)
         return put_control(p, c, rq);
     return answer(c, 404, json_pack("{s:s}", "error", "no such endpoint"));
