@@ -1,5 +1,5 @@
 # Thin wrapper: the work is in scripts/ and bench/.
-.PHONY: build run test bench fuzz format format-check clean
+.PHONY: build run test bench fuzz chaos format format-check clean
 
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find src tests tools bench -name '*.[ch]')
 
@@ -15,6 +15,9 @@ test:
 
 bench:
 	bench/run
+
+chaos: # the fault-injection suite (docs/reliability.md); CHAOS_SHORT=1 for the small one
+	tests/chaos/run
 
 fuzz: # FUZZ_SECONDS=<per harness, default 60> FUZZ_ONLY=<harness>
 	scripts/fuzz
