@@ -16,10 +16,14 @@ bool token_crypto_init(void)
     return sodium_init() >= 0;
 }
 
+_Static_assert(sizeof(crypto_auth_hmacsha256_state) <= sizeof(((struct token_key *)0)->hmac_keyed),
+               "token_key.hmac_keyed is too small");
+
+/* HMAC-SHA-256 of msg under k, from the state keyed once by key_init. */
 static void hmac(const struct token_key *k, const void *msg, size_t len, unsigned char out[SIG_LEN])
 {
     crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, k->secret, k->secret_len);
+    memcpy(&st, k->hmac_keyed, sizeof(st));
     crypto_auth_hmacsha256_update(&st, msg, len);
     crypto_auth_hmacsha256_final(&st, out);
     sodium_memzero(&st, sizeof(st));
@@ -35,10 +39,8 @@ static enum err_code key_init(struct token_key *k, const char *name, const char 
     if (len > TOKEN_SECRET_MAX)
         return err_set(e, ERR_INVALID_REQUEST, "%s must be at most %d bytes", name,
                        TOKEN_SECRET_MAX);
-    memcpy(k->secret, secret, len);
-    k->secret_len = len;
     crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, k->secret, k->secret_len);
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, len);
     memcpy(k->hmac_keyed, &st, sizeof(st));
     sodium_memzero(&st, sizeof(st));
     unsigned char id[SIG_LEN];

@@ -28,9 +28,8 @@ enum {
     TOKEN_CLOCK_SKEW_S = 60 /* an issue time this far in the future is still accepted */
 };
 
+/* One key, reduced to what signing needs: the raw secret is not kept. */
 struct token_key {
-    unsigned char secret[TOKEN_SECRET_MAX];
-    size_t secret_len;
     char kid[TOKEN_KID_LEN + 1];
     char header[96]; /* base64url of the one header this key signs under */
     size_t header_len;
@@ -94,7 +93,7 @@ enum token_refusal {
  * exactly the one token_sign writes for an active key (which also rules out
  * "alg":"none" and every other algorithm), and the payload, read only once
  * the signature matched, exactly the shape token_sign writes. Thread-safe;
- * allocates nothing (~4 us on this machine).
+ * allocates nothing (~2.5 us on this machine).
  */
 enum token_refusal token_verify(const struct token_keys *keys, const char *token, size_t len,
                                 int64_t now, struct token_claims *claims);

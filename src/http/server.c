@@ -647,6 +647,15 @@ static struct worker *pick_owner(struct worker *self)
     return best;
 }
 
+/* Closes and frees c, counted for w but never registered with its epoll set. */
+static void conn_discard(struct worker *w, struct conn *c)
+{
+    close(c->fd);
+    free(c);
+    atomic_fetch_sub(&w->n_owned, 1);
+    atomic_fetch_sub(&w->s->n_conns, 1);
+}
+
 /* Registers c with its worker w (w's thread only); false when epoll refuses it. */
 static bool conn_adopt(struct worker *w, struct conn *c)
 {
@@ -654,10 +663,7 @@ static bool conn_adopt(struct worker *w, struct conn *c)
     c->prev = NULL;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-        close(c->fd);
-        free(c);
-        atomic_fetch_sub(&w->n_owned, 1);
-        atomic_fetch_sub(&w->s->n_conns, 1);
+        conn_discard(w, c);
         return false;
     }
     c->next = w->conns;
@@ -688,14 +694,10 @@ static void adopt_inbox(struct worker *w, bool adopt)
     pthread_mutex_unlock(&w->inbox_mu);
     while (c) {
         struct conn *next = c->next;
-        if (adopt) {
+        if (adopt)
             conn_adopt(w, c);
-        } else {
-            close(c->fd);
-            free(c);
-            atomic_fetch_sub(&w->n_owned, 1);
-            atomic_fetch_sub(&w->s->n_conns, 1);
-        }
+        else
+            conn_discard(w, c);
         c = next;
     }
 }

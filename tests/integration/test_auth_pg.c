@@ -9,7 +9,8 @@
  *   unknown user and wrong password answer alike; repeated failures → 429
  *   with Retry-After on both instances, and the right password after the
  *   window → 200; expired and foreign-key tokens → 401; a user created
- *   before passwords existed logs in once the admin sets one. (Sign-up
+ *   before passwords existed logs in once the admin sets one; with Redis
+ *   unreachable logins answer 503 and tokens keep working. (Sign-up
  *   password rules: test_points_pg.c.)
  */
 #include <setjmp.h>
@@ -457,6 +458,29 @@ static void user_without_a_password__logs_in_once_the_admin_sets_one(void **stat
     test_resp_free(&r);
 }
 
+static void redis_unreachable__logins_fail_closed_and_tokens_keep_working(void **state)
+{
+    (void)state;
+    long long han = test_new_user(srv.base, "han");
+    /* a third instance on the same database whose Redis does not answer */
+    struct config cfg;
+    test_server_config(&cfg, db.url);
+    cfg.migrate = false;
+    snprintf(cfg.redis_url, sizeof(cfg.redis_url), "%s", "redis://127.0.0.1:1/0");
+    struct test_server blind;
+    test_server_start(&blind, &cfg);
+    struct test_resp r;
+    assert_int_equal(login(blind.base, han, TEST_PASSWORD, NULL, &r), 503);
+    assert_string_equal(test_resp_code(&r), "SERVICE_UNAVAILABLE");
+    test_resp_free(&r);
+    char path[128];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points", han);
+    test_call_as(blind.base, "GET", path, NULL, han, &r);
+    assert_int_equal(r.status, 200);
+    test_resp_free(&r);
+    test_server_stop(&blind);
+}
+
 static void start_up__refuses_a_short_token_key(void **state)
 {
     (void)state;
@@ -489,6 +513,7 @@ int main(void)
         cmocka_unit_test(unknown_user_and_wrong_password__the_same_401),
         cmocka_unit_test(repeated_failures__429_on_both_instances_then_the_window_ends),
         cmocka_unit_test(user_without_a_password__logs_in_once_the_admin_sets_one),
+        cmocka_unit_test(redis_unreachable__logins_fail_closed_and_tokens_keep_working),
         cmocka_unit_test(start_up__refuses_a_short_token_key),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
