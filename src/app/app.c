@@ -68,6 +68,8 @@ struct app {
     struct metrics *metrics;
     struct ops_ctx ops;
     struct product_service products;
+    struct point_repo_pg points_repo; /* the pool and the charge combiner */
+    bool points_repo_ready;
     struct point_service points;
     struct coupon_gate_redis *gate;
     struct redis_lock *user_lock;
@@ -416,7 +418,16 @@ struct app *app_new(const struct config *cfg, struct err *e)
         goto out_free;
     }
     a->products.repo = product_repo_pg(a->pg);
-    a->points.repo = point_repo_pg(a->pg);
+    if (!point_repo_pg_init(&a->points_repo, a->pg,
+                            (struct point_charge_batching){
+                                .max_batch = a->cfg.charge_batch_max,
+                                .max_inflight = a->cfg.charge_batch_inflight,
+                            })) {
+        err_set(e, ERR_INTERNAL, "cannot set up the point repository");
+        goto out_free;
+    }
+    a->points_repo_ready = true;
+    a->points.repo = point_repo_pg(&a->points_repo);
     a->points.charge_max = a->cfg.charge_max;
     a->points.balance_max = a->cfg.balance_max;
     if (setup_auth(a, e) != ERR_OK)
@@ -702,6 +713,8 @@ void app_free(struct app *a)
     if (a->hasher_ready)
         password_hasher_cleanup(&a->hasher);
     token_keys_wipe(&a->token_keys);
+    if (a->points_repo_ready)
+        point_repo_pg_cleanup(&a->points_repo);
     redis_pool_free(a->redis);
     pg_pool_free(a->relay_pg);
     pg_pool_free(a->pg);

@@ -109,6 +109,8 @@ static void config_defaults(struct config *cfg)
     strcpy(cfg->redis_namespace, "shopd");
     cfg->user_lock = true;
     cfg->lock_wait_ms = 2000;
+    cfg->charge_batch_max = 32;
+    cfg->charge_batch_inflight = 2;
     cfg->lock_lease_ms = 2000;
     cfg->cache_ttl_ms = 5000;
     cfg->idle_timeout_s = 30;
@@ -339,6 +341,9 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
     if ((v = lookup("SHOPD_USER_LOCK", ud)) && parse_bool("SHOPD_USER_LOCK", v, &cfg->user_lock, e))
         return e->code;
     if (load_unsigned(lookup, ud, "SHOPD_LOCK_WAIT_MS", 0, 600000, &cfg->lock_wait_ms, e) ||
+        load_unsigned(lookup, ud, "SHOPD_CHARGE_BATCH_MAX", 1, 256, &cfg->charge_batch_max, e) ||
+        load_unsigned(lookup, ud, "SHOPD_CHARGE_BATCH_INFLIGHT", 1, 64, &cfg->charge_batch_inflight,
+                      e) ||
         load_unsigned(lookup, ud, "SHOPD_LOCK_LEASE_MS", 300, 3600000, &cfg->lock_lease_ms, e) ||
         load_unsigned(lookup, ud, "SHOPD_CACHE_TTL_MS", 0, 86400000, &cfg->cache_ttl_ms, e))
         return e->code;

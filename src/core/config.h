@@ -49,6 +49,8 @@ struct config {
     char redis_namespace[64];       /* SHOPD_REDIS_NAMESPACE, prefix of every Redis key */
     bool user_lock;                 /* SHOPD_USER_LOCK, per-user Redis lock around payments */
     unsigned lock_wait_ms;          /* SHOPD_LOCK_WAIT_MS, then 503 with Retry-After */
+    unsigned charge_batch_max;      /* SHOPD_CHARGE_BATCH_MAX, charges per transaction */
+    unsigned charge_batch_inflight; /* SHOPD_CHARGE_BATCH_INFLIGHT, batches at once */
     unsigned lock_lease_ms;  /* SHOPD_LOCK_LEASE_MS, renewed while held; a dead holder's expires */
     unsigned cache_ttl_ms;   /* SHOPD_CACHE_TTL_MS, popular rankings (0 = no cache) */
     unsigned idle_timeout_s; /* SHOPD_IDLE_TIMEOUT_S, idle keep-alive and request limit */

@@ -1,6 +1,9 @@
 /* pg_ledger.c — balance changes with their ledger rows, one statement each. */
 #include "infra/pg_ledger.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 static const struct pg_stmt stmt_use = {
     "ledger_use",
     "WITH u AS (UPDATE users SET balance = balance - $2"
@@ -70,4 +73,87 @@ enum err_code pg_ledger_queue_charge(struct pg_conn *c, int64_t user_id, int64_t
 {
     *out = (struct pg_ledger_charge){0};
     return queue_move(c, &stmt_charge, user_id, amount, cap, on_charge, &out, sizeof(out), e);
+}
+
+/* Row locks in id order, so that concurrent batches take them in one global order. */
+static const struct pg_stmt stmt_charge_lock = {
+    "ledger_charge_lock", "SELECT 1 FROM users WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+    1};
+/*
+ * stmt_charge for many users at once (distinct ids, locked by
+ * stmt_charge_lock in this transaction, so the snapshot's balances are the
+ * latest): one row per request in request order, with the same two columns.
+ */
+static const struct pg_stmt stmt_charges = {
+    "ledger_charges",
+    "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY"
+    "            AS r(user_id, amount, ord)),"
+    " u AS (UPDATE users SET balance = users.balance + r.amount FROM r"
+    "        WHERE users.id = r.user_id AND users.balance + r.amount <= $3"
+    "        RETURNING users.id, users.balance, r.amount),"
+    " l AS (INSERT INTO point_ledger (user_id, type, amount, balance_after)"
+    "       SELECT id, 'CHARGE', amount, balance FROM u ORDER BY id"
+    "       RETURNING user_id, balance_after)"
+    " SELECT l.balance_after, cur.balance FROM r"
+    "   LEFT JOIN l ON l.user_id = r.user_id LEFT JOIN users cur ON cur.id = r.user_id"
+    "  ORDER BY r.ord",
+    3};
+
+struct charges_ctx {
+    struct pg_ledger_charge *out;
+    size_t n;
+};
+
+static enum err_code on_charges(void *ctx, const PGresult *r, struct err *e)
+{
+    const struct charges_ctx *cc = ctx;
+    if ((size_t)PQntuples(r) != cc->n)
+        return err_set(e, ERR_INTERNAL, "a batch of %zu charges came back with %d rows", cc->n,
+                       PQntuples(r));
+    for (size_t i = 0; i < cc->n; i++) {
+        struct pg_ledger_charge *out = &cc->out[i];
+        out->applied = !PQgetisnull(r, (int)i, 0);
+        out->exists = out->applied || !PQgetisnull(r, (int)i, 1);
+        out->balance = pg_get_i64(r, (int)i, out->applied ? 0 : 1);
+    }
+    return ERR_OK;
+}
+
+/* "{v0,v1,...}" as malloc'd text (caller frees), or NULL on OOM. */
+static char *i64_array(const int64_t *v, size_t n)
+{
+    size_t cap = n * 21 + 3, len = 0;
+    char *text = malloc(cap);
+    if (!text)
+        return NULL;
+    text[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, i ? ",%lld" : "%lld", (long long)v[i]);
+    text[len++] = '}';
+    text[len] = '\0';
+    return text;
+}
+
+enum err_code pg_ledger_queue_charges(struct pg_conn *c, size_t n, const int64_t *user_ids,
+                                      const int64_t *amounts, int64_t cap,
+                                      struct pg_ledger_charge *out, struct err *e)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct pg_ledger_charge){0};
+    char *ids = i64_array(user_ids, n), *amts = i64_array(amounts, n);
+    char cap_buf[21];
+    enum err_code rc;
+    if (!ids || !amts) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory queueing %zu charges", n);
+    } else {
+        const char *lock_params[] = {ids};
+        const char *params[] = {ids, amts, pg_i64_param(cap, cap_buf)};
+        struct charges_ctx cc = {out, n};
+        rc = pg_queue(c, &stmt_charge_lock, lock_params, NULL, NULL, 0, e);
+        if (rc == ERR_OK)
+            rc = pg_queue(c, &stmt_charges, params, on_charges, &cc, sizeof(cc), e);
+    }
+    free(ids);
+    free(amts);
+    return rc;
 }

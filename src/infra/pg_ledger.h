@@ -40,4 +40,16 @@ struct pg_ledger_charge {
 enum err_code pg_ledger_queue_charge(struct pg_conn *c, int64_t user_id, int64_t amount,
                                      int64_t cap, struct pg_ledger_charge *out, struct err *e);
 
+/*
+ * Queues n CHARGE credits as parts of the caller's transaction (queue
+ * BEGIN before and COMMIT after): locks the n users' rows in id order (so
+ * two batches never deadlock), then credits each one whose balance stays
+ * within cap, in one statement. user_ids must be distinct; amounts > 0.
+ * Fills out[0..n) at the flush, as pg_ledger_queue_charge fills its one
+ * (out borrowed until then). Returns ERR_OK or e set (ERR_INTERNAL on OOM).
+ */
+enum err_code pg_ledger_queue_charges(struct pg_conn *c, size_t n, const int64_t *user_ids,
+                                      const int64_t *amounts, int64_t cap,
+                                      struct pg_ledger_charge *out, struct err *e);
+
 #endif

@@ -1,6 +1,7 @@
 /* point_repo_pg.c — users, balances and ledger in PostgreSQL. */
 #include "point/point_repo_pg.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,11 @@ static const struct pg_stmt stmt_history = {
     " ORDER BY l.id DESC",
     3};
 
+static struct pg_pool *pool_of(void *self)
+{
+    return ((struct point_repo_pg *)self)->pool;
+}
+
 static enum err_code user_not_found(int64_t user_id, struct err *e)
 {
     return err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)user_id);
@@ -37,7 +43,7 @@ static enum err_code user_not_found(int64_t user_id, struct err *e)
 static enum err_code repo_create_user(void *self, const char *name, const char *password_hash,
                                       struct point_user *out, struct err *e)
 {
-    struct pg_conn *c = pg_pool_conn(self, e);
+    struct pg_conn *c = pg_pool_conn(pool_of(self), e);
     if (!c)
         return e->code;
     const char *params[] = {name, password_hash};
@@ -53,7 +59,7 @@ static enum err_code repo_create_user(void *self, const char *name, const char *
 
 static enum err_code repo_balance(void *self, int64_t user_id, int64_t *balance, struct err *e)
 {
-    struct pg_conn *c = pg_pool_conn(self, e);
+    struct pg_conn *c = pg_pool_conn(pool_of(self), e);
     if (!c)
         return e->code;
     char id_buf[21];
@@ -83,18 +89,108 @@ static enum err_code charge_outcome(const struct pg_ledger_charge *ch, int64_t u
                    (long long)amount, (long long)cap);
 }
 
-/* One statement, one round trip, refusals included (pg_ledger's charge explains itself). */
+/* A charge without a key on its way through the combiner (charges_run fills the rest). */
+struct charge_request {
+    struct combiner_item item;
+    int64_t user_id, amount, cap;
+    struct pg_ledger_charge result;
+    enum err_code rc; /* ERR_OK: result is what the database did; else err says why not */
+    struct err err;
+};
+
+static struct charge_request *request_of(const struct combiner_item *item)
+{
+    return (struct charge_request *)((char *)item - offsetof(struct charge_request, item));
+}
+
+/* One user's charges are never in one batch (the statement credits each user once). */
+static bool charges_conflict(const struct combiner_item *a, const struct combiner_item *b)
+{
+    const struct charge_request *x = request_of(a), *y = request_of(b);
+    return x->user_id == y->user_id || x->cap != y->cap;
+}
+
+/* One charge alone: one statement, one round trip, refusals included. */
+static void charge_alone(struct pg_pool *pool, struct charge_request *q)
+{
+    struct pg_conn *c = pg_pool_conn(pool, &q->err);
+    if (!c || pg_ledger_queue_charge(c, q->user_id, q->amount, q->cap, &q->result, &q->err) ||
+        pg_flush(c, &q->err))
+        q->rc = q->err.code;
+    else
+        q->rc = ERR_OK;
+}
+
+/*
+ * n charges of distinct users as one transaction in one round trip: BEGIN,
+ * the rows locked in id order, every credit in one statement, COMMIT. When
+ * the server refused the batch (it is rolled back whole), each charge runs
+ * alone instead; when the connection was lost, the outcome is unknown, as
+ * for a charge alone, and every one of them says so.
+ */
+static void charges_run(void *ctx, struct combiner_item *const *items, size_t n)
+{
+    struct point_repo_pg *r = ctx;
+    if (n == 1) {
+        charge_alone(r->pool, request_of(items[0]));
+        return;
+    }
+    struct err e = {0};
+    int64_t *ids = malloc(n * 2 * sizeof(*ids));
+    struct pg_ledger_charge *results = malloc(n * sizeof(*results));
+    struct pg_conn *c = ids && results ? pg_pool_conn(r->pool, &e) : NULL;
+    bool ran = false, lost = false;
+    if (c) {
+        for (size_t i = 0; i < n; i++) {
+            ids[i] = request_of(items[i])->user_id;
+            ids[n + i] = request_of(items[i])->amount;
+        }
+        ran = pg_queue_begin(c, &e) == ERR_OK &&
+              pg_ledger_queue_charges(c, n, ids, ids + n, request_of(items[0])->cap, results, &e) ==
+                  ERR_OK &&
+              pg_queue_commit(c, &e) == ERR_OK && pg_flush(c, &e) == ERR_OK;
+        if (!ran) {
+            lost = e.code == ERR_UNAVAILABLE;
+            pg_tx_rollback(c);
+        }
+    } else {
+        lost = e.code == ERR_UNAVAILABLE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct charge_request *q = request_of(items[i]);
+        if (ran) {
+            q->result = results[i];
+            q->rc = ERR_OK;
+        } else if (lost) {
+            q->err = e;
+            q->rc = e.code;
+        } else {
+            charge_alone(r->pool, q);
+        }
+    }
+    free(ids);
+    free(results);
+}
+
+/*
+ * A charge without a key: in one round trip, alone or (under load) in a
+ * batch with other users' charges (core/combiner.h).
+ */
 static enum err_code repo_charge(void *self, int64_t user_id, int64_t amount, int64_t cap,
                                  int64_t *balance_after, struct err *e)
 {
-    struct pg_conn *c = pg_pool_conn(self, e);
-    if (!c)
-        return e->code;
-    struct pg_ledger_charge ch;
-    if (pg_ledger_queue_charge(c, user_id, amount, cap, &ch, e) || pg_flush(c, e))
-        return e->code;
-    *balance_after = ch.balance;
-    return charge_outcome(&ch, user_id, amount, cap, e);
+    struct point_repo_pg *r = self;
+    struct charge_request q = {.user_id = user_id, .amount = amount, .cap = cap};
+    if (r->charges.cfg.max_batch > 1)
+        combiner_submit(&r->charges, &q.item);
+    else
+        charge_alone(r->pool, &q);
+    if (q.rc != ERR_OK) {
+        *e = q.err;
+        return q.rc;
+    }
+    *balance_after = q.result.balance;
+    return charge_outcome(&q.result, user_id, amount, cap, e);
 }
 
 /*
@@ -109,7 +205,7 @@ static enum err_code repo_charge_once(void *self, int64_t user_id, int64_t amoun
                                       const struct point_charge_renderer *render,
                                       struct point_charge_outcome *out, struct err *e)
 {
-    struct pg_conn *c = pg_pool_conn(self, e);
+    struct pg_conn *c = pg_pool_conn(pool_of(self), e);
     if (!c)
         return e->code;
     struct idempotency_claim claim = {.fingerprint = fingerprint};
@@ -154,7 +250,7 @@ out_rollback:
 static enum err_code repo_history(void *self, int64_t user_id, int64_t before, size_t limit,
                                   struct point_entry *out, size_t *n, struct err *e)
 {
-    struct pg_conn *c = pg_pool_conn(self, e);
+    struct pg_conn *c = pg_pool_conn(pool_of(self), e);
     if (!c)
         return e->code;
     char id_buf[21], before_buf[21], limit_buf[21];
@@ -197,7 +293,24 @@ static const struct point_repo_ops point_repo_pg_ops = {
     .history = repo_history,
 };
 
-struct point_repo point_repo_pg(struct pg_pool *pool)
+bool point_repo_pg_init(struct point_repo_pg *r, struct pg_pool *pool,
+                        struct point_charge_batching batching)
 {
-    return (struct point_repo){.ops = &point_repo_pg_ops, .self = pool};
+    r->pool = pool;
+    struct combiner_config cfg = {.max_batch = batching.max_batch,
+                                  .max_inflight = batching.max_inflight,
+                                  .run = charges_run,
+                                  .conflict = charges_conflict,
+                                  .ctx = r};
+    return combiner_init(&r->charges, &cfg);
+}
+
+void point_repo_pg_cleanup(struct point_repo_pg *r)
+{
+    combiner_destroy(&r->charges);
+}
+
+struct point_repo point_repo_pg(struct point_repo_pg *r)
+{
+    return (struct point_repo){.ops = &point_repo_pg_ops, .self = r};
 }

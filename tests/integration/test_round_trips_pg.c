@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "infra/pg.h"
+#include "infra/pg_ledger.h"
 #include "order/adapters/order_http.h"
 #include "order/adapters/order_pg.h"
 #include "order/app/place_order.h"
@@ -29,6 +30,7 @@
 static struct test_db db;
 static struct pg_pool *pool;
 static struct pg_outbox outbox;
+static struct point_repo_pg point_state; /* batching on, as shopd runs it */
 
 /* Round trips made so far on this thread's connection of the pool. */
 static uint64_t trips(void)
@@ -179,7 +181,7 @@ static enum err_code place(const struct order_deps *d, int64_t user, int64_t a, 
 static void charge_without_key__one_round_trip(void **state)
 {
     (void)state;
-    struct point_repo repo = point_repo_pg(pool);
+    struct point_repo repo = point_repo_pg(&point_state);
     struct point_user u;
     struct err e;
     err_clear(&e);
@@ -208,6 +210,45 @@ static void charge_without_key__one_round_trip(void **state)
     assert_int_equal(trips() - before, 1);
 }
 
+/*
+ * A batch of charges (what the combiner sends under load) is one round trip
+ * and one transaction; each charge gets its own outcome: credited, past the
+ * cap, unknown user.
+ */
+static void charges_batch__one_round_trip_each_its_own_outcome(void **state)
+{
+    (void)state;
+    int64_t a = new_user(0), b = new_user(990), unknown = b + 1000;
+    struct err e;
+    err_clear(&e);
+    struct pg_conn *c = pg_pool_conn(pool, &e);
+    assert_non_null(c);
+    const int64_t ids[] = {b, unknown, a}, amounts[] = {20, 5, 7};
+    struct pg_ledger_charge out[3];
+    uint64_t before = trips();
+    assert_int_equal(pg_queue_begin(c, &e), ERR_OK);
+    assert_int_equal(pg_ledger_queue_charges(c, 3, ids, amounts, 1000, out, &e), ERR_OK);
+    assert_int_equal(pg_queue_commit(c, &e), ERR_OK);
+    assert_int_equal(pg_flush(c, &e), ERR_OK);
+    assert_int_equal(trips() - before, 1);
+    /* b: 990 + 20 > 1000, refused with the balance it saw */
+    assert_false(out[0].applied);
+    assert_true(out[0].exists);
+    assert_int_equal(out[0].balance, 990);
+    assert_false(out[1].applied);
+    assert_false(out[1].exists);
+    assert_true(out[2].applied);
+    assert_int_equal(out[2].balance, 7);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", a), 7);
+    assert_int_equal(scalar("SELECT count(*) FROM point_ledger WHERE user_id = %lld", a), 1);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", b), 990);
+    assert_int_equal(
+        scalar("SELECT count(*) FROM point_ledger WHERE user_id = %lld AND type = 'CHARGE'"
+               " AND amount = 20",
+               b),
+        0);
+}
+
 static char *ok_body(int64_t user_id, int64_t balance)
 {
     char *s = malloc(64);
@@ -225,7 +266,7 @@ static char *refusal_body(const struct err *e)
 static void charge_with_key__two_round_trips_and_a_replay_two(void **state)
 {
     (void)state;
-    struct point_repo repo = point_repo_pg(pool);
+    struct point_repo repo = point_repo_pg(&point_state);
     const struct point_charge_renderer render = {ok_body, refusal_body};
     int64_t user = new_user(0);
     struct point_charge_outcome out;
@@ -465,12 +506,17 @@ static int setup(void **state)
     test_db_create(&db, "round_trips");
     pool = pg_pool_new(&(struct pg_pool_config){.conninfo = db.url});
     outbox = (struct pg_outbox){.pool = pool};
-    return pool ? 0 : -1;
+    return pool && point_repo_pg_init(
+                       &point_state, pool,
+                       (struct point_charge_batching){.max_batch = 32, .max_inflight = 2})
+               ? 0
+               : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    point_repo_pg_cleanup(&point_state);
     pg_pool_free(pool);
     test_db_drop(&db);
     return 0;
@@ -481,6 +527,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(charge_without_key__one_round_trip),
         cmocka_unit_test(charge_with_key__two_round_trips_and_a_replay_two),
+        cmocka_unit_test(charges_batch__one_round_trip_each_its_own_outcome),
         cmocka_unit_test(two_line_order__two_round_trips),
         cmocka_unit_test(out_of_stock_at_second_line__recorded_nothing_behind),
         cmocka_unit_test(balance_short_and_coupon_used__recorded_nothing_behind),

@@ -100,6 +100,8 @@ static void load__nothing_set__every_documented_default(void **state)
     assert_string_equal(cfg.redis_namespace, "shopd");
     assert_true(cfg.user_lock);
     assert_int_equal(cfg.lock_wait_ms, 2000);
+    assert_int_equal(cfg.charge_batch_max, 32);
+    assert_int_equal(cfg.charge_batch_inflight, 2);
     assert_int_equal(cfg.lock_lease_ms, 2000);
     assert_int_equal(cfg.cache_ttl_ms, 5000);
     assert_string_equal(cfg.token_secret, "");
@@ -226,6 +228,8 @@ static void load__asks_for_exactly_the_documented_variables(void **state)
         "SHOPD_REAPER_INTERVAL_MS",
         "SHOPD_USER_LOCK",
         "SHOPD_LOCK_WAIT_MS",
+        "SHOPD_CHARGE_BATCH_MAX",
+        "SHOPD_CHARGE_BATCH_INFLIGHT",
         "SHOPD_LOCK_LEASE_MS",
         "SHOPD_COUPON_GATE",
         "SHOPD_REDIS_NAMESPACE",
@@ -340,6 +344,8 @@ static void integer_settings__range_ends_accepted_neighbours_refused(void **stat
         U_SETTING("SHOPD_IDEMPOTENCY_TTL_HOURS", idempotency_ttl_hours, 24, 24 * 366),
         U_SETTING("SHOPD_REAPER_INTERVAL_MS", reaper_interval_ms, 10, 86400000),
         U_SETTING("SHOPD_LOCK_WAIT_MS", lock_wait_ms, 0, 600000),
+        U_SETTING("SHOPD_CHARGE_BATCH_MAX", charge_batch_max, 1, 256),
+        U_SETTING("SHOPD_CHARGE_BATCH_INFLIGHT", charge_batch_inflight, 1, 64),
         {.name = "SHOPD_LOCK_LEASE_MS",
          .offset = offsetof(struct config, lock_lease_ms),
          .kind = KIND_UNSIGNED,
