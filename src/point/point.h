@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/idempotency.h"
 
 enum {
     POINT_USER_NAME_MAX_CHARS = 100,
@@ -38,17 +39,22 @@ const char *point_entry_type_name(enum point_entry_type t);
 /* Parses a type name; returns false when unknown. */
 bool point_entry_type_parse(const char *name, enum point_entry_type *out);
 
+/* What a charge came to in storage. */
+struct point_charge_result {
+    bool applied;    /* credited, with its CHARGE row */
+    bool exists;     /* the user exists */
+    int64_t balance; /* applied: the balance after; else the balance the refusal saw */
+};
+
 /*
- * Storage port of the point module; implementations must be thread-safe and
- * keep balance == sum(ledger amounts) for every user.
- */
-/*
- * Writes the answers of a charge so they can be stored with an
- * Idempotency-Key and replayed byte for byte. Both return malloc'd text.
+ * Writes the answers of a keyed charge in the form they are stored under
+ * the Idempotency-Key and replayed byte for byte (the HTTP adapter's
+ * encoding, opaque to the service). Each fills out (status, malloc'd body)
+ * and returns false when out of memory.
  */
 struct point_charge_renderer {
-    char *(*ok)(int64_t user_id, int64_t balance);
-    char *(*refusal)(const struct err *e);
+    bool (*ok)(int64_t user_id, int64_t balance, struct recorded_outcome *out);
+    bool (*refusal)(const struct err *e, struct recorded_outcome *out);
 };
 
 /* What to answer for a keyed charge: a fresh success or any replayed outcome. */
@@ -58,6 +64,10 @@ struct point_charge_outcome {
     bool replayed;
 };
 
+/*
+ * Storage port of the point module; implementations must be thread-safe and
+ * keep balance == sum(ledger amounts) for every user.
+ */
 struct point_repo_ops {
     /* Inserts a user with balance 0 and its password hash, atomically; fills out. */
     enum err_code (*create_user)(void *self, const char *name, const char *password_hash,
@@ -65,24 +75,34 @@ struct point_repo_ops {
     /* Reads the balance; ERR_USER_NOT_FOUND when absent. */
     enum err_code (*balance)(void *self, int64_t user_id, int64_t *balance, struct err *e);
     /*
-     * Atomically adds amount (> 0) unless the result would exceed cap, and
-     * writes the CHARGE ledger row in the same transaction. Sets *balance_after.
-     * ERR_USER_NOT_FOUND; ERR_BALANCE_LIMIT_EXCEEDED (nothing changed).
+     * Atomically adds amount (> 0) unless the user does not exist or the
+     * result would exceed cap, with the CHARGE ledger row in the same
+     * transaction; *out says which (a refusal changed nothing). ERR_OK once
+     * the database answered; an error only when it could not be asked.
      */
     enum err_code (*charge)(void *self, int64_t user_id, int64_t amount, int64_t cap,
-                            int64_t *balance_after, struct err *e);
+                            struct point_charge_result *out, struct err *e);
     /*
-     * charge, once per (user_id, key): in one transaction claims the key (see
-     * infra/pg_idempotency.h), replays a recorded outcome (out->replayed), or
-     * charges and records the outcome rendered by render. Fresh success:
-     * ERR_OK with out filled. Fresh refusal (ERR_USER_NOT_FOUND,
-     * ERR_BALANCE_LIMIT_EXCEEDED): recorded, returned as the error. Key
-     * conflicts: ERR_REQUEST_IN_PROGRESS, ERR_IDEMPOTENCY_KEY_REUSED.
+     * A keyed charge's first step, one round trip: opens a transaction,
+     * claims (user_id, key) with claim->fingerprint (fills *claim: see
+     * core/idempotency.h; a stored body is then owned by claim->stored) and
+     * charges as charge does (fills *out). ERR_OK: the transaction stays
+     * open on this thread until charge_keyed_commit or
+     * charge_keyed_rollback. An error: nothing is open.
      */
-    enum err_code (*charge_once)(void *self, int64_t user_id, int64_t amount, int64_t cap,
-                                 const char *key, const char *fingerprint,
-                                 const struct point_charge_renderer *render,
-                                 struct point_charge_outcome *out, struct err *e);
+    enum err_code (*charge_keyed_begin)(void *self, int64_t user_id, int64_t amount, int64_t cap,
+                                        const char *key, struct idempotency_claim *claim,
+                                        struct point_charge_result *out, struct err *e);
+    /*
+     * Records outcome (borrowed) under (user_id, key, fingerprint) and
+     * commits, one round trip. An error: the transaction is rolled back
+     * (the charge is undone).
+     */
+    enum err_code (*charge_keyed_commit)(void *self, int64_t user_id, const char *key,
+                                         const char *fingerprint,
+                                         const struct recorded_outcome *outcome, struct err *e);
+    /* Rolls the open keyed-charge transaction back. Never fails. */
+    void (*charge_keyed_rollback)(void *self);
     /*
      * Reads up to limit ledger rows of user_id with id < before (0 = no bound),
      * newest first. ERR_USER_NOT_FOUND when the user does not exist.

@@ -76,20 +76,21 @@ enum err_code point_http_balance(struct http_req *req, struct http_resp *resp, s
     return respond(resp, 200, point_balance_to_json(user_id, balance), e);
 }
 
-static char *render_ok(int64_t user_id, int64_t balance)
+static bool render_ok(int64_t user_id, int64_t balance, struct recorded_outcome *out)
 {
     json_t *doc = point_balance_to_json(user_id, balance);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    *out = (struct recorded_outcome){200, doc ? json_dumps(doc, JSON_COMPACT) : NULL};
     json_decref(doc);
-    return text;
+    return out->body != NULL;
 }
 
-static char *render_refusal(const struct err *e)
+static bool render_refusal(const struct err *e, struct recorded_outcome *out)
 {
     json_t *doc = problem_new(e);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    *out = (struct recorded_outcome){err_http_status(e->code),
+                                     doc ? json_dumps(doc, JSON_COMPACT) : NULL};
     json_decref(doc);
-    return text;
+    return out->body != NULL;
 }
 
 static const struct point_charge_renderer json_renderer = {render_ok, render_refusal};

@@ -76,19 +76,6 @@ static enum err_code repo_balance(void *self, int64_t user_id, int64_t *balance,
     return rc;
 }
 
-/* A charge that ran: ERR_OK, or the refusal it came to (nothing changed). */
-static enum err_code charge_outcome(const struct pg_ledger_charge *ch, int64_t user_id,
-                                    int64_t amount, int64_t cap, struct err *e)
-{
-    if (ch->applied)
-        return ERR_OK;
-    if (!ch->exists)
-        return user_not_found(user_id, e);
-    return err_set(e, ERR_BALANCE_LIMIT_EXCEEDED,
-                   "balance %lld plus %lld would exceed the limit of %lld", (long long)ch->balance,
-                   (long long)amount, (long long)cap);
-}
-
 /* A charge without a key on its way through the combiner (charges_run fills the rest). */
 struct charge_request {
     struct combiner_item item;
@@ -172,12 +159,17 @@ static void charges_run(void *ctx, struct combiner_item *const *items, size_t n)
     free(results);
 }
 
+static struct point_charge_result result_of(const struct pg_ledger_charge *ch)
+{
+    return (struct point_charge_result){ch->applied, ch->exists, ch->balance};
+}
+
 /*
  * A charge without a key: in one round trip, alone or (under load) in a
  * batch with other users' charges (core/combiner.h).
  */
 static enum err_code repo_charge(void *self, int64_t user_id, int64_t amount, int64_t cap,
-                                 int64_t *balance_after, struct err *e)
+                                 struct point_charge_result *out, struct err *e)
 {
     struct point_repo_pg *r = self;
     struct charge_request q = {.user_id = user_id, .amount = amount, .cap = cap};
@@ -189,62 +181,55 @@ static enum err_code repo_charge(void *self, int64_t user_id, int64_t amount, in
         *e = q.err;
         return q.rc;
     }
-    *balance_after = q.result.balance;
-    return charge_outcome(&q.result, user_id, amount, cap, e);
+    *out = result_of(&q.result);
+    return ERR_OK;
 }
 
 /*
- * The charge once per key, in two round trips: BEGIN, the key's claim and
- * the charge itself go together; then the outcome's record and COMMIT (or,
- * when the key was taken, in progress or reused, a ROLLBACK of the charge).
- * The charge statement changes nothing when it refuses, so a refusal is
- * recorded without a savepoint.
+ * BEGIN, the key's claim and the charge itself go together (the charge
+ * statement changes nothing when it refuses, so a refusal needs no
+ * savepoint before its outcome is recorded).
  */
-static enum err_code repo_charge_once(void *self, int64_t user_id, int64_t amount, int64_t cap,
-                                      const char *key, const char *fingerprint,
-                                      const struct point_charge_renderer *render,
-                                      struct point_charge_outcome *out, struct err *e)
+static enum err_code repo_charge_keyed_begin(void *self, int64_t user_id, int64_t amount,
+                                             int64_t cap, const char *key,
+                                             struct idempotency_claim *claim,
+                                             struct point_charge_result *out, struct err *e)
 {
     struct pg_conn *c = pg_pool_conn(pool_of(self), e);
     if (!c)
         return e->code;
-    struct idempotency_claim claim = {.fingerprint = fingerprint};
     struct pg_ledger_charge ch;
-    char *body = NULL;
-    bool replay = false;
-    if (pg_queue_begin(c, e) || pg_idempotency_queue_claim(c, user_id, "charge", key, &claim, e) ||
-        pg_ledger_queue_charge(c, user_id, amount, cap, &ch, e) || pg_flush(c, e) ||
-        idempotency_claim_result(&claim, &replay, e))
-        goto out_rollback;
-    if (replay) {
+    if (pg_queue_begin(c, e) || pg_idempotency_queue_claim(c, user_id, "charge", key, claim, e) ||
+        pg_ledger_queue_charge(c, user_id, amount, cap, &ch, e) || pg_flush(c, e)) {
+        recorded_outcome_cleanup(&claim->stored);
         pg_tx_rollback(c);
-        *out = (struct point_charge_outcome){claim.stored.status, claim.stored.body, true};
-        return ERR_OK;
+        return e->code;
     }
-    enum err_code outcome = charge_outcome(&ch, user_id, amount, cap, e);
-    struct err refusal = *e;
-    body = outcome == ERR_OK ? render->ok(user_id, ch.balance) : render->refusal(&refusal);
-    int status = outcome == ERR_OK ? 200 : err_http_status(outcome);
-    if (!body) {
-        err_set(e, ERR_INTERNAL, "out of memory rendering a charge");
-        goto out_rollback;
-    }
-    if (pg_idempotency_queue_record(c, user_id, "charge", key, fingerprint, status, body, e) ||
-        pg_queue_commit(c, e) || pg_flush(c, e))
-        goto out_rollback;
-    if (outcome != ERR_OK) {
-        free(body);
-        *e = refusal;
-        return outcome;
-    }
-    *out = (struct point_charge_outcome){status, body, false};
+    *out = result_of(&ch);
     return ERR_OK;
+}
 
-out_rollback:
-    free(body);
-    recorded_outcome_cleanup(&claim.stored);
-    pg_tx_rollback(c);
-    return e->code;
+static enum err_code repo_charge_keyed_commit(void *self, int64_t user_id, const char *key,
+                                              const char *fingerprint,
+                                              const struct recorded_outcome *outcome, struct err *e)
+{
+    struct pg_conn *c = pg_pool_conn_current(pool_of(self));
+    if (!c)
+        return err_set(e, ERR_INTERNAL, "a keyed charge's commit without its transaction");
+    if (pg_idempotency_queue_record(c, user_id, "charge", key, fingerprint, outcome->status,
+                                    outcome->body, e) ||
+        pg_queue_commit(c, e) || pg_flush(c, e)) {
+        pg_tx_rollback(c);
+        return e->code;
+    }
+    return ERR_OK;
+}
+
+static void repo_charge_keyed_rollback(void *self)
+{
+    struct pg_conn *c = pg_pool_conn_current(pool_of(self));
+    if (c)
+        pg_tx_rollback(c);
 }
 
 static enum err_code repo_history(void *self, int64_t user_id, int64_t before, size_t limit,
@@ -289,7 +274,9 @@ static const struct point_repo_ops point_repo_pg_ops = {
     .create_user = repo_create_user,
     .balance = repo_balance,
     .charge = repo_charge,
-    .charge_once = repo_charge_once,
+    .charge_keyed_begin = repo_charge_keyed_begin,
+    .charge_keyed_commit = repo_charge_keyed_commit,
+    .charge_keyed_rollback = repo_charge_keyed_rollback,
     .history = repo_history,
 };
 

@@ -75,14 +75,37 @@ static enum err_code check_charge(const struct point_service *s, int64_t user_id
     return ERR_OK;
 }
 
+/* A charge that ran: ERR_OK, or the refusal it came to (nothing changed then). */
+static enum err_code charge_outcome(const struct point_charge_result *r, int64_t user_id,
+                                    int64_t amount, int64_t cap, struct err *e)
+{
+    if (r->applied)
+        return ERR_OK;
+    if (!r->exists)
+        return user_not_found(user_id, e);
+    return err_set(e, ERR_BALANCE_LIMIT_EXCEEDED,
+                   "balance %lld plus %lld would exceed the limit of %lld", (long long)r->balance,
+                   (long long)amount, (long long)cap);
+}
+
 enum err_code point_service_charge(const struct point_service *s, int64_t user_id, int64_t amount,
                                    int64_t *balance_after, struct err *e)
 {
     if (check_charge(s, user_id, amount, e))
         return e->code;
-    return s->repo.ops->charge(s->repo.self, user_id, amount, s->balance_max, balance_after, e);
+    struct point_charge_result r;
+    if (s->repo.ops->charge(s->repo.self, user_id, amount, s->balance_max, &r, e))
+        return e->code;
+    *balance_after = r.balance;
+    return charge_outcome(&r, user_id, amount, s->balance_max, e);
 }
 
+/*
+ * The keyed flow, two round trips: (BEGIN, claim, charge), then (record,
+ * COMMIT). A replay, a key in progress or reused, ends in a rollback of the
+ * charge that ran beside the claim; a fresh outcome, success or refusal, is
+ * recorded in the same transaction as the charge.
+ */
 enum err_code point_service_charge_once(const struct point_service *s, int64_t user_id,
                                         int64_t amount, const char *key,
                                         const struct point_charge_renderer *render,
@@ -96,8 +119,46 @@ enum err_code point_service_charge_once(const struct point_service *s, int64_t u
         return e->code;
     char fingerprint[32];
     snprintf(fingerprint, sizeof(fingerprint), "amount=%lld", (long long)amount);
-    return s->repo.ops->charge_once(s->repo.self, user_id, amount, s->balance_max, key, fingerprint,
-                                    render, out, e);
+    const struct point_repo_ops *repo = s->repo.ops;
+    void *self = s->repo.self;
+
+    struct idempotency_claim claim = {.fingerprint = fingerprint};
+    struct point_charge_result charged;
+    if (repo->charge_keyed_begin(self, user_id, amount, s->balance_max, key, &claim, &charged, e))
+        return e->code;
+    bool replay = false;
+    if (idempotency_claim_result(&claim, &replay, e) != ERR_OK) {
+        repo->charge_keyed_rollback(self);
+        recorded_outcome_cleanup(&claim.stored);
+        return e->code;
+    }
+    if (replay) {
+        repo->charge_keyed_rollback(self);
+        *out = (struct point_charge_outcome){claim.stored.status, claim.stored.body, true};
+        return ERR_OK;
+    }
+
+    enum err_code outcome = charge_outcome(&charged, user_id, amount, s->balance_max, e);
+    struct err refusal = *e;
+    struct recorded_outcome answer = {0};
+    bool rendered = outcome == ERR_OK ? render->ok(user_id, charged.balance, &answer)
+                                      : render->refusal(&refusal, &answer);
+    if (!rendered) {
+        repo->charge_keyed_rollback(self);
+        recorded_outcome_cleanup(&answer);
+        return err_set(e, ERR_INTERNAL, "out of memory rendering a charge");
+    }
+    if (repo->charge_keyed_commit(self, user_id, key, fingerprint, &answer, e)) {
+        recorded_outcome_cleanup(&answer);
+        return e->code;
+    }
+    if (outcome != ERR_OK) {
+        recorded_outcome_cleanup(&answer);
+        *e = refusal;
+        return outcome;
+    }
+    *out = (struct point_charge_outcome){answer.status, answer.body, false};
+    return ERR_OK;
 }
 
 enum err_code point_service_history(const struct point_service *s, int64_t user_id, int64_t before,

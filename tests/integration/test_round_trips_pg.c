@@ -25,6 +25,7 @@
 #include "order/adapters/order_pg.h"
 #include "order/app/place_order.h"
 #include "point/point_repo_pg.h"
+#include "point/point_service.h"
 #include "support/test_db.h"
 
 static struct test_db db;
@@ -188,26 +189,28 @@ static void charge_without_key__one_round_trip(void **state)
     assert_int_equal(repo.ops->create_user(repo.self, "rt",
                                            "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA", &u, &e),
                      ERR_OK);
-    int64_t balance = 0;
+    struct point_charge_result r;
     /* the first charge prepares its statement in the same exchange */
     uint64_t before = trips();
-    assert_int_equal(repo.ops->charge(repo.self, u.id, 100, 1000000, &balance, &e), ERR_OK);
+    assert_int_equal(repo.ops->charge(repo.self, u.id, 100, 1000000, &r, &e), ERR_OK);
     assert_int_equal(trips() - before, 1);
     before = trips();
-    assert_int_equal(repo.ops->charge(repo.self, u.id, 250, 1000000, &balance, &e), ERR_OK);
+    assert_int_equal(repo.ops->charge(repo.self, u.id, 250, 1000000, &r, &e), ERR_OK);
     assert_int_equal(trips() - before, 1);
-    assert_int_equal(balance, 350);
+    assert_true(r.applied);
+    assert_int_equal(r.balance, 350);
     /* a refusal past the cap explains itself from the same statement */
     before = trips();
-    assert_int_equal(repo.ops->charge(repo.self, u.id, 1000000, 1000000, &balance, &e),
-                     ERR_BALANCE_LIMIT_EXCEEDED);
+    assert_int_equal(repo.ops->charge(repo.self, u.id, 1000000, 1000000, &r, &e), ERR_OK);
     assert_int_equal(trips() - before, 1);
-    assert_non_null(strstr(e.detail, "balance 350"));
+    assert_false(r.applied);
+    assert_true(r.exists);
+    assert_int_equal(r.balance, 350);
     /* and an unknown user too */
     before = trips();
-    assert_int_equal(repo.ops->charge(repo.self, u.id + 1000, 5, 1000000, &balance, &e),
-                     ERR_USER_NOT_FOUND);
+    assert_int_equal(repo.ops->charge(repo.self, u.id + 1000, 5, 1000000, &r, &e), ERR_OK);
     assert_int_equal(trips() - before, 1);
+    assert_false(r.exists);
 }
 
 /*
@@ -249,41 +252,41 @@ static void charges_batch__one_round_trip_each_its_own_outcome(void **state)
         0);
 }
 
-static char *ok_body(int64_t user_id, int64_t balance)
+static bool ok_body(int64_t user_id, int64_t balance, struct recorded_outcome *out)
 {
     char *s = malloc(64);
     if (s)
         snprintf(s, 64, "{\"user_id\":%lld,\"balance\":%lld}", (long long)user_id,
                  (long long)balance);
-    return s;
+    *out = (struct recorded_outcome){200, s};
+    return s != NULL;
 }
 
-static char *refusal_body(const struct err *e)
+static bool refusal_body(const struct err *e, struct recorded_outcome *out)
 {
-    return strdup(err_code_str(e->code));
+    *out = (struct recorded_outcome){409, strdup(err_code_str(e->code))};
+    return out->body != NULL;
 }
 
+/* The keyed flow of the service (point_service_charge_once) over the PostgreSQL repository. */
 static void charge_with_key__two_round_trips_and_a_replay_two(void **state)
 {
     (void)state;
-    struct point_repo repo = point_repo_pg(&point_state);
+    const struct point_service svc = {
+        .repo = point_repo_pg(&point_state), .charge_max = 1000000, .balance_max = 1000000};
     const struct point_charge_renderer render = {ok_body, refusal_body};
     int64_t user = new_user(0);
     struct point_charge_outcome out;
     struct err e;
     err_clear(&e);
     uint64_t before = trips();
-    assert_int_equal(repo.ops->charge_once(repo.self, user, 700, 1000000, "k-1", "amount=700",
-                                           &render, &out, &e),
-                     ERR_OK);
+    assert_int_equal(point_service_charge_once(&svc, user, 700, "k-1", &render, &out, &e), ERR_OK);
     assert_int_equal(trips() - before, 2);
     assert_false(out.replayed);
     assert_int_equal(out.status, 200);
     char *first = out.body;
     before = trips();
-    assert_int_equal(repo.ops->charge_once(repo.self, user, 700, 1000000, "k-1", "amount=700",
-                                           &render, &out, &e),
-                     ERR_OK);
+    assert_int_equal(point_service_charge_once(&svc, user, 700, "k-1", &render, &out, &e), ERR_OK);
     assert_int_equal(trips() - before, 2);
     assert_true(out.replayed);
     assert_string_equal(out.body, first); /* the same bytes */
@@ -293,9 +296,18 @@ static void charge_with_key__two_round_trips_and_a_replay_two(void **state)
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 700);
     assert_int_equal(scalar("SELECT count(*) FROM point_ledger WHERE user_id = %lld", user), 1);
     /* another amount under the same key */
-    assert_int_equal(
-        repo.ops->charge_once(repo.self, user, 5, 1000000, "k-1", "amount=5", &render, &out, &e),
-        ERR_IDEMPOTENCY_KEY_REUSED);
+    assert_int_equal(point_service_charge_once(&svc, user, 5, "k-1", &render, &out, &e),
+                     ERR_IDEMPOTENCY_KEY_REUSED);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 700);
+    /* a refusal past the cap is recorded with the charge's transaction, and replayed */
+    assert_int_equal(point_service_charge_once(&svc, user, 999999, "k-2", &render, &out, &e),
+                     ERR_BALANCE_LIMIT_EXCEEDED);
+    assert_int_equal(point_service_charge_once(&svc, user, 999999, "k-2", &render, &out, &e),
+                     ERR_OK);
+    assert_true(out.replayed);
+    assert_int_equal(out.status, 409);
+    assert_string_equal(out.body, "BALANCE_LIMIT_EXCEEDED");
+    free(out.body);
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 700);
 }
 

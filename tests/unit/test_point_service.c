@@ -73,41 +73,90 @@ static enum err_code mock_balance(void *self, int64_t user_id, int64_t *balance,
     return ERR_OK;
 }
 
+/*
+ * The repository's answer to a charge, from the code queued: ERR_OK credits
+ * (balance amount + 100), ERR_BALANCE_LIMIT_EXCEEDED and ERR_USER_NOT_FOUND
+ * are the database's refusals (no error: the result says so), any other
+ * code is a failure to ask the database at all.
+ */
+static enum err_code charge_answer(enum err_code rc, int64_t amount,
+                                   struct point_charge_result *out, const char *what, struct err *e)
+{
+    switch (rc) {
+    case ERR_OK:
+        *out = (struct point_charge_result){true, true, amount + 100};
+        return ERR_OK;
+    case ERR_BALANCE_LIMIT_EXCEEDED:
+        *out = (struct point_charge_result){false, true, 19995};
+        return ERR_OK;
+    case ERR_USER_NOT_FOUND:
+        *out = (struct point_charge_result){false, false, 0};
+        return ERR_OK;
+    default:
+        return err_set(e, rc, "repo: %s failed", what);
+    }
+}
+
 static enum err_code mock_charge(void *self, int64_t user_id, int64_t amount, int64_t cap,
-                                 int64_t *balance_after, struct err *e)
+                                 struct point_charge_result *out, struct err *e)
 {
     (void)self;
     log_call("charge");
     check_expected(user_id);
     check_expected(amount);
     check_expected(cap);
-    enum err_code rc = mock_type(enum err_code);
-    if (rc != ERR_OK)
-        return err_set(e, rc, "repo: charge of %lld refused", (long long)amount);
-    *balance_after = amount + 100;
-    return ERR_OK;
+    return charge_answer(mock_type(enum err_code), amount, out, "charge", e);
 }
 
-static enum err_code mock_charge_once(void *self, int64_t user_id, int64_t amount, int64_t cap,
-                                      const char *key, const char *fingerprint,
-                                      const struct point_charge_renderer *render,
-                                      struct point_charge_outcome *out, struct err *e)
+/* What the key's claim found (see core/idempotency.h). */
+enum claim_found { CLAIM_NEW, CLAIM_REPLAY, CLAIM_IN_PROGRESS, CLAIM_OTHER_REQUEST };
+
+static enum err_code mock_charge_keyed_begin(void *self, int64_t user_id, int64_t amount,
+                                             int64_t cap, const char *key,
+                                             struct idempotency_claim *claim,
+                                             struct point_charge_result *out, struct err *e)
 {
     (void)self;
-    log_call("charge_once");
+    log_call("begin");
     check_expected(user_id);
     check_expected(amount);
     check_expected(cap);
     check_expected_ptr(key);
+    const char *fingerprint = claim->fingerprint;
     check_expected_ptr(fingerprint);
-    check_expected_ptr(render);
-    enum err_code rc = mock_type(enum err_code);
+    enum claim_found found = mock_type(enum claim_found);
+    enum err_code rc = charge_answer(mock_type(enum err_code), amount, out, "begin", e);
     if (rc != ERR_OK)
-        return err_set(e, rc, "repo: keyed charge refused");
-    out->status = 200;
-    out->body = strdup("{\"user_id\":7,\"balance\":110}");
-    out->replayed = mock_type(bool);
+        return rc;
+    claim->locked = found != CLAIM_IN_PROGRESS;
+    claim->found = found == CLAIM_REPLAY || found == CLAIM_OTHER_REQUEST;
+    claim->same_request = found == CLAIM_REPLAY;
+    if (found == CLAIM_REPLAY)
+        claim->stored = (struct recorded_outcome){409, strdup("{\"code\":\"stored\"}")};
     return ERR_OK;
+}
+
+static enum err_code mock_charge_keyed_commit(void *self, int64_t user_id, const char *key,
+                                              const char *fingerprint,
+                                              const struct recorded_outcome *outcome, struct err *e)
+{
+    (void)self;
+    (void)key;
+    (void)fingerprint;
+    log_call("commit");
+    check_expected(user_id);
+    const char *body = outcome->body;
+    int status = outcome->status;
+    check_expected(status);
+    check_expected_ptr(body);
+    enum err_code rc = mock_type(enum err_code);
+    return rc == ERR_OK ? ERR_OK : err_set(e, rc, "repo: commit failed");
+}
+
+static void mock_charge_keyed_rollback(void *self)
+{
+    (void)self;
+    log_call("rollback");
 }
 
 /* Returns the queued number of rows, ids 100, 99, 98, ... (newest first). */
@@ -135,7 +184,9 @@ static const struct point_repo_ops mock_ops = {
     .create_user = mock_create_user,
     .balance = mock_balance,
     .charge = mock_charge,
-    .charge_once = mock_charge_once,
+    .charge_keyed_begin = mock_charge_keyed_begin,
+    .charge_keyed_commit = mock_charge_keyed_commit,
+    .charge_keyed_rollback = mock_charge_keyed_rollback,
     .history = mock_history,
 };
 
@@ -166,20 +217,45 @@ static void expect_charge(int64_t user_id, int64_t amount, int64_t cap, enum err
     will_return(mock_charge, rc);
 }
 
-static const struct point_charge_renderer renderer = {NULL, NULL};
+/* The renderer the HTTP adapter would pass: status and a body naming what it rendered. */
+static bool render_fails; /* set to see an allocation failure handled */
 
-static void expect_charge_once(int64_t user_id, int64_t amount, int64_t cap, const char *key,
-                               const char *fingerprint, enum err_code rc, bool replayed)
+static bool test_render_ok(int64_t user_id, int64_t balance, struct recorded_outcome *out)
 {
-    expect_value(mock_charge_once, user_id, user_id);
-    expect_value(mock_charge_once, amount, amount);
-    expect_value(mock_charge_once, cap, cap);
-    expect_string(mock_charge_once, key, key);
-    expect_string(mock_charge_once, fingerprint, fingerprint);
-    expect_value(mock_charge_once, render, &renderer);
-    will_return(mock_charge_once, rc);
-    if (rc == ERR_OK)
-        will_return(mock_charge_once, replayed);
+    char body[64];
+    snprintf(body, sizeof(body), "ok %lld %lld", (long long)user_id, (long long)balance);
+    *out = (struct recorded_outcome){200, render_fails ? NULL : strdup(body)};
+    return out->body != NULL;
+}
+
+static bool test_render_refusal(const struct err *e, struct recorded_outcome *out)
+{
+    *out = (struct recorded_outcome){e->code == ERR_USER_NOT_FOUND ? 404 : 409,
+                                     render_fails ? NULL : strdup(err_code_str(e->code))};
+    return out->body != NULL;
+}
+
+static const struct point_charge_renderer renderer = {test_render_ok, test_render_refusal};
+
+/* The first step of a keyed charge: what the claim found, what the charge did. */
+static void expect_begin(int64_t user_id, int64_t amount, int64_t cap, const char *key,
+                         const char *fingerprint, enum claim_found found, enum err_code charged)
+{
+    expect_value(mock_charge_keyed_begin, user_id, user_id);
+    expect_value(mock_charge_keyed_begin, amount, amount);
+    expect_value(mock_charge_keyed_begin, cap, cap);
+    expect_string(mock_charge_keyed_begin, key, key);
+    expect_string(mock_charge_keyed_begin, fingerprint, fingerprint);
+    will_return(mock_charge_keyed_begin, found);
+    will_return(mock_charge_keyed_begin, charged);
+}
+
+static void expect_commit(int64_t user_id, int status, const char *body, enum err_code rc)
+{
+    expect_value(mock_charge_keyed_commit, user_id, user_id);
+    expect_value(mock_charge_keyed_commit, status, status);
+    expect_string(mock_charge_keyed_commit, body, body);
+    will_return(mock_charge_keyed_commit, rc);
 }
 
 static void expect_history(int64_t user_id, int64_t before, size_t limit, size_t rows,
@@ -394,19 +470,26 @@ static void charge__limits_inclusive__repo_gets_amount_and_cap_balance_max(void 
     }
 }
 
-static void charge__repo_refusals__propagate_unchanged(void **state)
+static void charge__refusals_and_failures__answered_with_their_codes(void **state)
 {
     (void)state;
-    const enum err_code codes[] = {ERR_BALANCE_LIMIT_EXCEEDED, ERR_USER_NOT_FOUND, ERR_UNAVAILABLE,
-                                   ERR_INTERNAL};
-    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+    const struct {
+        enum err_code rc;
+        const char *detail;
+    } cases[] = {
+        {ERR_BALANCE_LIMIT_EXCEEDED, "balance 19995 plus 10 would exceed the limit of 100000000"},
+        {ERR_USER_NOT_FOUND, "user 7 does not exist"},
+        {ERR_UNAVAILABLE, "repo: charge failed"},
+        {ERR_INTERNAL, "repo: charge failed"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int64_t after = -1;
         struct err e;
         err_clear(&e);
-        expect_charge(7, 10, 100000000, codes[i]);
-        assert_int_equal(point_service_charge(&svc, 7, 10, &after, &e), codes[i]);
-        assert_int_equal(e.code, codes[i]);
-        assert_string_equal(e.detail, "repo: charge of 10 refused");
+        expect_charge(7, 10, 100000000, cases[i].rc);
+        assert_int_equal(point_service_charge(&svc, 7, 10, &after, &e), cases[i].rc);
+        assert_int_equal(e.code, cases[i].rc);
+        assert_string_equal(e.detail, cases[i].detail);
     }
 }
 
@@ -438,52 +521,108 @@ static void charge__repo_refuses__refusal_returned(void **state)
 
 /* ---- charge with an Idempotency-Key ---- */
 
-static void charge_once__valid__repo_gets_user_amount_cap_key_and_fingerprint(void **state)
+static void charge_once__fresh_success__rendered_recorded_and_committed(void **state)
 {
     (void)state;
     struct point_charge_outcome out;
     struct err e;
     err_clear(&e);
-    expect_charge_once(7, 10, 100000000, "key-1", "amount=10", ERR_OK, false);
+    expect_begin(7, 10, 100000000, "key-1", "amount=10", CLAIM_NEW, ERR_OK);
+    expect_commit(7, 200, "ok 7 110", ERR_OK);
     assert_int_equal(point_service_charge_once(&svc, 7, 10, "key-1", &renderer, &out, &e), ERR_OK);
     assert_int_equal(out.status, 200);
     assert_false(out.replayed);
-    assert_string_equal(out.body, "{\"user_id\":7,\"balance\":110}");
+    assert_string_equal(out.body, "ok 7 110");
     free(out.body);
-
-    expect_charge_once(7, 10, 100000000, "key-1", "amount=10", ERR_OK, true);
-    assert_int_equal(point_service_charge_once(&svc, 7, 10, "key-1", &renderer, &out, &e), ERR_OK);
-    assert_true(out.replayed);
-    free(out.body);
+    assert_string_equal(call_log, "begin commit");
 }
 
-static void charge_once__other_amount__other_fingerprint(void **state)
+static void charge_once__replay__stored_outcome_and_the_charge_rolled_back(void **state)
 {
     (void)state;
     struct point_charge_outcome out;
     struct err e;
     err_clear(&e);
-    /* the same key with another amount must be told apart (IDEMPOTENCY_KEY_REUSED) */
-    expect_charge_once(7, 11, 100000000, "key-1", "amount=11", ERR_IDEMPOTENCY_KEY_REUSED, false);
-    assert_int_equal(point_service_charge_once(&svc, 7, 11, "key-1", &renderer, &out, &e),
-                     ERR_IDEMPOTENCY_KEY_REUSED);
-    assert_null(out.body);
+    expect_begin(7, 10, 100000000, "key-1", "amount=10", CLAIM_REPLAY, ERR_OK);
+    assert_int_equal(point_service_charge_once(&svc, 7, 10, "key-1", &renderer, &out, &e), ERR_OK);
+    assert_true(out.replayed);
+    assert_int_equal(out.status, 409);
+    assert_string_equal(out.body, "{\"code\":\"stored\"}");
+    free(out.body);
+    assert_string_equal(call_log, "begin rollback");
 }
 
-static void charge_once__repo_refusals__propagate_unchanged(void **state)
+static void charge_once__key_in_progress_or_reused__refused_and_rolled_back(void **state)
 {
     (void)state;
-    const enum err_code codes[] = {ERR_REQUEST_IN_PROGRESS, ERR_IDEMPOTENCY_KEY_REUSED,
-                                   ERR_BALANCE_LIMIT_EXCEEDED, ERR_USER_NOT_FOUND, ERR_UNAVAILABLE};
-    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+    const struct {
+        enum claim_found found;
+        enum err_code rc;
+    } cases[] = {{CLAIM_IN_PROGRESS, ERR_REQUEST_IN_PROGRESS},
+                 {CLAIM_OTHER_REQUEST, ERR_IDEMPOTENCY_KEY_REUSED}};
+    for (size_t i = 0; i < 2; i++) {
+        reset_log(NULL);
         struct point_charge_outcome out;
         struct err e;
         err_clear(&e);
-        expect_charge_once(7, 10, 100000000, "k", "amount=10", codes[i], false);
-        assert_int_equal(point_service_charge_once(&svc, 7, 10, "k", &renderer, &out, &e),
-                         codes[i]);
-        assert_string_equal(e.detail, "repo: keyed charge refused");
+        /* the same key with another amount is another fingerprint: the claim tells them apart */
+        expect_begin(7, 11, 100000000, "key-1", "amount=11", cases[i].found, ERR_OK);
+        assert_int_equal(point_service_charge_once(&svc, 7, 11, "key-1", &renderer, &out, &e),
+                         cases[i].rc);
+        assert_null(out.body);
+        assert_string_equal(call_log, "begin rollback");
     }
+}
+
+static void charge_once__fresh_refusals__recorded_committed_and_returned(void **state)
+{
+    (void)state;
+    const struct {
+        enum err_code rc;
+        int status;
+    } cases[] = {{ERR_BALANCE_LIMIT_EXCEEDED, 409}, {ERR_USER_NOT_FOUND, 404}};
+    for (size_t i = 0; i < 2; i++) {
+        reset_log(NULL);
+        struct point_charge_outcome out;
+        struct err e;
+        err_clear(&e);
+        expect_begin(7, 10, 100000000, "k", "amount=10", CLAIM_NEW, cases[i].rc);
+        expect_commit(7, cases[i].status, err_code_str(cases[i].rc), ERR_OK);
+        assert_int_equal(point_service_charge_once(&svc, 7, 10, "k", &renderer, &out, &e),
+                         cases[i].rc);
+        assert_int_equal(e.code, cases[i].rc);
+        assert_null(out.body);
+        assert_string_equal(call_log, "begin commit");
+    }
+}
+
+static void charge_once__storage_failures__returned_nothing_left_open(void **state)
+{
+    (void)state;
+    struct point_charge_outcome out;
+    struct err e;
+    err_clear(&e);
+    /* the first step fails: nothing is open, nothing to roll back */
+    expect_begin(7, 10, 100000000, "k", "amount=10", CLAIM_NEW, ERR_UNAVAILABLE);
+    assert_int_equal(point_service_charge_once(&svc, 7, 10, "k", &renderer, &out, &e),
+                     ERR_UNAVAILABLE);
+    assert_string_equal(call_log, "begin");
+    /* the record and commit fail: the repository rolled back, the rendered body is freed */
+    reset_log(NULL);
+    expect_begin(7, 10, 100000000, "k", "amount=10", CLAIM_NEW, ERR_OK);
+    expect_commit(7, 200, "ok 7 110", ERR_UNAVAILABLE);
+    assert_int_equal(point_service_charge_once(&svc, 7, 10, "k", &renderer, &out, &e),
+                     ERR_UNAVAILABLE);
+    assert_null(out.body);
+    assert_string_equal(call_log, "begin commit");
+    /* rendering runs out of memory: rolled back, 500, nothing recorded */
+    reset_log(NULL);
+    render_fails = true;
+    expect_begin(7, 10, 100000000, "k", "amount=10", CLAIM_NEW, ERR_OK);
+    enum err_code rc = point_service_charge_once(&svc, 7, 10, "k", &renderer, &out, &e);
+    render_fails = false;
+    assert_int_equal(rc, ERR_INTERNAL);
+    assert_string_equal(call_log, "begin rollback");
 }
 
 static void charge_once__malformed_key__key_required_and_repo_untouched(void **state)
@@ -520,7 +659,8 @@ static void charge_once__key_of_255_printable_characters__accepted(void **state)
     struct point_charge_outcome out;
     struct err e;
     err_clear(&e);
-    expect_charge_once(7, 10, 100000000, key, "amount=10", ERR_OK, false);
+    expect_begin(7, 10, 100000000, key, "amount=10", CLAIM_NEW, ERR_OK);
+    expect_commit(7, 200, "ok 7 110", ERR_OK);
     assert_int_equal(point_service_charge_once(&svc, 7, 10, key, &renderer, &out, &e), ERR_OK);
     free(out.body);
 }
@@ -546,12 +686,13 @@ static void charge_once__own_limits__repo_gets_the_services_cap(void **state)
     struct point_charge_outcome out;
     struct err e;
     err_clear(&e);
-    expect_charge_once(7, 5000, 20000, "key-1", "amount=5000", ERR_OK, false);
+    expect_begin(7, 5000, 20000, "key-1", "amount=5000", CLAIM_NEW, ERR_OK);
+    expect_commit(7, 200, "ok 7 5100", ERR_OK);
     enum err_code rc =
         point_service_charge_once(&limited_svc, 7, 5000, "key-1", &renderer, &out, &e);
     free(out.body);
     assert_int_equal(rc, ERR_OK);
-    assert_string_equal(call_log, "charge_once");
+    assert_string_equal(call_log, "begin commit");
 }
 
 /* ---- history ---- */
@@ -685,12 +826,14 @@ int main(void)
         T(charge__amount_out_of_range__invalid_amount_and_repo_untouched),
         T(charge__amount_above_the_services_own_limit__invalid_amount_and_repo_untouched),
         T(charge__limits_inclusive__repo_gets_amount_and_cap_balance_max),
-        T(charge__repo_refusals__propagate_unchanged),
+        T(charge__refusals_and_failures__answered_with_their_codes),
         T(charge__own_limits__charge_with_the_services_cap),
         T(charge__repo_refuses__refusal_returned),
-        T(charge_once__valid__repo_gets_user_amount_cap_key_and_fingerprint),
-        T(charge_once__other_amount__other_fingerprint),
-        T(charge_once__repo_refusals__propagate_unchanged),
+        T(charge_once__fresh_success__rendered_recorded_and_committed),
+        T(charge_once__replay__stored_outcome_and_the_charge_rolled_back),
+        T(charge_once__key_in_progress_or_reused__refused_and_rolled_back),
+        T(charge_once__fresh_refusals__recorded_committed_and_returned),
+        T(charge_once__storage_failures__returned_nothing_left_open),
         T(charge_once__malformed_key__key_required_and_repo_untouched),
         T(charge_once__key_of_255_printable_characters__accepted),
         T(charge_once__amount_out_of_range__invalid_amount_and_repo_untouched),
