@@ -174,7 +174,7 @@ static enum err_code place(const struct order_deps *d, int64_t user, int64_t a, 
     struct order_item items[] = {{a, qa}, {b, qb}};
     struct place_order_cmd cmd = {user, items, 2, coupon, key};
     err_clear(e);
-    return place_order(d, &cmd, out, e);
+    return order_place(d, &cmd, out, e);
 }
 
 /* ---- charges ---- */

@@ -731,7 +731,7 @@ static void place__success__steps_in_order_and_event_announced_after_commit(void
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
     assert_false(out.replayed);
     /* what was recorded under the key is what the first answer sends */
     assert_int_equal(out.recorded.status, 201);
@@ -771,7 +771,7 @@ static void place__user_lock_around_the_whole_transaction(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
     assert_int_equal(out.order.id, ORDER_ID);
     place_order_outcome_cleanup(&out);
 }
@@ -790,7 +790,7 @@ static void place__lock_service_down__proceeds_and_releases_nothing(void **state
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
     place_order_outcome_cleanup(&out);
 }
 
@@ -804,7 +804,7 @@ static void place__lock_wait_times_out__nothing_else_runs(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_nothing_out(&out);
 }
 
@@ -841,7 +841,7 @@ static void place__split_lock__sent_before_the_reads_answered_before_the_writes(
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
     assert_int_equal(out.order.id, ORDER_ID);
     place_order_outcome_cleanup(&out);
 }
@@ -867,7 +867,7 @@ static void place__split_lock_contended__rolls_back_waits_and_starts_over(void *
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
     place_order_outcome_cleanup(&out);
 }
 
@@ -888,7 +888,7 @@ static void place__split_lock_contended_wait_times_out__nothing_written(void **s
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_nothing_out(&out);
 }
 
@@ -908,7 +908,7 @@ static void place__split_lock_unreachable__proceeds_and_releases_nothing(void **
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
     place_order_outcome_cleanup(&out);
 }
 
@@ -929,7 +929,7 @@ static void place__split_lock_reads_fail__answer_read_and_lock_released(void **s
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_nothing_out(&out);
 }
 
@@ -952,7 +952,7 @@ static void place__repeated_products__merged_and_sorted_for_stock(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
     assert_int_equal(out.order.n_lines, 2);
     assert_int_equal(out.order.lines[0].product_id, 3);
     assert_int_equal(out.order.lines[1].product_id, 9);
@@ -975,7 +975,7 @@ static void place__coupon__quoted_used_and_charged_total_reduced(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
     assert_int_equal(out.order.coupon_id, COUPON);
     assert_int_equal(out.order.subtotal, 6000);
     assert_int_equal(out.order.discount, 2500);
@@ -997,7 +997,7 @@ static void place__coupon_covers_everything__pay_still_called_with_zero(void **s
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
     assert_int_equal(out.order.total, 0);
     place_order_outcome_cleanup(&out);
 }
@@ -1017,7 +1017,7 @@ static void place__replay__first_outcome_and_nothing_written(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
     assert_true(out.replayed);
     assert_int_equal(out.recorded.status, 201);
     assert_string_equal(out.recorded.body, "{\"first\":true}");
@@ -1038,7 +1038,7 @@ static void place__key_in_progress__refused_and_nothing_recorded(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_REQUEST_IN_PROGRESS);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_REQUEST_IN_PROGRESS);
     assert_int_equal(e.code, ERR_REQUEST_IN_PROGRESS);
     assert_nothing_out(&out);
 }
@@ -1055,7 +1055,7 @@ static void place__key_reused_for_another_request__refused_and_nothing_recorded(
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REUSED);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REUSED);
     assert_int_equal(e.code, ERR_IDEMPOTENCY_KEY_REUSED);
     assert_nothing_out(&out);
 }
@@ -1071,7 +1071,7 @@ static void place_refused(const struct reads *r, const struct place_order_cmd *c
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, cmd, &out, &e), code);
+    assert_int_equal(order_place(&deps, cmd, &out, &e), code);
     assert_int_equal(e.code, code);
     assert_int_equal(e.product_id, product_id);
     assert_nothing_out(&out);
@@ -1176,7 +1176,7 @@ static void place__total_overflows__invalid_and_nothing_recorded(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "items");
     assert_nothing_out(&out);
 }
@@ -1202,7 +1202,7 @@ static void place__race_at_commit__whole_attempt_runs_again_on_fresh_reads(void 
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
     assert_int_equal(e.code, ERR_OK);
     assert_int_equal(out.order.id, ORDER_ID + 1);
     assert_int_equal(out.order.total, 9000);
@@ -1230,7 +1230,7 @@ static void place__race_then_fresh_reads_refuse__refusal_recorded(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_OUT_OF_STOCK);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OUT_OF_STOCK);
     assert_int_equal(e.product_id, 3);
     assert_nothing_out(&out);
 }
@@ -1250,7 +1250,7 @@ static void place__retryable_failure_of_the_reads__retried(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
     assert_int_equal(out.order.id, ORDER_ID);
     place_order_outcome_cleanup(&out);
 }
@@ -1272,7 +1272,7 @@ static void place__retries_stop_after_max_attempts(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&two, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_place(&two, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_int_equal(e.code, ERR_UNAVAILABLE);
     assert_nothing_out(&out);
 
@@ -1281,7 +1281,7 @@ static void place__retries_stop_after_max_attempts(void **state)
     expect_reads(&r);
     expect_flush(ERR_UNAVAILABLE);
     expect_rolled_back(true);
-    assert_int_equal(place_order(&two, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_place(&two, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_nothing_out(&out);
 }
 
@@ -1297,7 +1297,7 @@ static void place__flush_fails__rolled_back_nothing_decided_or_recorded(void **s
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_int_equal(e.code, ERR_UNAVAILABLE);
     assert_nothing_out(&out);
 }
@@ -1315,7 +1315,7 @@ static void place__commit_fails__rolled_back_and_nothing_announced(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_int_equal(e.code, ERR_UNAVAILABLE);
     assert_nothing_out(&out);
 }
@@ -1334,7 +1334,7 @@ static void place__write_cannot_be_queued__nothing_after_it_runs(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_nothing_out(&out);
 }
 
@@ -1354,7 +1354,7 @@ static void place__outcome_cannot_be_presented__nothing_written(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_INTERNAL);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_INTERNAL);
     assert_nothing_out(&out);
 }
 
@@ -1372,7 +1372,7 @@ static void place__refusal_commit_fails__rolled_back_and_commit_error_returned(v
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_int_equal(e.code, ERR_UNAVAILABLE);
     assert_nothing_out(&out);
 }
@@ -1396,7 +1396,7 @@ static void place__refusal_commit_races__retried_and_decided_again(void **state)
     struct place_order_outcome out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(place_order(&deps, &cmd, &out, &e), ERR_OK);
+    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
     assert_int_equal(out.order.id, ORDER_ID);
     place_order_outcome_cleanup(&out);
 }
@@ -1410,48 +1410,48 @@ static void place__invalid_requests__no_port_touched(void **state)
     struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
 
     cmd.idempotency_key = NULL;
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REQUIRED);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REQUIRED);
     assert_nothing_out(&out);
     cmd.idempotency_key = "";
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REQUIRED);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REQUIRED);
     cmd.idempotency_key = "bad\nkey";
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REQUIRED);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REQUIRED);
     char long_key[ORDER_KEY_MAX + 2];
     memset(long_key, 'k', sizeof(long_key) - 1);
     long_key[sizeof(long_key) - 1] = '\0';
     cmd.idempotency_key = long_key;
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REQUIRED);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REQUIRED);
 
     cmd = cmd_of(one_item, 1, 0);
     cmd.user_id = 0;
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "user_id");
     cmd.user_id = -1;
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "user_id");
 
     cmd = cmd_of(one_item, 1, -1);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "coupon_id");
 
     cmd = cmd_of(one_item, 0, 0);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "items");
     const struct order_item zero_quantity[] = {{3, 0}};
     cmd = cmd_of(zero_quantity, 1, 0);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "items");
     const struct order_item too_many_units[] = {{3, ORDER_MAX_LINE_QUANTITY + 1}};
     cmd = cmd_of(too_many_units, 1, 0);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
     const struct order_item no_product[] = {{3, 1}, {0, 1}};
     cmd = cmd_of(no_product, 2, 0);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
     struct order_item too_many_lines[ORDER_MAX_LINES + 1];
     for (size_t i = 0; i < ORDER_MAX_LINES + 1; i++)
         too_many_lines[i] = (struct order_item){(int64_t)i + 1, 1};
     cmd = cmd_of(too_many_lines, ORDER_MAX_LINES + 1, 0);
-    assert_int_equal(place_order(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "items");
     assert_nothing_out(&out);
 }
@@ -1518,7 +1518,7 @@ static void cancel__gives_everything_back_then_announces(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&locked, ORDER_ID, 0, &out, &e), ERR_OK);
+    assert_int_equal(order_cancel(&locked, ORDER_ID, 0, &out, &e), ERR_OK);
     assert_int_equal(out.id, ORDER_ID);
     assert_int_equal(out.status, ORDER_CANCELLED);
     assert_int_equal(out.total, 5000);
@@ -1538,7 +1538,7 @@ static void cancel__without_coupon__nothing_released(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
+    assert_int_equal(order_cancel(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
     assert_int_equal(out.status, ORDER_CANCELLED);
     order_cleanup(&out);
 }
@@ -1558,7 +1558,7 @@ static void cancel__refused_at_flush__rolled_back_nothing_given_back(void **stat
         struct order out;
         struct err e;
         err_clear(&e);
-        assert_int_equal(cancel_order(&locked, ORDER_ID, 0, &out, &e), refusals[i]);
+        assert_int_equal(order_cancel(&locked, ORDER_ID, 0, &out, &e), refusals[i]);
         assert_int_equal(e.code, refusals[i]);
         assert_null(out.lines);
     }
@@ -1571,10 +1571,10 @@ static void cancel__unknown_order__nothing_else_not_even_a_lock(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&locked, 0, 0, &out, &e), ERR_ORDER_NOT_FOUND);
-    assert_int_equal(cancel_order(&locked, -3, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(order_cancel(&locked, 0, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(order_cancel(&locked, -3, 0, &out, &e), ERR_ORDER_NOT_FOUND);
     expect_order_read(ERR_ORDER_NOT_FOUND);
-    assert_int_equal(cancel_order(&locked, ORDER_ID, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(order_cancel(&locked, ORDER_ID, 0, &out, &e), ERR_ORDER_NOT_FOUND);
     assert_null(out.lines);
 }
 
@@ -1588,7 +1588,7 @@ static void cancel__lock_wait_times_out__no_transaction(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&locked, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_cancel(&locked, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
     assert_null(out.lines); /* the order read is freed */
 }
 
@@ -1606,7 +1606,7 @@ static void cancel__race_at_commit__whole_cancel_runs_again(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
+    assert_int_equal(order_cancel(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
     assert_int_equal(e.code, ERR_OK);
     assert_int_equal(out.status, ORDER_CANCELLED);
     order_cleanup(&out);
@@ -1624,7 +1624,7 @@ static void cancel__commit_fails__nothing_announced_and_retries_bounded(void **s
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cancel_order(&deps, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_cancel(&deps, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
     assert_null(out.lines);
 
     /* always worth a retry: max_attempts (3) attempts, then the error */
@@ -1634,7 +1634,7 @@ static void cancel__commit_fails__nothing_announced_and_retries_bounded(void **s
         expect_given_back(0, 6000, ERR_UNAVAILABLE);
         expect_rolled_back(true);
     }
-    assert_int_equal(cancel_order(&deps, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_cancel(&deps, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
     assert_null(out.lines);
 }
 
@@ -1647,7 +1647,7 @@ static void get_order__returns_the_repository_order(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(get_order(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
+    assert_int_equal(order_get(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
     assert_int_equal(out.id, ORDER_ID);
     assert_int_equal(out.user_id, USER);
     assert_int_equal(out.total, 6000);
@@ -1656,7 +1656,7 @@ static void get_order__returns_the_repository_order(void **state)
     order_cleanup(&out);
 
     expect_order_read(ERR_ORDER_NOT_FOUND);
-    assert_int_equal(get_order(&deps, ORDER_ID, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(order_get(&deps, ORDER_ID, 0, &out, &e), ERR_ORDER_NOT_FOUND);
     assert_null(out.lines);
 }
 
@@ -1666,8 +1666,8 @@ static void get_order__invalid_id__no_port_touched(void **state)
     struct order out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(get_order(&deps, 0, 0, &out, &e), ERR_ORDER_NOT_FOUND);
-    assert_int_equal(get_order(&deps, -1, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(order_get(&deps, 0, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    assert_int_equal(order_get(&deps, -1, 0, &out, &e), ERR_ORDER_NOT_FOUND);
     assert_null(out.lines);
 }
 
@@ -1687,7 +1687,7 @@ static void list_user_orders__returns_the_repository_orders(void **state)
     struct err e;
     err_clear(&e);
     expect_list(5, 2, ERR_OK);
-    assert_int_equal(list_user_orders(&deps, USER, 5, &out, &e), ERR_OK);
+    assert_int_equal(order_list_by_user(&deps, USER, 5, &out, &e), ERR_OK);
     assert_int_equal(out.n, 2);
     assert_int_equal(out.items[0].id, 100);
     assert_int_equal(out.items[1].id, 99);
@@ -1697,11 +1697,11 @@ static void list_user_orders__returns_the_repository_orders(void **state)
 
     /* the bounds themselves are allowed */
     expect_list(1, 1, ERR_OK);
-    assert_int_equal(list_user_orders(&deps, USER, 1, &out, &e), ERR_OK);
+    assert_int_equal(order_list_by_user(&deps, USER, 1, &out, &e), ERR_OK);
     assert_int_equal(out.n, 1);
     order_list_cleanup(&out);
     expect_list(ORDER_LIST_MAX, 0, ERR_OK);
-    assert_int_equal(list_user_orders(&deps, USER, ORDER_LIST_MAX, &out, &e), ERR_OK);
+    assert_int_equal(order_list_by_user(&deps, USER, ORDER_LIST_MAX, &out, &e), ERR_OK);
     assert_int_equal(out.n, 0);
     order_list_cleanup(&out);
 }
@@ -1713,7 +1713,7 @@ static void list_user_orders__repository_error__returned_and_everything_freed(vo
     struct err e;
     err_clear(&e);
     expect_list(5, 1, ERR_UNAVAILABLE); /* failed after filling one order */
-    assert_int_equal(list_user_orders(&deps, USER, 5, &out, &e), ERR_UNAVAILABLE);
+    assert_int_equal(order_list_by_user(&deps, USER, 5, &out, &e), ERR_UNAVAILABLE);
     assert_null(out.items);
     assert_int_equal(out.n, 0);
 }
@@ -1724,16 +1724,16 @@ static void list_user_orders__invalid__no_port_touched(void **state)
     struct order_list out;
     struct err e;
     err_clear(&e);
-    assert_int_equal(list_user_orders(&deps, USER, 0, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_list_by_user(&deps, USER, 0, &out, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "limit");
-    assert_int_equal(list_user_orders(&deps, USER, ORDER_LIST_MAX + 1, &out, &e),
+    assert_int_equal(order_list_by_user(&deps, USER, ORDER_LIST_MAX + 1, &out, &e),
                      ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "limit");
-    assert_int_equal(list_user_orders(&deps, USER, -1, &out, &e), ERR_INVALID_REQUEST);
-    assert_int_equal(list_user_orders(&deps, 0, 10, &out, &e), ERR_USER_NOT_FOUND);
-    assert_int_equal(list_user_orders(&deps, -7, 10, &out, &e), ERR_USER_NOT_FOUND);
+    assert_int_equal(order_list_by_user(&deps, USER, -1, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_list_by_user(&deps, 0, 10, &out, &e), ERR_USER_NOT_FOUND);
+    assert_int_equal(order_list_by_user(&deps, -7, 10, &out, &e), ERR_USER_NOT_FOUND);
     /* the limit is checked first */
-    assert_int_equal(list_user_orders(&deps, 0, 0, &out, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(order_list_by_user(&deps, 0, 0, &out, &e), ERR_INVALID_REQUEST);
     assert_null(out.items);
 }
 

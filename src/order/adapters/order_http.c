@@ -121,7 +121,7 @@ enum err_code order_http_place(struct http_req *req, struct http_resp *resp, str
     if (rc == ERR_OK) {
         struct place_order_cmd cmd = {user_id, lines, json_array_size(items), coupon_id, key};
         struct place_order_outcome outcome;
-        rc = place_order(d, &cmd, &outcome, e);
+        rc = order_place(d, &cmd, &outcome, e);
         if (rc == ERR_OK)
             rc = send_recorded(resp, &outcome.recorded, outcome.replayed, e);
         place_order_outcome_cleanup(&outcome);
@@ -133,7 +133,7 @@ enum err_code order_http_place(struct http_req *req, struct http_resp *resp, str
 enum err_code order_http_get(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     struct order o;
-    enum err_code rc = get_order(req->ctx, req->path_ids[0], http_req_acting_user(req), &o, e);
+    enum err_code rc = order_get(req->ctx, req->path_ids[0], http_req_acting_user(req), &o, e);
     if (rc == ERR_OK)
         rc = send_order(resp, 200, &o, e);
     order_cleanup(&o);
@@ -159,7 +159,7 @@ enum err_code order_http_list_by_user(struct http_req *req, struct http_resp *re
     if (http_req_query_int(req, "limit", 20, 1, ORDER_LIST_MAX, &limit, e))
         return e->code;
     struct order_list list;
-    enum err_code rc = list_user_orders(req->ctx, req->path_ids[0], limit, &list, e);
+    enum err_code rc = order_list_by_user(req->ctx, req->path_ids[0], limit, &list, e);
     if (rc == ERR_OK)
         rc = send_body(resp, 200, order_list_body(&list), e);
     order_list_cleanup(&list);
@@ -169,7 +169,7 @@ enum err_code order_http_list_by_user(struct http_req *req, struct http_resp *re
 enum err_code order_http_cancel(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     struct order o;
-    enum err_code rc = cancel_order(req->ctx, req->path_ids[0], http_req_acting_user(req), &o, e);
+    enum err_code rc = order_cancel(req->ctx, req->path_ids[0], http_req_acting_user(req), &o, e);
     if (rc == ERR_OK)
         rc = send_order(resp, 200, &o, e);
     order_cleanup(&o);

@@ -31,7 +31,7 @@ static enum err_code cancel_once(const struct order_deps *d, int64_t order_id, s
     return ERR_OK;
 }
 
-enum err_code cancel_order(const struct order_deps *d, int64_t order_id, int64_t acting_user,
+enum err_code order_cancel(const struct order_deps *d, int64_t order_id, int64_t acting_user,
                            struct order *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));

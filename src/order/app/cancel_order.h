@@ -14,7 +14,7 @@
  * With acting_user > 0, another user's order answers ERR_ORDER_NOT_FOUND
  * (as if it did not exist) and nothing changes.
  */
-enum err_code cancel_order(const struct order_deps *d, int64_t order_id, int64_t acting_user,
+enum err_code order_cancel(const struct order_deps *d, int64_t order_id, int64_t acting_user,
                            struct order *out, struct err *e);
 
 #endif

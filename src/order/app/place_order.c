@@ -207,7 +207,7 @@ static enum err_code prepare(const struct place_order_cmd *cmd, struct order *o,
     return ERR_OK;
 }
 
-enum err_code place_order(const struct order_deps *d, const struct place_order_cmd *cmd,
+enum err_code order_place(const struct order_deps *d, const struct place_order_cmd *cmd,
                           struct place_order_outcome *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));

@@ -38,7 +38,7 @@ struct place_order_outcome {
  * read has changed runs the whole order again (up to d->max_attempts).
  * Release out with place_order_outcome_cleanup. Thread-safe if the ports are.
  */
-enum err_code place_order(const struct order_deps *d, const struct place_order_cmd *cmd,
+enum err_code order_place(const struct order_deps *d, const struct place_order_cmd *cmd,
                           struct place_order_outcome *out, struct err *e);
 
 /* True for the business refusals that are recorded and replayed (the 404s and 409s of orders). */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum err_code get_order(const struct order_deps *d, int64_t order_id, int64_t acting_user,
+enum err_code order_get(const struct order_deps *d, int64_t order_id, int64_t acting_user,
                         struct order *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));
@@ -18,8 +18,8 @@ enum err_code get_order(const struct order_deps *d, int64_t order_id, int64_t ac
     return rc;
 }
 
-enum err_code list_user_orders(const struct order_deps *d, int64_t user_id, int64_t limit,
-                               struct order_list *out, struct err *e)
+enum err_code order_list_by_user(const struct order_deps *d, int64_t user_id, int64_t limit,
+                                 struct order_list *out, struct err *e)
 {
     memset(out, 0, sizeof(*out));
     if (limit < 1 || limit > ORDER_LIST_MAX)

@@ -19,7 +19,7 @@ struct order_list {
  * With acting_user > 0, another user's order answers ERR_ORDER_NOT_FOUND
  * (as if it did not exist) and nothing changes.
  */
-enum err_code get_order(const struct order_deps *d, int64_t order_id, int64_t acting_user,
+enum err_code order_get(const struct order_deps *d, int64_t order_id, int64_t acting_user,
                         struct order *out, struct err *e);
 
 /*
@@ -27,8 +27,8 @@ enum err_code get_order(const struct order_deps *d, int64_t order_id, int64_t ac
  * into *out (release with order_list_cleanup). ERR_USER_NOT_FOUND,
  * ERR_INVALID_REQUEST naming limit. Thread-safe if the ports are.
  */
-enum err_code list_user_orders(const struct order_deps *d, int64_t user_id, int64_t limit,
-                               struct order_list *out, struct err *e);
+enum err_code order_list_by_user(const struct order_deps *d, int64_t user_id, int64_t limit,
+                                 struct order_list *out, struct err *e);
 
 /* Frees every order of list and the array. */
 void order_list_cleanup(struct order_list *list);
