@@ -53,7 +53,7 @@ static void merge__limits(void **state)
 static void discount__fixed_is_capped_at_the_subtotal(void **state)
 {
     (void)state;
-    struct coupon_discount fixed = {COUPON_FIXED, 5000};
+    struct coupon_discount fixed = {ORDER_DISCOUNT_FIXED, 5000};
     assert_int_equal(order_discount(&fixed, 73000), 5000);
     assert_int_equal(order_discount(&fixed, 5000), 5000);
     assert_int_equal(order_discount(&fixed, 3000), 3000);
@@ -64,17 +64,17 @@ static void discount__fixed_is_capped_at_the_subtotal(void **state)
 static void discount__rate_rounds_down_to_the_won(void **state)
 {
     (void)state;
-    struct coupon_discount rate = {COUPON_RATE, 15};
+    struct coupon_discount rate = {ORDER_DISCOUNT_RATE, 15};
     assert_int_equal(order_discount(&rate, 1000), 150);
     assert_int_equal(order_discount(&rate, 999), 149); /* 149.85 */
     assert_int_equal(order_discount(&rate, 1), 0);
-    struct coupon_discount all = {COUPON_RATE, 100};
+    struct coupon_discount all = {ORDER_DISCOUNT_RATE, 100};
     assert_int_equal(order_discount(&all, 12345), 12345);
-    struct coupon_discount one = {COUPON_RATE, 1};
+    struct coupon_discount one = {ORDER_DISCOUNT_RATE, 1};
     assert_int_equal(order_discount(&one, 199), 1);
     /* no overflow near the int64 limit */
     assert_int_equal(order_discount(&all, INT64_MAX), INT64_MAX);
-    struct coupon_discount half = {COUPON_RATE, 50};
+    struct coupon_discount half = {ORDER_DISCOUNT_RATE, 50};
     assert_int_equal(order_discount(&half, INT64_MAX), INT64_MAX / 2);
 }
 
@@ -87,7 +87,7 @@ static void price__amounts_subtotal_total(void **state)
     o.n_lines = 2;
     o.lines[0] = (struct order_line){.product_id = 1, .unit_price = 39000, .quantity = 2};
     o.lines[1] = (struct order_line){.product_id = 2, .unit_price = 500, .quantity = 3};
-    struct coupon_discount c = {COUPON_FIXED, 5000};
+    struct coupon_discount c = {ORDER_DISCOUNT_FIXED, 5000};
     struct err e;
     err_clear(&e);
     assert_int_equal(order_price(&o, &c, &e), ERR_OK);

@@ -182,7 +182,7 @@ static enum err_code coupon_quote(void *self, int64_t user_id, int64_t coupon_id
     check_expected(coupon_id);
     *usable = mock_type(bool);
     if (*usable) {
-        out->type = mock_type(enum coupon_discount_type);
+        out->type = mock_type(enum order_discount_type);
         out->value = mock_type(int64_t);
     }
     return ERR_OK;
@@ -503,7 +503,7 @@ static struct reads coupon_reads(int64_t value)
     r.coupon_id = COUPON;
     r.fingerprint = "u=7;c=17;i=3x2";
     r.coupon_usable = true;
-    r.coupon = (struct coupon_discount){COUPON_FIXED, value};
+    r.coupon = (struct coupon_discount){ORDER_DISCOUNT_FIXED, value};
     return r;
 }
 
@@ -1152,7 +1152,7 @@ static void place__refusals__stock_then_coupon_then_user_then_balance(void **sta
     place_refused(&r, &cmd, ERR_COUPON_NOT_USABLE, 0);
 
     r.coupon_usable = true;
-    r.coupon = (struct coupon_discount){COUPON_FIXED, 100};
+    r.coupon = (struct coupon_discount){ORDER_DISCOUNT_FIXED, 100};
     place_refused(&r, &cmd, ERR_USER_NOT_FOUND, 0);
 
     r.user_exists = true;

@@ -32,7 +32,8 @@ static enum err_code on_quote(void *ctx, const PGresult *r, struct err *e)
     const struct quote_out *out = ctx;
     *out->usable = PQntuples(r) == 1;
     if (*out->usable) {
-        out->discount->type = strcmp(PQgetvalue(r, 0, 0), "RATE") == 0 ? COUPON_RATE : COUPON_FIXED;
+        out->discount->type =
+            strcmp(PQgetvalue(r, 0, 0), "RATE") == 0 ? ORDER_DISCOUNT_RATE : ORDER_DISCOUNT_FIXED;
         out->discount->value = pg_get_i64(r, 0, 1);
     }
     return ERR_OK;

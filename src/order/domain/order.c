@@ -66,7 +66,7 @@ int64_t order_discount(const struct coupon_discount *coupon, int64_t subtotal)
 {
     if (!coupon || subtotal <= 0 || coupon->value <= 0)
         return 0;
-    if (coupon->type == COUPON_FIXED)
+    if (coupon->type == ORDER_DISCOUNT_FIXED)
         return coupon->value < subtotal ? coupon->value : subtotal;
     int64_t rate = coupon->value > 100 ? 100 : coupon->value;
     /* subtotal * rate / 100 without overflow, rounded down */

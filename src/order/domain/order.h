@@ -32,11 +32,11 @@ struct order_line {
     int64_t amount; /* unit_price * quantity */
 };
 
-enum coupon_discount_type { COUPON_FIXED, COUPON_RATE };
+enum order_discount_type { ORDER_DISCOUNT_FIXED, ORDER_DISCOUNT_RATE };
 
 /* What a usable coupon takes off: FIXED won, or RATE percent (1..100). */
 struct coupon_discount {
-    enum coupon_discount_type type;
+    enum order_discount_type type;
     int64_t value;
 };
 

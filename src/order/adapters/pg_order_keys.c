@@ -1,4 +1,4 @@
-/* pg_idempotency.c — the order module's idempotency port over infra/pg_idempotency. */
+/* pg_order_keys.c — the order module's idempotency port (its keys) over infra/pg_idempotency. */
 #include "infra/pg_idempotency.h"
 #include "order/adapters/order_pg.h"
 
