@@ -1,5 +1,5 @@
 # Thin wrapper: the work is in scripts/ and bench/.
-.PHONY: build run test bench fuzz chaos format format-check clean
+.PHONY: build run cluster test bench fuzz chaos format format-check clean
 
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find src tests tools bench -name '*.[ch]')
 
@@ -9,6 +9,9 @@ build:
 
 run:
 	scripts/run
+
+cluster: # 3 instances behind nginx on 127.0.0.1:8080 (CLUSTER_LISTEN, CLUSTER_INSTANCES)
+	scripts/cluster
 
 test:
 	scripts/test

@@ -1,9 +1,13 @@
-/* main.c — shopd: read configuration, build the app, serve until SIGINT/SIGTERM. */
+/*
+ * main.c — shopd: read configuration, build the app, serve until SIGINT/SIGTERM.
+ * shopd --routes prints the route table and exits (nothing else is touched).
+ */
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "app/app.h"
@@ -29,8 +33,23 @@ static void raise_fd_limit(unsigned max_connections)
                  (unsigned long long)rl.rlim_cur, max_connections);
 }
 
-int main(void)
+/* shopd --routes: prints "METHOD PATTERN" per route of the route table. Returns 0. */
+static int print_routes(void)
 {
+    const char *method, *pattern;
+    for (size_t i = 0; app_route_spec(i, &method, &pattern); i++)
+        printf("%s %s\n", method, pattern);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--routes") == 0)
+        return print_routes();
+    if (argc > 1) {
+        fprintf(stderr, "usage: shopd [--routes]  (settings come from SHOPD_* variables)\n");
+        return 2;
+    }
     struct config cfg;
     struct err e;
     err_clear(&e);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/docs_http.h"
 #include "app/ops_http.h"
 #include "auth/auth_http.h"
 #include "auth/auth_repo_pg.h"
@@ -51,7 +52,7 @@
 #define APP_TOPIC_ORDER_EVENTS "shop.order.events"
 
 /* APP_N_ROUTES: route_specs' length */
-enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 24, APP_MAX_KAFKA_PROPS = 32 };
+enum { APP_MAX_BODY = 64 * 1024, APP_N_ROUTES = 28, APP_MAX_KAFKA_PROPS = 32 };
 /*
  * The outbox relay: after a batch began, the next waits this long (under load
  * batches fill up: one claim and one delete per batch instead of per event),
@@ -105,6 +106,7 @@ struct app {
     const char *route_labels[APP_N_ROUTES];
     char label_text[APP_N_ROUTES][96];
     struct router router;
+    struct docs_http docs; /* GET /docs, its assets, GET /openapi.yaml: read at start */
 };
 
 /*
@@ -159,10 +161,24 @@ static const struct route_spec {
      ROUTE_USER_PATH},
     {HTTP_POST, "/api/v1/admin/outbox/requeue", ops_http_outbox_requeue, offsetof(struct app, ops),
      ROUTE_ADMIN},
+    {HTTP_GET, "/openapi.yaml", docs_http_openapi, offsetof(struct app, docs), ROUTE_PUBLIC},
+    {HTTP_GET, "/docs", docs_http_page, offsetof(struct app, docs), ROUTE_PUBLIC},
+    {HTTP_GET, "/docs/swagger-ui.css", docs_http_css, offsetof(struct app, docs), ROUTE_PUBLIC},
+    {HTTP_GET, "/docs/swagger-ui-bundle.js", docs_http_js, offsetof(struct app, docs),
+     ROUTE_PUBLIC},
 };
 
 _Static_assert(sizeof(route_specs) / sizeof(route_specs[0]) == APP_N_ROUTES,
                "APP_N_ROUTES must equal the number of route_specs");
+
+bool app_route_spec(size_t i, const char **method, const char **pattern)
+{
+    if (i >= APP_N_ROUTES)
+        return false;
+    *method = http_method_name(route_specs[i].method);
+    *pattern = route_specs[i].pattern;
+    return true;
+}
 
 static void build_routes(struct app *a)
 {
@@ -559,6 +575,7 @@ struct app *app_new(const struct config *cfg, struct err *e)
         .locks = a->user_locks,
         .max_attempts = 3,
     };
+    docs_http_load(&a->docs, a->cfg.docs_dir, a->cfg.swagger_ui_dir); /* missing: 503, a warning */
     build_routes(a);
 
     a->metrics = metrics_new(a->route_labels, a->router.n_routes);
@@ -704,6 +721,7 @@ void app_free(struct app *a)
     outbox_sink_http_free(a->sink_http);
     idempotency_reaper_stop(a->reaper);
     metrics_free(a->metrics);
+    docs_http_cleanup(&a->docs);
     coupon_gate_redis_free(a->gate);
     coupon_requests_free(a->coupon_requests);
     redis_lock_free(a->user_lock);

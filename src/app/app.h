@@ -2,6 +2,9 @@
 #ifndef SHOPD_APP_APP_H
 #define SHOPD_APP_APP_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "core/config.h"
 #include "core/err.h"
 #include "http/metrics.h"
@@ -19,6 +22,15 @@ struct app *app_new(const struct config *cfg, struct err *e);
 
 /* The route table (owned by app). */
 const struct router *app_router(struct app *a);
+
+/*
+ * The i-th route (0-based) of the route table as declared, without building
+ * an app (no configuration, database or Redis): its method ("GET") and path
+ * pattern ("/api/v1/products/{id}"). Returns false, leaving both untouched,
+ * when i is past the last route. The strings are static and never freed.
+ * Thread-safe: reads constant data only. (shopd --routes, the OpenAPI check.)
+ */
+bool app_route_spec(size_t i, const char **method, const char **pattern);
 
 /* The metrics registry (owned by app). */
 struct metrics *app_metrics(struct app *a);

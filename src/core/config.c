@@ -118,6 +118,9 @@ static void config_defaults(struct config *cfg)
     strcpy(cfg->kafka_group_prefix, "shopd");
     cfg->consumers = CONFIG_CONSUMERS_ALL;
     cfg->max_connections = 4096;
+    /* relative to the working directory: the repository's, under make run and the tests */
+    strcpy(cfg->docs_dir, "docs");
+    strcpy(cfg->swagger_ui_dir, "tools/npm/node_modules/swagger-ui-dist");
     cfg->token_ttl_s = 3600;
     cfg->password_opslimit = 2;         /* OWASP's first Argon2id configuration: 2 passes */
     cfg->password_memlimit_kib = 19456; /* and 19 MiB (docs/security.md: ~40 ms here) */
@@ -329,6 +332,12 @@ enum err_code config_load(struct config *cfg, config_lookup_fn lookup, void *ud,
                       &cfg->idempotency_ttl_hours, e) ||
         load_unsigned(lookup, ud, "SHOPD_REAPER_INTERVAL_MS", 10, 86400000,
                       &cfg->reaper_interval_ms, e))
+        return e->code;
+    if ((v = lookup("SHOPD_DOCS_DIR", ud)) &&
+        copy_text("SHOPD_DOCS_DIR", v, cfg->docs_dir, sizeof(cfg->docs_dir), e))
+        return e->code;
+    if ((v = lookup("SHOPD_SWAGGER_UI_DIR", ud)) &&
+        copy_text("SHOPD_SWAGGER_UI_DIR", v, cfg->swagger_ui_dir, sizeof(cfg->swagger_ui_dir), e))
         return e->code;
     if ((v = lookup("SHOPD_REDIS_NAMESPACE", ud))) {
         if (copy_text("SHOPD_REDIS_NAMESPACE", v, cfg->redis_namespace,

@@ -60,6 +60,8 @@ struct config {
     char kafka_group_prefix[64];            /* SHOPD_KAFKA_GROUP_PREFIX, "<prefix>.<consumer>" */
     unsigned consumers;                     /* SHOPD_CONSUMERS, CONFIG_CONSUMER_* bits */
     unsigned max_connections;               /* SHOPD_MAX_CONNECTIONS, then 503 and close */
+    char docs_dir[CONFIG_TEXT_MAX];         /* SHOPD_DOCS_DIR, holds openapi.yaml (GET /docs) */
+    char swagger_ui_dir[CONFIG_TEXT_MAX];   /* SHOPD_SWAGGER_UI_DIR, swagger-ui-dist's files */
     /* authentication (docs/security.md) */
     char token_secret[257];          /* SHOPD_TOKEN_SECRET, signs access tokens ("" = random) */
     char token_secret_previous[257]; /* SHOPD_TOKEN_SECRET_PREVIOUS, still verifies ("" = none) */

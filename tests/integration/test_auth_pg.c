@@ -282,6 +282,10 @@ static const struct {
     {"POST /api/v1/orders/{id}/cancel", ROUTE_OWNER},
     {"GET /api/v1/users/{id}/orders", ROUTE_USER_PATH},
     {"POST /api/v1/admin/outbox/requeue", ROUTE_ADMIN},
+    {"GET /openapi.yaml", ROUTE_PUBLIC},
+    {"GET /docs", ROUTE_PUBLIC},
+    {"GET /docs/swagger-ui.css", ROUTE_PUBLIC},
+    {"GET /docs/swagger-ui-bundle.js", ROUTE_PUBLIC},
 };
 
 static void route_table__each_route_declares_the_expected_access(void **state)

@@ -1,13 +1,16 @@
-/* test_http.c — libcurl request helper. */
+/* test_http.c — libcurl request helper (and the response capture for the OpenAPI check). */
 #include "support/test_http.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -32,6 +35,92 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
     b->len += n;
     b->data[b->len] = '\0';
     return n;
+}
+
+/* The path and query of url ("http://host:port/a?b" → "/a?b"; "/" when it has none). */
+static const char *url_target(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *slash = strchr(host ? host + 3 : url, '/');
+    return slash ? slash : "/";
+}
+
+/*
+ * The fields of the last response head in block as {"lower-case name": value}
+ * (a repeated field keeps its last value), or NULL when out of memory.
+ */
+static json_t *headers_json(const char *block)
+{
+    json_t *out = json_object();
+    for (const char *line = block; out && line && *line;) {
+        const char *eol = strstr(line, "\r\n");
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        const char *colon = memchr(line, ':', len);
+        if (len > 5 && strncmp(line, "HTTP/", 5) == 0) {
+            json_object_clear(out); /* a new head (after 100 Continue): only the last counts */
+        } else if (colon && colon > line) {
+            char name[128];
+            size_t nlen =
+                (size_t)(colon - line) < sizeof(name) ? (size_t)(colon - line) : sizeof(name) - 1;
+            for (size_t i = 0; i < nlen; i++)
+                name[i] = (char)tolower((unsigned char)line[i]);
+            name[nlen] = '\0';
+            const char *v = colon + 1, *end = line + len;
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+            json_t *value = json_stringn(v, (size_t)(end - v));
+            if (value)
+                json_object_set_new(out, name, value);
+        }
+        line = eol ? eol + 2 : NULL;
+    }
+    return out;
+}
+
+/*
+ * With SHOPD_TEST_CAPTURE set: appends the exchange to that file as one JSON
+ * line {"method","path","status","content_type","headers","body"} (body null
+ * when it is not UTF-8), for tests/openapi/validate-responses.mjs. One write() on an
+ * O_APPEND descriptor per line, so concurrent tests and threads never
+ * interleave. A capture that cannot be written aborts: a silently short
+ * capture would validate less than it claims.
+ */
+static void capture(const char *method, const char *url, const struct test_resp *r)
+{
+    const char *file = getenv("SHOPD_TEST_CAPTURE");
+    if (!file || !*file || r->status == 0)
+        return;
+    char ct[256];
+    const char *type = test_resp_header(r, "Content-Type", ct, sizeof(ct));
+    json_t *line = json_pack("{s:s, s:s, s:i, s:s?, s:o, s:o}", "method", method, "path",
+                             url_target(url), "status", (int)r->status, "content_type", type,
+                             "headers", headers_json(r->headers), "body",
+                             r->body ? json_stringn(r->body, r->body_len) : json_null());
+    if (!line) /* a body that is not UTF-8: json_stringn failed */
+        line = json_pack("{s:s, s:s, s:i, s:s?, s:o, s:n}", "method", method, "path",
+                         url_target(url), "status", (int)r->status, "content_type", type, "headers",
+                         headers_json(r->headers), "body");
+    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    json_decref(line);
+    size_t len = text ? strlen(text) : 0;
+    char *buf = text ? realloc(text, len + 2) : NULL;
+    if (!buf) {
+        fprintf(stderr, "test_http: cannot encode the capture of %s %s\n", method, url);
+        abort();
+    }
+    buf[len] = '\n';
+    buf[len + 1] = '\0';
+    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    ssize_t n = fd >= 0 ? write(fd, buf, len + 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    if (n != (ssize_t)(len + 1)) {
+        fprintf(stderr, "test_http: cannot append to SHOPD_TEST_CAPTURE=%s\n", file);
+        abort();
+    }
 }
 
 void test_http_global_init(void)
@@ -76,6 +165,8 @@ int test_http(const char *method, const char *url, const char *body, const char 
     out->body_len = b.len;
     out->headers = h.data ? h.data : calloc(1, 1);
     out->json = b.len ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+    if (rc == CURLE_OK)
+        capture(method, url, out);
     return rc == CURLE_OK ? 0 : -1;
 }
 

@@ -19,6 +19,9 @@ struct test_resp {
  * headers (NULL-terminated array of "Name: value", may be NULL). Fills *out;
  * returns 0, or -1 when the transfer failed (connection refused…). Each call
  * uses its own curl handle: thread-safe once test_http_global_init ran.
+ * When the environment names a file in SHOPD_TEST_CAPTURE, every response
+ * received is appended to it as one JSON line (method, path, status,
+ * content type, headers, body) for tests/openapi's schema check.
  */
 int test_http(const char *method, const char *url, const char *body, const char *const *headers,
               struct test_resp *out);

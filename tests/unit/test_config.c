@@ -114,6 +114,8 @@ static void load__nothing_set__every_documented_default(void **state)
     assert_int_equal(cfg.login_address_failures, 50);
     assert_int_equal(cfg.login_window_s, 300);
     assert_false(cfg.trust_forwarded_for);
+    assert_string_equal(cfg.docs_dir, "docs");
+    assert_string_equal(cfg.swagger_ui_dir, "tools/npm/node_modules/swagger-ui-dist");
 }
 
 /* ---- every variable ---- */
@@ -151,6 +153,8 @@ static void load__every_variable_set__each_parsed_into_its_field(void **state)
         {"SHOPD_LOCK_WAIT_MS", "0"},
         {"SHOPD_LOCK_LEASE_MS", "301"},
         {"SHOPD_CACHE_TTL_MS", "0"},
+        {"SHOPD_DOCS_DIR", "/usr/share/shopd/docs"},
+        {"SHOPD_SWAGGER_UI_DIR", "/usr/share/shopd/swagger-ui"},
         {NULL, NULL},
     };
     assert_int_equal(load(&cfg, env, &e), ERR_OK);
@@ -183,6 +187,8 @@ static void load__every_variable_set__each_parsed_into_its_field(void **state)
     assert_int_equal(cfg.lock_wait_ms, 0);
     assert_int_equal(cfg.lock_lease_ms, 301);
     assert_int_equal(cfg.cache_ttl_ms, 0);
+    assert_string_equal(cfg.docs_dir, "/usr/share/shopd/docs");
+    assert_string_equal(cfg.swagger_ui_dir, "/usr/share/shopd/swagger-ui");
 }
 
 /* Records every name config_load asks for. */
@@ -251,6 +257,8 @@ static void load__asks_for_exactly_the_documented_variables(void **state)
         "SHOPD_LOGIN_ADDRESS_FAILURES",
         "SHOPD_LOGIN_WINDOW_S",
         "SHOPD_TRUST_FORWARDED_FOR",
+        "SHOPD_DOCS_DIR",
+        "SHOPD_SWAGGER_UI_DIR",
     };
     const size_t n_documented = sizeof(documented) / sizeof(documented[0]);
     struct asked asked = {.n = 0};
@@ -458,6 +466,8 @@ static void text_settings__empty_or_too_long__refused_never_truncated(void **sta
         {"SHOPD_ADMIN_TOKEN", 256, "t"},
         {"SHOPD_REDIS_NAMESPACE", 64, "n"},
         {"SHOPD_TOKEN_SECRET", 257, "s"},
+        {"SHOPD_DOCS_DIR", CONFIG_TEXT_MAX, "/"},
+        {"SHOPD_SWAGGER_UI_DIR", CONFIG_TEXT_MAX, "/"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct config cfg;
