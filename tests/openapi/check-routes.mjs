@@ -9,24 +9,15 @@
 // route table lacks, 2 when either cannot be read, 0 when they are equal.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const npmDir = process.env.SHOPD_NPM_DIR || path.join(repo, 'tools', 'npm');
-const require = createRequire(path.join(npmDir, 'package.json'));
-const YAML = require('yaml');
-
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+import { METHODS, YAML, defaultDocument } from './tools.mjs';
 
 function fail(status, message) {
     console.error(`check-routes: ${message}`);
     process.exit(status);
 }
 
-const [binary, docPath = path.join(repo, 'docs', 'openapi.yaml')] = process.argv.slice(2);
+const [binary, docPath = defaultDocument] = process.argv.slice(2);
 if (!binary)
     fail(2, 'usage: check-routes.mjs <shopd binary> [openapi document]');
 

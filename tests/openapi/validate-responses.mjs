@@ -14,19 +14,11 @@
 // --foreign (another server the tests talk to with the same client: the fake data platform)
 // are skipped. Exits 1 on any mismatch or when nothing was validated, 2 on bad input.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const npmDir = process.env.SHOPD_NPM_DIR || path.join(repo, 'tools', 'npm');
-const require = createRequire(path.join(npmDir, 'package.json'));
-const YAML = require('yaml');
-const Ajv2020 = require('ajv/dist/2020').default;
-const addFormats = require('ajv-formats').default;
+import { METHODS, YAML, defaultDocument, requireTool } from './tools.mjs';
 
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+const Ajv2020 = requireTool('ajv/dist/2020').default;
+const addFormats = requireTool('ajv-formats').default;
 const MAX_REPORTED = 40;
 
 function usage(message) {
@@ -47,7 +39,7 @@ for (let i = 0; i < args.length; i++) {
         positional.push(args[i]);
     }
 }
-const [capturePath, docPath = path.join(repo, 'docs', 'openapi.yaml')] = positional;
+const [capturePath, docPath = defaultDocument] = positional;
 if (!capturePath)
     usage('no capture file');
 
