@@ -334,3 +334,17 @@ uint64_t pg_conn_round_trips(const struct pg_conn *c)
 {
     return c->round_trips;
 }
+
+char *pg_i64_array(const int64_t *v, size_t n)
+{
+    size_t cap = n * 21 + 3, len = 0; /* "{" + up to 20 characters and a comma each + "}" */
+    char *text = malloc(cap);
+    if (!text)
+        return NULL;
+    text[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, i ? ",%lld" : "%lld", (long long)v[i]);
+    text[len++] = '}';
+    text[len] = '\0';
+    return text;
+}

@@ -3,6 +3,7 @@
 #define SHOPD_INFRA_PG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
@@ -115,5 +116,11 @@ int64_t pg_get_i64(const PGresult *r, int row, int col);
 
 /* Formats v in decimal into buf (>= 21 bytes) and returns buf. */
 const char *pg_i64_param(int64_t v, char buf[21]);
+
+/*
+ * v[0..n) as a PostgreSQL array literal "{1,2,3}" (a bigint[] parameter).
+ * Returns malloc'd text (caller frees) or NULL on OOM.
+ */
+char *pg_i64_array(const int64_t *v, size_t n);
 
 #endif

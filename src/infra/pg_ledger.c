@@ -1,7 +1,6 @@
 /* pg_ledger.c — balance changes with their ledger rows, one statement each. */
 #include "infra/pg_ledger.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 static const struct pg_stmt stmt_use = {
@@ -119,28 +118,13 @@ static enum err_code on_charges(void *ctx, const PGresult *r, struct err *e)
     return ERR_OK;
 }
 
-/* "{v0,v1,...}" as malloc'd text (caller frees), or NULL on OOM. */
-static char *i64_array(const int64_t *v, size_t n)
-{
-    size_t cap = n * 21 + 3, len = 0;
-    char *text = malloc(cap);
-    if (!text)
-        return NULL;
-    text[len++] = '{';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(text + len, cap - len, i ? ",%lld" : "%lld", (long long)v[i]);
-    text[len++] = '}';
-    text[len] = '\0';
-    return text;
-}
-
 enum err_code pg_ledger_queue_charges(struct pg_conn *c, size_t n, const int64_t *user_ids,
                                       const int64_t *amounts, int64_t cap,
                                       struct pg_ledger_charge *out, struct err *e)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = (struct pg_ledger_charge){0};
-    char *ids = i64_array(user_ids, n), *amts = i64_array(amounts, n);
+    char *ids = pg_i64_array(user_ids, n), *amts = pg_i64_array(amounts, n);
     char cap_buf[21];
     enum err_code rc;
     if (!ids || !amts) {

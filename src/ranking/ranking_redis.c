@@ -201,27 +201,12 @@ static bool copy_day(struct ranking_redis *r, const char *day, const char *ids, 
     return ok;
 }
 
-/* product_ids as a PostgreSQL array literal "{1,2,3}"; malloc'd or NULL. */
-static char *id_array(const int64_t *product_ids, size_t n)
-{
-    char *ids = malloc(n * 21 + 3);
-    if (!ids)
-        return NULL;
-    size_t used = 0;
-    ids[used++] = '{';
-    for (size_t i = 0; i < n; i++)
-        used += (size_t)sprintf(ids + used, "%s%lld", i ? "," : "", (long long)product_ids[i]);
-    ids[used++] = '}';
-    ids[used] = '\0';
-    return ids;
-}
-
 enum err_code ranking_redis_copy_sales(struct ranking_redis *r, int64_t sold_at,
                                        const int64_t *product_ids, size_t n, struct err *e)
 {
     char day[11];
     day_of(sold_at, day);
-    char *ids = product_ids ? id_array(product_ids, n) : NULL; /* NULL: the whole day */
+    char *ids = product_ids ? pg_i64_array(product_ids, n) : NULL; /* NULL: the whole day */
     if (product_ids && !ids)
         return err_set(e, ERR_INTERNAL, "out of memory");
     bool ok = copy_day(r, day, ids, false, NULL, e);
