@@ -64,18 +64,36 @@ static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         if (fatal)
             atomic_store(&p->fatal, true);
     }
+    /*
+     * "Delivered" without an offset: librdkafka acknowledged the record
+     * implicitly (a later request of its partition succeeded) or as a
+     * duplicate of an earlier write, and cannot say where it is. Both are
+     * uncertain: a test broker that appends over a sequence gap (devkafka,
+     * docs/reliability.md) makes the first one a lost record. Resending is
+     * safe (at least once; consumers drop duplicates by event id), losing is
+     * not: report it TRANSIENT, so the caller produces it again.
+     */
+    bool unplaced = !m->err && m->offset < 0;
     struct kafka_delivery d = {
-        .status = !m->err                            ? KAFKA_DELIVERED
-                  : fatal || permanent_error(m->err) ? KAFKA_PERMANENT
-                                                     : KAFKA_TRANSIENT,
-        .error = m->err ? rd_kafka_err2name(m->err) : "",
-        .message = m->err ? rd_kafka_err2str(m->err) : "",
+        .status = KAFKA_DELIVERED,
+        .error = "",
+        .message = "",
         .topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "",
         .partition = m->partition,
         .offset = m->offset >= 0 ? m->offset : -1,
         .producer_fatal = fatal,
     };
-    if (m->err)
+    if (m->err) {
+        d.status = fatal || permanent_error(m->err) ? KAFKA_PERMANENT : KAFKA_TRANSIENT;
+        d.error = rd_kafka_err2name(m->err);
+        d.message = rd_kafka_err2str(m->err);
+    } else if (unplaced) {
+        d.status = KAFKA_TRANSIENT;
+        d.error = KAFKA_ERROR_NO_OFFSET;
+        d.message = "acknowledged without an offset (implicitly or as a duplicate): not known to "
+                    "be written";
+    }
+    if (d.status != KAFKA_DELIVERED)
         atomic_fetch_add(&p->failed, 1);
     else
         atomic_fetch_add(&p->delivered, 1);

@@ -20,7 +20,7 @@
  *
  *   class              librdkafka error (rd_kafka_err2name)                  what the caller does
  *   -----------------  ---------------------------------------------------- -----------------------
- *   KAFKA_DELIVERED    NO_ERROR                                              mark sent
+ *   KAFKA_DELIVERED    NO_ERROR, with the record's offset                    mark sent
  *   KAFKA_PERMANENT    MSG_SIZE_TOO_LARGE, INVALID_MSG (Kafka's               do not resend as is
  *                      CORRUPT_MESSAGE), INVALID_MSG_SIZE, INVALID_RECORD,    (outbox: mark FAILED;
  *                      RECORD_LIST_TOO_LARGE, INVALID_REQUIRED_ACKS,          consumer: DLQ)
@@ -39,7 +39,10 @@
  *                      NOT_ENOUGH_REPLICAS(_AFTER_APPEND), UNKNOWN_TOPIC_OR_PART
  *                      / _UNKNOWN_TOPIC (a topic not created yet is an
  *                      operations problem, not a bad message),
- *                      _PURGE_QUEUE / _PURGE_INFLIGHT (shutdown)
+ *                      _PURGE_QUEUE / _PURGE_INFLIGHT (shutdown), and
+ *                      NO_ERROR without an offset (error KAFKA_ERROR_NO_OFFSET:
+ *                      acknowledged implicitly, by a later request's success,
+ *                      or as a duplicate; not known to be in the log)
  *
  * Resending after a TRANSIENT failure is the caller's job: call
  * kafka_produce again with the same bytes (the outbox relay leaves the row
@@ -75,6 +78,9 @@ struct kafka_record {
 
 enum kafka_delivery_class { KAFKA_DELIVERED, KAFKA_TRANSIENT, KAFKA_PERMANENT };
 
+/* kafka_delivery.error of a record acknowledged without an offset (KAFKA_TRANSIENT). */
+#define KAFKA_ERROR_NO_OFFSET "NO_OFFSET"
+
 /* A delivery report; valid for the duration of the callback only. */
 struct kafka_delivery {
     enum kafka_delivery_class status;
@@ -82,7 +88,7 @@ struct kafka_delivery {
     const char *message; /* librdkafka's error text; "" when delivered */
     const char *topic;
     int32_t partition; /* -1 if never assigned */
-    int64_t offset;    /* -1 if unknown */
+    int64_t offset;    /* where it was written: >= 0 when DELIVERED, else -1 if unknown */
     bool producer_fatal;
 };
 
