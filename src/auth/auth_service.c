@@ -11,7 +11,7 @@ enum err_code auth_service_login(const struct auth_service *s, int64_t user_id,
     if (!password || !*password)
         return err_set(e, ERR_INVALID_CREDENTIALS, "user id or password is wrong");
     const char *addr = address ? address : "";
-    if (s->throttle.ops->check(s->throttle.self, user_id, addr, retry_after_s, e) != ERR_OK)
+    if (auth_throttle_check(&s->throttle, user_id, addr, retry_after_s, e) != ERR_OK)
         return e->code;
     if (*retry_after_s > 0)
         return err_set(e, ERR_TOO_MANY_ATTEMPTS, "too many failed logins; retry in %lld s",
@@ -19,17 +19,17 @@ enum err_code auth_service_login(const struct auth_service *s, int64_t user_id,
     char hash[PASSWORD_HASH_MAX];
     bool found = false;
     if (user_id > 0 &&
-        s->credentials.ops->get_hash(s->credentials.self, user_id, hash, &found, e) != ERR_OK)
+        auth_credentials_get_hash(&s->credentials, user_id, hash, &found, e) != ERR_OK)
         return e->code;
     bool ok = false;
     if (password_verify(s->hasher, found ? hash : NULL, password, &ok, e) != ERR_OK)
         return e->code;
     if (!ok) {
-        if (s->throttle.ops->failed(s->throttle.self, user_id, addr, e) != ERR_OK)
+        if (auth_throttle_failed(&s->throttle, user_id, addr, e) != ERR_OK)
             return e->code;
         return err_set(e, ERR_INVALID_CREDENTIALS, "user id or password is wrong");
     }
-    s->throttle.ops->succeeded(s->throttle.self, user_id);
+    auth_throttle_succeeded(&s->throttle, user_id);
     memset(out, 0, sizeof(*out));
     if (!token_sign(s->keys, user_id, s->now(), s->token_ttl_s, out->access_token,
                     sizeof(out->access_token)))
@@ -47,5 +47,5 @@ enum err_code auth_service_set_password(const struct auth_service *s, int64_t us
     char hash[PASSWORD_HASH_MAX];
     if (password_hash(s->hasher, password, hash, e) != ERR_OK)
         return e->code;
-    return s->credentials.ops->set_hash(s->credentials.self, user_id, hash, e);
+    return auth_credentials_set_hash(&s->credentials, user_id, hash, e);
 }

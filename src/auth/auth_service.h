@@ -14,15 +14,9 @@
 #include "auth/token.h"
 #include "core/err.h"
 
-/* Where password hashes live. */
+/* Where password hashes live. Called through the wrappers below; thread-safe. */
 struct auth_credentials_ops {
-    /*
-     * Copies user_id's stored hash into hash (PASSWORD_HASH_MAX) and sets
-     * *found; *found false for an unknown user or one without a password.
-     * ERR_OK or ERR_UNAVAILABLE.
-     */
     enum err_code (*get_hash)(void *self, int64_t user_id, char *hash, bool *found, struct err *e);
-    /* Stores hash for user_id. ERR_OK, ERR_USER_NOT_FOUND, ERR_UNAVAILABLE. */
     enum err_code (*set_hash)(void *self, int64_t user_id, const char *hash, struct err *e);
 };
 struct auth_credentials {
@@ -30,23 +24,61 @@ struct auth_credentials {
     void *self;
 };
 
-/* Failed-login counters shared by every instance. */
+/*
+ * Copies user_id's stored hash into hash (PASSWORD_HASH_MAX) and sets
+ * *found; *found false for an unknown user or one without a password.
+ * ERR_OK or ERR_UNAVAILABLE.
+ */
+static inline enum err_code auth_credentials_get_hash(const struct auth_credentials *c,
+                                                      int64_t user_id, char *hash, bool *found,
+                                                      struct err *e)
+{
+    return c->ops->get_hash(c->self, user_id, hash, found, e);
+}
+
+/* Stores hash (borrowed) for user_id. ERR_OK, ERR_USER_NOT_FOUND, ERR_UNAVAILABLE. */
+static inline enum err_code auth_credentials_set_hash(const struct auth_credentials *c,
+                                                      int64_t user_id, const char *hash,
+                                                      struct err *e)
+{
+    return c->ops->set_hash(c->self, user_id, hash, e);
+}
+
+/* Failed-login counters shared by every instance. Called through the wrappers below. */
 struct auth_throttle_ops {
-    /*
-     * Sets *retry_after_s > 0 when user_id or address (may be "") has used up
-     * its failures for the current window, else 0. ERR_OK or ERR_UNAVAILABLE.
-     */
     enum err_code (*check)(void *self, int64_t user_id, const char *address, int64_t *retry_after_s,
                            struct err *e);
-    /* Counts one failure for user_id and address. ERR_OK or ERR_UNAVAILABLE. */
     enum err_code (*failed)(void *self, int64_t user_id, const char *address, struct err *e);
-    /* Forgets user_id's failures after a success (the address keeps its count). */
     void (*succeeded)(void *self, int64_t user_id);
 };
 struct auth_throttle {
     const struct auth_throttle_ops *ops;
     void *self;
 };
+
+/*
+ * Sets *retry_after_s > 0 when user_id or address (may be "") has used up
+ * its failures for the current window, else 0. ERR_OK or ERR_UNAVAILABLE.
+ */
+static inline enum err_code auth_throttle_check(const struct auth_throttle *t, int64_t user_id,
+                                                const char *address, int64_t *retry_after_s,
+                                                struct err *e)
+{
+    return t->ops->check(t->self, user_id, address, retry_after_s, e);
+}
+
+/* Counts one failure for user_id and address. ERR_OK or ERR_UNAVAILABLE. */
+static inline enum err_code auth_throttle_failed(const struct auth_throttle *t, int64_t user_id,
+                                                 const char *address, struct err *e)
+{
+    return t->ops->failed(t->self, user_id, address, e);
+}
+
+/* Forgets user_id's failures after a success (the address keeps its count). Never fails. */
+static inline void auth_throttle_succeeded(const struct auth_throttle *t, int64_t user_id)
+{
+    t->ops->succeeded(t->self, user_id);
+}
 
 struct auth_service {
     struct auth_credentials credentials;

@@ -60,36 +60,21 @@ struct coupon_issue_item {
     int64_t user_coupon_id; /* out: the coupon issued (also on a redelivery of this request) */
 };
 
-/* Storage port (PostgreSQL): the truth, correct alone with any number of instances. */
+/*
+ * Storage port (PostgreSQL): the truth, correct alone with any number of
+ * instances. Called through the wrappers below, which state the contracts;
+ * thread-safe.
+ */
 struct coupon_repo_ops {
     enum err_code (*create)(void *self, struct coupon *inout, struct err *e);
-    /* ERR_COUPON_NOT_FOUND. */
     enum err_code (*get)(void *self, int64_t id, struct coupon *out, struct err *e);
-    /*
-     * In one transaction: count one more issued (only while issued < total
-     * and not expired) and insert the user's coupon (unique per user).
-     * ERR_COUPON_NOT_FOUND, ERR_USER_NOT_FOUND, ERR_COUPON_SOLD_OUT,
-     * ERR_COUPON_ALREADY_ISSUED, ERR_COUPON_EXPIRED; nothing changes then.
-     */
     enum err_code (*issue)(void *self, int64_t coupon_id, int64_t user_id, struct user_coupon *out,
                            struct err *e);
-    /* Reads the campaign's remaining count and owners. ERR_COUPON_NOT_FOUND. */
     enum err_code (*snapshot)(void *self, int64_t coupon_id, struct coupon_snapshot *out,
                               struct err *e);
-    /*
-     * Up to limit coupons of user_id, newest first; all_statuses false keeps
-     * only those in status. ERR_USER_NOT_FOUND.
-     */
     enum err_code (*list_for_user)(void *self, int64_t user_id, bool all_statuses,
                                    enum user_coupon_status status, size_t limit,
                                    struct user_coupon *out, size_t *n, struct err *e);
-    /*
-     * Decides items[0..n) in one transaction, in order, each like issue; a
-     * user already holding the coupon through this very request_id (a
-     * redelivery) is ERR_OK with that coupon. Fills each item's outcome.
-     * Returns ERR_OK, or a database error (ERR_UNAVAILABLE, ERR_INTERNAL):
-     * then nothing was written.
-     */
     enum err_code (*issue_batch)(void *self, struct coupon_issue_item *items, size_t n,
                                  struct err *e);
 };
@@ -97,6 +82,71 @@ struct coupon_repo {
     const struct coupon_repo_ops *ops;
     void *self;
 };
+
+/* Inserts a campaign (inout's terms set, already valid) and fills inout->id. */
+static inline enum err_code coupon_repo_create(const struct coupon_repo *r, struct coupon *inout,
+                                               struct err *e)
+{
+    return r->ops->create(r->self, inout, e);
+}
+
+/* Reads campaign id into *out. ERR_COUPON_NOT_FOUND. */
+static inline enum err_code coupon_repo_get(const struct coupon_repo *r, int64_t id,
+                                            struct coupon *out, struct err *e)
+{
+    return r->ops->get(r->self, id, out, e);
+}
+
+/*
+ * In one transaction: count one more issued (only while issued < total
+ * and not expired) and insert the user's coupon (unique per user) into
+ * *out. ERR_COUPON_NOT_FOUND, ERR_USER_NOT_FOUND, ERR_COUPON_SOLD_OUT,
+ * ERR_COUPON_ALREADY_ISSUED, ERR_COUPON_EXPIRED; nothing changes then.
+ */
+static inline enum err_code coupon_repo_issue(const struct coupon_repo *r, int64_t coupon_id,
+                                              int64_t user_id, struct user_coupon *out,
+                                              struct err *e)
+{
+    return r->ops->issue(r->self, coupon_id, user_id, out, e);
+}
+
+/*
+ * Reads the campaign's remaining count and owners into *out (ERR_OK: free
+ * with coupon_snapshot_cleanup; an error holds nothing). ERR_COUPON_NOT_FOUND.
+ */
+static inline enum err_code coupon_repo_snapshot(const struct coupon_repo *r, int64_t coupon_id,
+                                                 struct coupon_snapshot *out, struct err *e)
+{
+    return r->ops->snapshot(r->self, coupon_id, out, e);
+}
+
+/*
+ * Up to limit coupons of user_id, newest first, into out[] (capacity limit,
+ * caller's; *n of them); all_statuses false keeps only those in status.
+ * ERR_USER_NOT_FOUND.
+ */
+static inline enum err_code coupon_repo_list_for_user(const struct coupon_repo *r, int64_t user_id,
+                                                      bool all_statuses,
+                                                      enum user_coupon_status status, size_t limit,
+                                                      struct user_coupon *out, size_t *n,
+                                                      struct err *e)
+{
+    return r->ops->list_for_user(r->self, user_id, all_statuses, status, limit, out, n, e);
+}
+
+/*
+ * Decides items[0..n) in one transaction, in order, each like
+ * coupon_repo_issue; a user already holding the coupon through this very
+ * request_id (a redelivery) is ERR_OK with that coupon. Fills each item's
+ * outcome. Returns ERR_OK, or a database error (ERR_UNAVAILABLE,
+ * ERR_INTERNAL): then nothing was written.
+ */
+static inline enum err_code coupon_repo_issue_batch(const struct coupon_repo *r,
+                                                    struct coupon_issue_item *items, size_t n,
+                                                    struct err *e)
+{
+    return r->ops->issue_batch(r->self, items, n, e);
+}
 
 enum coupon_gate_answer {
     COUPON_GATE_RESERVED,  /* a slot is held for this user: write it to the database */
@@ -106,23 +156,61 @@ enum coupon_gate_answer {
     COUPON_GATE_DOWN,      /* the gate cannot be reached: ask the database */
 };
 
-/* The fast path in front of the database (Redis). It may be wrong only towards "ask the database".
+/*
+ * The fast path in front of the database (Redis). It may be wrong only
+ * towards "ask the database". Called through the wrappers below; every
+ * call but coupon_gate_enabled only on an enabled gate. Thread-safe.
  */
 struct coupon_gate_ops {
     enum coupon_gate_answer (*reserve)(void *self, int64_t coupon_id, int64_t user_id);
-    /* Undoes a reservation the database refused (the user is not an owner). */
     void (*release)(void *self, int64_t coupon_id, int64_t user_id);
-    /* Gives back the slot only: the database says the user already owns one. */
     void (*release_slot)(void *self, int64_t coupon_id);
-    /* The database says none are left. */
     void (*mark_sold_out)(void *self, int64_t coupon_id);
-    /* Loads state from a database snapshot, unless the gate has some already. */
     void (*load)(void *self, int64_t coupon_id, const struct coupon_snapshot *s);
 };
 struct coupon_gate {
     const struct coupon_gate_ops *ops; /* NULL: no gate, the database alone */
     void *self;
 };
+
+/* True when there is a gate; false: the database alone decides. */
+static inline bool coupon_gate_enabled(const struct coupon_gate *g)
+{
+    return g->ops != NULL;
+}
+
+/* Holds a slot of coupon_id for user_id, if the gate can tell; see coupon_gate_answer. */
+static inline enum coupon_gate_answer coupon_gate_reserve(const struct coupon_gate *g,
+                                                          int64_t coupon_id, int64_t user_id)
+{
+    return g->ops->reserve(g->self, coupon_id, user_id);
+}
+
+/* Undoes a reservation the database refused (the user is not an owner). */
+static inline void coupon_gate_release(const struct coupon_gate *g, int64_t coupon_id,
+                                       int64_t user_id)
+{
+    g->ops->release(g->self, coupon_id, user_id);
+}
+
+/* Gives back the slot only: the database says the user already owns one. */
+static inline void coupon_gate_release_slot(const struct coupon_gate *g, int64_t coupon_id)
+{
+    g->ops->release_slot(g->self, coupon_id);
+}
+
+/* The database says none are left. */
+static inline void coupon_gate_mark_sold_out(const struct coupon_gate *g, int64_t coupon_id)
+{
+    g->ops->mark_sold_out(g->self, coupon_id);
+}
+
+/* Loads state from a database snapshot (borrowed), unless the gate has some already. */
+static inline void coupon_gate_load(const struct coupon_gate *g, int64_t coupon_id,
+                                    const struct coupon_snapshot *s)
+{
+    g->ops->load(g->self, coupon_id, s);
+}
 
 enum coupon_request_status {
     COUPON_REQUEST_PENDING,

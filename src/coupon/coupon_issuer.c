@@ -102,7 +102,7 @@ static void handle_batch(void *ctx, const struct kafka_message *msgs, size_t n,
         all(out, errs, n, KAFKA_WAIT, &be);
         goto out_free;
     }
-    if (k && s->coupons->repo.ops->issue_batch(s->coupons->repo.self, items, k, &be) != ERR_OK) {
+    if (k && coupon_repo_issue_batch(&s->coupons->repo, items, k, &be) != ERR_OK) {
         for (size_t j = 0; j < k; j++) { /* nothing was written: the whole batch again */
             out[at[j]] = KAFKA_WAIT;
             errs[at[j]] = be;

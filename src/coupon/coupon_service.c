@@ -102,7 +102,7 @@ enum err_code coupon_service_create(const struct coupon_service *s, struct coupo
         return err_set_field(e, ERR_INVALID_REQUEST, "expires_at",
                              "expires_at must be in the future");
     inout->issued_quantity = 0;
-    return s->repo.ops->create(s->repo.self, inout, e);
+    return coupon_repo_create(&s->repo, inout, e);
 }
 
 enum err_code coupon_service_get(const struct coupon_service *s, int64_t id, struct coupon *out,
@@ -110,7 +110,7 @@ enum err_code coupon_service_get(const struct coupon_service *s, int64_t id, str
 {
     if (id <= 0)
         return err_set(e, ERR_COUPON_NOT_FOUND, "coupon %lld does not exist", (long long)id);
-    return s->repo.ops->get(s->repo.self, id, out, e);
+    return coupon_repo_get(&s->repo, id, out, e);
 }
 
 /* Rebuilds the gate's state for coupon_id from the database (best effort). */
@@ -119,29 +119,29 @@ static void rebuild_gate(const struct coupon_service *s, int64_t coupon_id)
     struct coupon_snapshot snap = {0};
     struct err e;
     err_clear(&e);
-    if (s->repo.ops->snapshot(s->repo.self, coupon_id, &snap, &e) == ERR_OK)
-        s->gate.ops->load(s->gate.self, coupon_id, &snap);
+    if (coupon_repo_snapshot(&s->repo, coupon_id, &snap, &e) == ERR_OK)
+        coupon_gate_load(&s->gate, coupon_id, &snap);
     coupon_snapshot_cleanup(&snap);
 }
 
 void coupon_service_gate_follow(const struct coupon_service *s, int64_t coupon_id, int64_t user_id,
                                 enum err_code decision)
 {
-    if (!s->gate.ops)
+    if (!coupon_gate_enabled(&s->gate))
         return;
     switch (decision) {
     case ERR_OK:
         break;
     case ERR_COUPON_ALREADY_ISSUED: /* the gate had forgotten this owner: keep them, free the slot
                                      */
-        s->gate.ops->release_slot(s->gate.self, coupon_id);
+        coupon_gate_release_slot(&s->gate, coupon_id);
         break;
     case ERR_COUPON_SOLD_OUT: /* the gate was optimistic */
-        s->gate.ops->release(s->gate.self, coupon_id, user_id);
-        s->gate.ops->mark_sold_out(s->gate.self, coupon_id);
+        coupon_gate_release(&s->gate, coupon_id, user_id);
+        coupon_gate_mark_sold_out(&s->gate, coupon_id);
         break;
     default: /* not written: the slot goes back */
-        s->gate.ops->release(s->gate.self, coupon_id, user_id);
+        coupon_gate_release(&s->gate, coupon_id, user_id);
         break;
     }
 }
@@ -150,7 +150,7 @@ void coupon_service_gate_follow(const struct coupon_service *s, int64_t coupon_i
 static enum err_code issue_reserved(const struct coupon_service *s, int64_t coupon_id,
                                     int64_t user_id, struct user_coupon *out, struct err *e)
 {
-    enum err_code rc = s->repo.ops->issue(s->repo.self, coupon_id, user_id, out, e);
+    enum err_code rc = coupon_repo_issue(&s->repo, coupon_id, user_id, out, e);
     coupon_service_gate_follow(s, coupon_id, user_id, rc);
     return rc;
 }
@@ -162,11 +162,11 @@ enum err_code coupon_service_issue(const struct coupon_service *s, int64_t coupo
         return err_set(e, ERR_COUPON_NOT_FOUND, "coupon %lld does not exist", (long long)coupon_id);
     if (user_id <= 0)
         return err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)user_id);
-    if (!s->gate.ops)
-        return s->repo.ops->issue(s->repo.self, coupon_id, user_id, out, e);
+    if (!coupon_gate_enabled(&s->gate))
+        return coupon_repo_issue(&s->repo, coupon_id, user_id, out, e);
 
     enum err_code rc;
-    switch (s->gate.ops->reserve(s->gate.self, coupon_id, user_id)) {
+    switch (coupon_gate_reserve(&s->gate, coupon_id, user_id)) {
     case COUPON_GATE_SOLD_OUT:
         return err_set(e, ERR_COUPON_SOLD_OUT, "coupon %lld is sold out", (long long)coupon_id);
     case COUPON_GATE_DUPLICATE:
@@ -175,14 +175,14 @@ enum err_code coupon_service_issue(const struct coupon_service *s, int64_t coupo
     case COUPON_GATE_RESERVED:
         return issue_reserved(s, coupon_id, user_id, out, e);
     case COUPON_GATE_UNKNOWN:
-        rc = s->repo.ops->issue(s->repo.self, coupon_id, user_id, out, e);
+        rc = coupon_repo_issue(&s->repo, coupon_id, user_id, out, e);
         if (rc != ERR_COUPON_NOT_FOUND && rc != ERR_COUPON_EXPIRED && rc != ERR_UNAVAILABLE)
             rebuild_gate(s, coupon_id);
         return rc;
     case COUPON_GATE_DOWN:
         break;
     }
-    return s->repo.ops->issue(s->repo.self, coupon_id, user_id, out, e);
+    return coupon_repo_issue(&s->repo, coupon_id, user_id, out, e);
 }
 
 /* What a snapshot or a campaign says at once: gone or expired (ERR_OK: neither). */
@@ -199,14 +199,14 @@ enum err_code coupon_service_reserve(const struct coupon_service *s, int64_t cou
 {
     if (coupon_id <= 0)
         return err_set(e, ERR_COUPON_NOT_FOUND, "coupon %lld does not exist", (long long)coupon_id);
-    if (!s->gate.ops) { /* the queue's consumer decides the rest */
+    if (!coupon_gate_enabled(&s->gate)) { /* the queue's consumer decides the rest */
         struct coupon c;
-        if (s->repo.ops->get(s->repo.self, coupon_id, &c, e))
+        if (coupon_repo_get(&s->repo, coupon_id, &c, e))
             return e->code;
         return campaign_open(coupon_id, c.expires_at, now, e);
     }
     for (int round = 0; round < 2; round++) {
-        switch (s->gate.ops->reserve(s->gate.self, coupon_id, user_id)) {
+        switch (coupon_gate_reserve(&s->gate, coupon_id, user_id)) {
         case COUPON_GATE_RESERVED:
             return ERR_OK;
         case COUPON_GATE_SOLD_OUT:
@@ -223,11 +223,11 @@ enum err_code coupon_service_reserve(const struct coupon_service *s, int64_t cou
             break;
         /* no state: load it from a PostgreSQL snapshot (a read), then ask again */
         struct coupon_snapshot snap = {0};
-        if (s->repo.ops->snapshot(s->repo.self, coupon_id, &snap, e))
+        if (coupon_repo_snapshot(&s->repo, coupon_id, &snap, e))
             return e->code;
         enum err_code rc = campaign_open(coupon_id, snap.expires_at, now, e);
         if (rc == ERR_OK)
-            s->gate.ops->load(s->gate.self, coupon_id, &snap);
+            coupon_gate_load(&s->gate, coupon_id, &snap);
         coupon_snapshot_cleanup(&snap);
         if (rc)
             return rc;
@@ -245,6 +245,6 @@ enum err_code coupon_service_list(const struct coupon_service *s, int64_t user_i
                              "status must be AVAILABLE, USED or EXPIRED");
     if (user_id <= 0)
         return err_set(e, ERR_USER_NOT_FOUND, "user %lld does not exist", (long long)user_id);
-    return s->repo.ops->list_for_user(s->repo.self, user_id, status == NULL, wanted,
-                                      COUPON_LIST_MAX, out, n, e);
+    return coupon_repo_list_for_user(&s->repo, user_id, status == NULL, wanted, COUPON_LIST_MAX,
+                                     out, n, e);
 }

@@ -266,7 +266,7 @@ static size_t hand_to_sink(struct outbox_relay *r, const PGresult *res, size_t n
     size_t handed = 0;
     for (size_t i = 0; i < n; i++) {
         /* one send at a time: stop when stopping or past the transaction's budget */
-        if (sink->ops->sequential &&
+        if (outbox_sink_sequential(sink) &&
             (periodic_stopping(r->thread) || ms_since(&start, &now) >= r->cfg.in_tx_wait_ms))
             break; /* the rest stays locked only until commit, untouched */
         char *body = envelope(res, (int)i);
@@ -284,7 +284,7 @@ static size_t hand_to_sink(struct outbox_relay *r, const PGresult *res, size_t n
                 .body = body,
                 .body_len = strlen(body),
             };
-            sink->ops->send(sink->self, &ev, i, batch_done, b);
+            outbox_sink_send(sink, &ev, i, batch_done, b);
         }
         free(body);
         handed++;
@@ -413,7 +413,7 @@ static bool relay_batch(void *arg)
         return false;
     }
     const struct outbox_sink *sink = &r->cfg.sink;
-    unsigned batch_ms = sink->ops->batch_time_ms(sink->self, r->cfg.batch);
+    unsigned batch_ms = outbox_sink_batch_time_ms(sink, r->cfg.batch);
     size_t handed = hand_to_sink(r, res, n, b);
     bool stopping = periodic_stopping(r->thread);
     unsigned in_tx_ms = stopping ? STOP_WAIT_MS : r->cfg.in_tx_wait_ms;

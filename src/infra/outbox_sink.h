@@ -7,6 +7,7 @@
 #ifndef SHOPD_INFRA_OUTBOX_SINK_H
 #define SHOPD_INFRA_OUTBOX_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,13 +35,11 @@ enum outbox_outcome {
 typedef void (*outbox_done_fn)(void *done_ctx, size_t index, enum outbox_outcome outcome,
                                const char *why);
 
+/* Called through the wrappers below, which state the contracts. */
 struct outbox_sink_ops {
-    /* Starts delivering ev; reports through done(done_ctx, index, ...). */
     void (*send)(void *self, const struct outbox_event *ev, size_t index, outbox_done_fn done,
                  void *done_ctx);
-    /* The longest a batch of n sends may take to report every outcome, in ms. */
     unsigned (*batch_time_ms)(void *self, size_t n);
-    /* One send at a time (true: the relay checks for a stop between sends). */
     int sequential;
 };
 
@@ -48,5 +47,27 @@ struct outbox_sink {
     const struct outbox_sink_ops *ops;
     void *self;
 };
+
+/*
+ * Starts delivering ev (borrowed for the call only); reports through
+ * done(done_ctx, index, ...) exactly once, perhaps before this returns.
+ */
+static inline void outbox_sink_send(const struct outbox_sink *s, const struct outbox_event *ev,
+                                    size_t index, outbox_done_fn done, void *done_ctx)
+{
+    s->ops->send(s->self, ev, index, done, done_ctx);
+}
+
+/* The longest a batch of n sends may take to report every outcome, in ms. */
+static inline unsigned outbox_sink_batch_time_ms(const struct outbox_sink *s, size_t n)
+{
+    return s->ops->batch_time_ms(s->self, n);
+}
+
+/* One send at a time (true: the relay checks for a stop between sends). */
+static inline bool outbox_sink_sequential(const struct outbox_sink *s)
+{
+    return s->ops->sequential != 0;
+}
 
 #endif

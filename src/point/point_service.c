@@ -51,7 +51,7 @@ enum err_code point_service_create_user(const struct point_service *s, const cha
     char hash[PASSWORD_HASH_MAX];
     if (password_hash(s->hasher, password, hash, e) != ERR_OK)
         return e->code;
-    return s->repo.ops->create_user(s->repo.self, name, hash, out, e);
+    return point_repo_create_user(&s->repo, name, hash, out, e);
 }
 
 enum err_code point_service_balance(const struct point_service *s, int64_t user_id,
@@ -59,7 +59,7 @@ enum err_code point_service_balance(const struct point_service *s, int64_t user_
 {
     if (user_id <= 0)
         return user_not_found(user_id, e);
-    return s->repo.ops->balance(s->repo.self, user_id, balance, e);
+    return point_repo_balance(&s->repo, user_id, balance, e);
 }
 
 /* The checks every charge passes before any storage call. */
@@ -94,7 +94,7 @@ enum err_code point_service_charge(const struct point_service *s, int64_t user_i
     if (check_charge(s, user_id, amount, e))
         return e->code;
     struct point_charge_result r;
-    if (s->repo.ops->charge(s->repo.self, user_id, amount, s->balance_max, &r, e))
+    if (point_repo_charge(&s->repo, user_id, amount, s->balance_max, &r, e))
         return e->code;
     *balance_after = r.balance;
     return charge_outcome(&r, user_id, amount, s->balance_max, e);
@@ -119,21 +119,21 @@ enum err_code point_service_charge_once(const struct point_service *s, int64_t u
         return e->code;
     char fingerprint[32];
     snprintf(fingerprint, sizeof(fingerprint), "amount=%lld", (long long)amount);
-    const struct point_repo_ops *repo = s->repo.ops;
-    void *self = s->repo.self;
+    const struct point_repo *repo = &s->repo;
 
     struct idempotency_claim claim = {.fingerprint = fingerprint};
     struct point_charge_result charged;
-    if (repo->charge_keyed_begin(self, user_id, amount, s->balance_max, key, &claim, &charged, e))
+    if (point_repo_charge_keyed_begin(repo, user_id, amount, s->balance_max, key, &claim, &charged,
+                                      e))
         return e->code;
     bool replay = false;
     if (idempotency_claim_result(&claim, &replay, e) != ERR_OK) {
-        repo->charge_keyed_rollback(self);
+        point_repo_charge_keyed_rollback(repo);
         recorded_outcome_cleanup(&claim.stored);
         return e->code;
     }
     if (replay) {
-        repo->charge_keyed_rollback(self);
+        point_repo_charge_keyed_rollback(repo);
         *out = (struct point_charge_outcome){claim.stored.status, claim.stored.body, true};
         return ERR_OK;
     }
@@ -144,11 +144,11 @@ enum err_code point_service_charge_once(const struct point_service *s, int64_t u
     bool rendered = outcome == ERR_OK ? render->ok(user_id, charged.balance, &answer)
                                       : render->refusal(&refusal, &answer);
     if (!rendered) {
-        repo->charge_keyed_rollback(self);
+        point_repo_charge_keyed_rollback(repo);
         recorded_outcome_cleanup(&answer);
         return err_set(e, ERR_INTERNAL, "out of memory rendering a charge");
     }
-    if (repo->charge_keyed_commit(self, user_id, key, fingerprint, &answer, e)) {
+    if (point_repo_charge_keyed_commit(repo, user_id, key, fingerprint, &answer, e)) {
         recorded_outcome_cleanup(&answer);
         return e->code;
     }
@@ -177,7 +177,7 @@ enum err_code point_service_history(const struct point_service *s, int64_t user_
         return err_set(e, ERR_INTERNAL, "out of memory");
     size_t n = 0;
     enum err_code rc =
-        s->repo.ops->history(s->repo.self, user_id, before, (size_t)limit + 1, out->items, &n, e);
+        point_repo_history(&s->repo, user_id, before, (size_t)limit + 1, out->items, &n, e);
     if (rc != ERR_OK) {
         point_history_cleanup(out);
         return rc;

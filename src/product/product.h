@@ -26,16 +26,14 @@ struct product {
 
 /*
  * Storage port of the product module (the service depends on this, the
- * PostgreSQL adapter implements it, unit tests mock it). Each returns ERR_OK
- * or an error in e; implementations must be thread-safe.
+ * PostgreSQL adapter implements it, unit tests mock it). Called through the
+ * wrappers below, which state the contracts. Each returns ERR_OK or an
+ * error in e; implementations must be thread-safe.
  */
 struct product_repo_ops {
-    /* Reads product id into *out; ERR_PRODUCT_NOT_FOUND when absent. */
     enum err_code (*get)(void *self, int64_t id, struct product *out, struct err *e);
-    /* Reads up to limit products with id > after, ascending, into out[]; *n = count. */
     enum err_code (*list)(void *self, int64_t after, size_t limit, struct product *out, size_t *n,
                           struct err *e);
-    /* Inserts a product (out->name/price/stock set) and fills out->id. */
     enum err_code (*create)(void *self, struct product *inout, struct err *e);
 };
 
@@ -43,5 +41,30 @@ struct product_repo {
     const struct product_repo_ops *ops;
     void *self;
 };
+
+/* Reads product id into *out; ERR_PRODUCT_NOT_FOUND when absent. */
+static inline enum err_code product_repo_get(const struct product_repo *r, int64_t id,
+                                             struct product *out, struct err *e)
+{
+    return r->ops->get(r->self, id, out, e);
+}
+
+/*
+ * Reads up to limit products with id > after, ascending, into out[]
+ * (capacity limit, caller's); *n = count.
+ */
+static inline enum err_code product_repo_list(const struct product_repo *r, int64_t after,
+                                              size_t limit, struct product *out, size_t *n,
+                                              struct err *e)
+{
+    return r->ops->list(r->self, after, limit, out, n, e);
+}
+
+/* Inserts a product (inout->name/price/stock set, already valid) and fills inout->id. */
+static inline enum err_code product_repo_create(const struct product_repo *r, struct product *inout,
+                                                struct err *e)
+{
+    return r->ops->create(r->self, inout, e);
+}
 
 #endif

@@ -11,7 +11,7 @@ enum err_code product_service_get(const struct product_service *s, int64_t id, s
 {
     if (id <= 0)
         return err_set(e, ERR_PRODUCT_NOT_FOUND, "product %lld does not exist", (long long)id);
-    return s->repo.ops->get(s->repo.self, id, out, e);
+    return product_repo_get(&s->repo, id, out, e);
 }
 
 enum err_code product_service_list(const struct product_service *s, int64_t after, int64_t limit,
@@ -28,8 +28,7 @@ enum err_code product_service_list(const struct product_service *s, int64_t afte
     if (!page->items)
         return err_set(e, ERR_INTERNAL, "out of memory");
     size_t n = 0;
-    enum err_code rc =
-        s->repo.ops->list(s->repo.self, after, (size_t)limit + 1, page->items, &n, e);
+    enum err_code rc = product_repo_list(&s->repo, after, (size_t)limit + 1, page->items, &n, e);
     if (rc != ERR_OK) {
         product_page_cleanup(page);
         return rc;
@@ -67,5 +66,5 @@ enum err_code product_service_create(const struct product_service *s, const char
     memcpy(out->name, name, strlen(name) + 1);
     out->price = price;
     out->stock = stock;
-    return s->repo.ops->create(s->repo.self, out, e);
+    return product_repo_create(&s->repo, out, e);
 }

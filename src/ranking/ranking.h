@@ -22,13 +22,8 @@ struct popular_product {
     int64_t sold;
 };
 
-/* Where the ranking comes from (PostgreSQL's daily sales; Redis later). */
+/* Where the ranking comes from (PostgreSQL's daily sales, or Redis in front of them). */
 struct ranking_repo_ops {
-    /*
-     * The limit products with the most units sold by paid orders during
-     * today and the previous days-1 UTC days, most first, ties by lower id;
-     * products with nothing sold are left out.
-     */
     enum err_code (*top)(void *self, int days, size_t limit, struct popular_product *out, size_t *n,
                          struct err *e);
 };
@@ -36,5 +31,18 @@ struct ranking_repo {
     const struct ranking_repo_ops *ops;
     void *self;
 };
+
+/*
+ * The limit products with the most units sold by paid orders during today
+ * and the previous days-1 UTC days, most first, ties by lower id, into
+ * out[] (capacity limit, caller's; *n of them); products with nothing sold
+ * are left out. days 1..RANKING_DAYS_MAX, limit 1..RANKING_LIMIT_MAX.
+ * Thread-safe.
+ */
+static inline enum err_code ranking_repo_top(const struct ranking_repo *r, int days, size_t limit,
+                                             struct popular_product *out, size_t *n, struct err *e)
+{
+    return r->ops->top(r->self, days, limit, out, n, e);
+}
 
 #endif

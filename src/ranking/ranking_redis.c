@@ -409,7 +409,7 @@ static enum err_code redis_top(void *self, int days, size_t limit, struct popula
     if (!ok) {
         free(items);
         /* Redis is down or lost its mind: PostgreSQL has the same answer, only slower */
-        return r->fallback.ops->top(r->fallback.self, days, limit, out, n, e);
+        return ranking_repo_top(&r->fallback, days, limit, out, n, e);
     }
     enum err_code rc = fill_products(r, items, k, out, n, e);
     free(items);

@@ -11,5 +11,5 @@ enum err_code ranking_service_popular(const struct ranking_service *s, int64_t d
     if (limit < 1 || limit > RANKING_LIMIT_MAX)
         return err_set_field(e, ERR_INVALID_REQUEST, "limit", "limit must be from 1 to %d",
                              RANKING_LIMIT_MAX);
-    return s->repo.ops->top(s->repo.self, (int)days, (size_t)limit, out, n, e);
+    return ranking_repo_top(&s->repo, (int)days, (size_t)limit, out, n, e);
 }

@@ -7,27 +7,26 @@
 static enum err_code give_everything_back(const struct order_deps *d, const struct order *o,
                                           struct err *e)
 {
-    if (d->stock.ops->give_back(d->stock.self, o->lines, o->n_lines, o->created_at, e))
+    if (stock_port_give_back(&d->stock, o->lines, o->n_lines, o->created_at, e))
         return e->code;
-    if (o->coupon_id && d->coupons.ops->release(d->coupons.self, o->coupon_id, e))
+    if (o->coupon_id && coupon_port_release(&d->coupons, o->coupon_id, e))
         return e->code;
-    if (d->balance.ops->refund(d->balance.self, o->user_id, o->total, o->id, e))
+    if (balance_port_refund(&d->balance, o->user_id, o->total, o->id, e))
         return e->code;
-    return d->events.ops->publish(d->events.self, "ORDER_CANCELLED", o, e);
+    return event_port_publish(&d->events, "ORDER_CANCELLED", o, e);
 }
 
 static enum err_code cancel_once(const struct order_deps *d, int64_t order_id, struct order *o,
                                  bool *retry, struct err *e)
 {
     *retry = false;
-    if (d->tx.ops->begin(d->tx.self, e) || d->orders.ops->cancel(d->orders.self, order_id, o, e) ||
-        d->tx.ops->flush(d->tx.self, e) || give_everything_back(d, o, e) ||
-        d->tx.ops->commit(d->tx.self, e)) {
-        *retry = d->tx.ops->last_failure_retryable(d->tx.self);
-        d->tx.ops->rollback(d->tx.self);
+    if (tx_port_begin(&d->tx, e) || order_repo_cancel(&d->orders, order_id, o, e) ||
+        tx_port_flush(&d->tx, e) || give_everything_back(d, o, e) || tx_port_commit(&d->tx, e)) {
+        *retry = tx_port_last_failure_retryable(&d->tx);
+        tx_port_rollback(&d->tx);
         return e->code;
     }
-    d->events.ops->committed(d->events.self, "ORDER_CANCELLED", o);
+    event_port_committed(&d->events, "ORDER_CANCELLED", o);
     return ERR_OK;
 }
 
@@ -38,7 +37,7 @@ enum err_code order_cancel(const struct order_deps *d, int64_t order_id, int64_t
     if (order_id <= 0)
         return err_set(e, ERR_ORDER_NOT_FOUND, "order %lld does not exist", (long long)order_id);
     /* whose order it is decides the lock: read it first (outside any transaction) */
-    enum err_code rc = d->orders.ops->get(d->orders.self, order_id, out, e);
+    enum err_code rc = order_repo_get(&d->orders, order_id, out, e);
     if (rc == ERR_OK && acting_user && out->user_id != acting_user)
         rc = err_set(e, ERR_ORDER_NOT_FOUND, "order %lld does not exist", (long long)order_id);
     if (rc != ERR_OK) {

@@ -5,11 +5,11 @@ enum err_code order_lock_user(const struct order_deps *d, int64_t user_id,
                               char token[LOCK_TOKEN_LEN], bool *locked, struct err *e)
 {
     *locked = false;
-    if (!d->locks.ops)
+    if (!lock_port_enabled(&d->locks))
         return ERR_OK;
     char key[LOCK_KEY_MAX];
     lock_user_key(user_id, key);
-    return d->locks.ops->acquire(d->locks.self, key, token, locked, e);
+    return lock_port_acquire(&d->locks, key, token, locked, e);
 }
 
 void order_unlock_user(const struct order_deps *d, int64_t user_id, const char *token, bool locked)
@@ -18,20 +18,20 @@ void order_unlock_user(const struct order_deps *d, int64_t user_id, const char *
         return;
     char key[LOCK_KEY_MAX];
     lock_user_key(user_id, key);
-    d->locks.ops->release(d->locks.self, key, token);
+    lock_port_release(&d->locks, key, token);
 }
 
 enum err_code order_lock_user_start(const struct order_deps *d, int64_t user_id,
                                     struct order_user_lock *l, struct err *e)
 {
     l->held = l->pending = false;
-    if (!d->locks.ops)
+    if (!lock_port_enabled(&d->locks))
         return ERR_OK;
-    if (!d->locks.ops->acquire_start || !d->locks.ops->acquire_finish)
+    if (!lock_port_can_split(&d->locks))
         return order_lock_user(d, user_id, l->token, &l->held, e);
     char key[LOCK_KEY_MAX];
     lock_user_key(user_id, key);
-    d->locks.ops->acquire_start(d->locks.self, key, l->token);
+    lock_port_acquire_start(&d->locks, key, l->token);
     l->pending = true;
     return ERR_OK;
 }
@@ -45,5 +45,5 @@ void order_lock_user_finish(const struct order_deps *d, int64_t user_id, struct 
     l->pending = false;
     char key[LOCK_KEY_MAX];
     lock_user_key(user_id, key);
-    d->locks.ops->acquire_finish(d->locks.self, key, l->token, &l->held, contended);
+    lock_port_acquire_finish(&d->locks, key, l->token, &l->held, contended);
 }

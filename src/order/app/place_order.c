@@ -48,14 +48,14 @@ void place_order_outcome_cleanup(struct place_order_outcome *out)
 static enum err_code queue_reads(const struct order_deps *d, const struct place_order_cmd *cmd,
                                  struct order *o, struct order_reads *r, struct err *e)
 {
-    if (d->tx.ops->begin(d->tx.self, e) ||
-        d->idempotency.ops->claim(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
-                                  &r->claim, e) ||
-        d->stock.ops->quote(d->stock.self, o->lines, o->n_lines, &r->stock_refusal, e) ||
-        (cmd->coupon_id && d->coupons.ops->quote(d->coupons.self, cmd->user_id, cmd->coupon_id,
-                                                 &r->coupon_usable, &r->coupon, e)) ||
-        d->balance.ops->read(d->balance.self, cmd->user_id, &r->user_exists, &r->balance, e) ||
-        d->orders.ops->reserve(d->orders.self, o, e))
+    if (tx_port_begin(&d->tx, e) ||
+        idempotency_port_claim(&d->idempotency, cmd->user_id, SCOPE, cmd->idempotency_key,
+                               &r->claim, e) ||
+        stock_port_quote(&d->stock, o->lines, o->n_lines, &r->stock_refusal, e) ||
+        (cmd->coupon_id && coupon_port_quote(&d->coupons, cmd->user_id, cmd->coupon_id,
+                                             &r->coupon_usable, &r->coupon, e)) ||
+        balance_port_read(&d->balance, cmd->user_id, &r->user_exists, &r->balance, e) ||
+        order_repo_reserve(&d->orders, o, e))
         return e->code;
     return ERR_OK;
 }
@@ -97,17 +97,17 @@ static enum err_code write_order(const struct order_deps *d, const struct place_
                                  const char *fingerprint, const struct order *o,
                                  struct recorded_outcome *placed, struct err *e)
 {
-    if (!d->presenter.ops->placed(d->presenter.self, o, placed))
+    if (!order_presenter_placed(&d->presenter, o, placed))
         return err_set(e, ERR_INTERNAL, "out of memory recording an outcome");
     enum err_code rc = ERR_OK;
-    if (d->stock.ops->take(d->stock.self, o->lines, o->n_lines, e) ||
-        (cmd->coupon_id && d->coupons.ops->use(d->coupons.self, cmd->user_id, cmd->coupon_id, e)) ||
-        d->orders.ops->save(d->orders.self, o, e) ||
-        d->balance.ops->pay(d->balance.self, o->user_id, o->total, o->id, e) ||
-        d->events.ops->publish(d->events.self, "ORDER_PAID", o, e) ||
-        d->idempotency.ops->record(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
-                                   fingerprint, placed, e) ||
-        d->tx.ops->commit(d->tx.self, e))
+    if (stock_port_take(&d->stock, o->lines, o->n_lines, e) ||
+        (cmd->coupon_id && coupon_port_use(&d->coupons, cmd->user_id, cmd->coupon_id, e)) ||
+        order_repo_save(&d->orders, o, e) ||
+        balance_port_pay(&d->balance, o->user_id, o->total, o->id, e) ||
+        event_port_publish(&d->events, "ORDER_PAID", o, e) ||
+        idempotency_port_record(&d->idempotency, cmd->user_id, SCOPE, cmd->idempotency_key,
+                                fingerprint, placed, e) ||
+        tx_port_commit(&d->tx, e))
         rc = e->code;
     return rc;
 }
@@ -118,12 +118,12 @@ static enum err_code record_refusal(const struct order_deps *d, const struct pla
                                     struct err *e)
 {
     struct recorded_outcome refused = {0};
-    if (!d->presenter.ops->refused(d->presenter.self, refusal, &refused))
+    if (!order_presenter_refused(&d->presenter, refusal, &refused))
         return err_set(e, ERR_INTERNAL, "out of memory recording an outcome");
     enum err_code rc = ERR_OK;
-    if (d->idempotency.ops->record(d->idempotency.self, cmd->user_id, SCOPE, cmd->idempotency_key,
-                                   fingerprint, &refused, e) ||
-        d->tx.ops->commit(d->tx.self, e))
+    if (idempotency_port_record(&d->idempotency, cmd->user_id, SCOPE, cmd->idempotency_key,
+                                fingerprint, &refused, e) ||
+        tx_port_commit(&d->tx, e))
         rc = e->code;
     recorded_outcome_cleanup(&refused);
     return rc;
@@ -144,18 +144,18 @@ static enum err_code attempt(const struct order_deps *d, const struct place_orde
     bool replay = false;
     enum err_code read = queue_reads(d, cmd, o, &r, e);
     if (read == ERR_OK)
-        read = d->tx.ops->flush(d->tx.self, e);
+        read = tx_port_flush(&d->tx, e);
     /* the lock's answer, overlapped with the reads (which lock nothing); before any write */
     order_lock_user_finish(d, cmd->user_id, lock, lock_busy);
     if (*lock_busy) {
-        d->tx.ops->rollback(d->tx.self);
+        tx_port_rollback(&d->tx);
         recorded_outcome_cleanup(&r.claim.stored);
         return ERR_UNAVAILABLE;
     }
     if (read != ERR_OK || idempotency_claim_result(&r.claim, &replay, e))
         goto out_rollback;
     if (replay) {
-        d->tx.ops->rollback(d->tx.self);
+        tx_port_rollback(&d->tx);
         out->replayed = true;
         out->recorded = r.claim.stored; /* the outcome moves to out */
         return ERR_OK;
@@ -168,7 +168,7 @@ static enum err_code attempt(const struct order_deps *d, const struct place_orde
             recorded_outcome_cleanup(&placed);
             goto out_rollback;
         }
-        d->events.ops->committed(d->events.self, "ORDER_PAID", o);
+        event_port_committed(&d->events, "ORDER_PAID", o);
         out->order = *o; /* the lines move to out */
         o->lines = NULL;
         o->n_lines = 0;
@@ -187,8 +187,8 @@ static enum err_code attempt(const struct order_deps *d, const struct place_orde
 out_rollback:
     /* only the store's failures can be worth another attempt (a key conflict never is) */
     *retry = (e->code == ERR_UNAVAILABLE || e->code == ERR_INTERNAL) &&
-             d->tx.ops->last_failure_retryable(d->tx.self);
-    d->tx.ops->rollback(d->tx.self);
+             tx_port_last_failure_retryable(&d->tx);
+    tx_port_rollback(&d->tx);
     recorded_outcome_cleanup(&r.claim.stored);
     return e->code;
 }

@@ -10,7 +10,7 @@ enum err_code order_get(const struct order_deps *d, int64_t order_id, int64_t ac
     memset(out, 0, sizeof(*out));
     if (order_id <= 0)
         return err_set(e, ERR_ORDER_NOT_FOUND, "order %lld does not exist", (long long)order_id);
-    enum err_code rc = d->orders.ops->get(d->orders.self, order_id, out, e);
+    enum err_code rc = order_repo_get(&d->orders, order_id, out, e);
     if (rc == ERR_OK && acting_user && out->user_id != acting_user) /* as if it did not exist */
         rc = err_set(e, ERR_ORDER_NOT_FOUND, "order %lld does not exist", (long long)order_id);
     if (rc != ERR_OK)
@@ -32,7 +32,7 @@ enum err_code order_list_by_user(const struct order_deps *d, int64_t user_id, in
         return err_set(e, ERR_INTERNAL, "out of memory");
     out->cap = (size_t)limit;
     enum err_code rc =
-        d->orders.ops->list_by_user(d->orders.self, user_id, out->cap, out->items, &out->n, e);
+        order_repo_list_by_user(&d->orders, user_id, out->cap, out->items, &out->n, e);
     if (rc != ERR_OK)
         order_list_cleanup(out);
     return rc;
