@@ -2,6 +2,7 @@
 #ifndef SHOPD_CORE_LOCK_H
 #define SHOPD_CORE_LOCK_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,18 +55,21 @@ static inline bool lock_port_enabled(const struct lock_port *l)
 static inline enum err_code lock_port_acquire(const struct lock_port *l, const char *key,
                                               char token[LOCK_TOKEN_LEN], bool *held, struct err *e)
 {
+    assert(lock_port_enabled(l));
     return l->ops->acquire(l->self, key, token, held, e);
 }
 
 /* Releases key only if token still holds it (never another holder's lock). */
 static inline void lock_port_release(const struct lock_port *l, const char *key, const char *token)
 {
+    assert(lock_port_enabled(l));
     l->ops->release(l->self, key, token);
 }
 
 /* True when an enabled port can take a lock in two halves (lock_port_acquire_start/finish). */
 static inline bool lock_port_can_split(const struct lock_port *l)
 {
+    assert(lock_port_enabled(l));
     return l->ops->acquire_start && l->ops->acquire_finish;
 }
 
@@ -78,6 +82,7 @@ static inline bool lock_port_can_split(const struct lock_port *l)
 static inline void lock_port_acquire_start(const struct lock_port *l, const char *key,
                                            char token[LOCK_TOKEN_LEN])
 {
+    assert(lock_port_can_split(l));
     l->ops->acquire_start(l->self, key, token);
 }
 
@@ -90,6 +95,7 @@ static inline void lock_port_acquire_start(const struct lock_port *l, const char
 static inline void lock_port_acquire_finish(const struct lock_port *l, const char *key,
                                             const char *token, bool *held, bool *contended)
 {
+    assert(lock_port_can_split(l));
     l->ops->acquire_finish(l->self, key, token, held, contended);
 }
 

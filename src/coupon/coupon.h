@@ -2,6 +2,7 @@
 #ifndef SHOPD_COUPON_COUPON_H
 #define SHOPD_COUPON_COUPON_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -131,7 +132,10 @@ static inline enum err_code coupon_repo_list_for_user(const struct coupon_repo *
                                                       struct user_coupon *out, size_t *n,
                                                       struct err *e)
 {
-    return r->ops->list_for_user(r->self, user_id, all_statuses, status, limit, out, n, e);
+    enum err_code rc =
+        r->ops->list_for_user(r->self, user_id, all_statuses, status, limit, out, n, e);
+    assert(rc != ERR_OK || *n <= limit);
+    return rc;
 }
 
 /*
@@ -145,6 +149,7 @@ static inline enum err_code coupon_repo_issue_batch(const struct coupon_repo *r,
                                                     struct coupon_issue_item *items, size_t n,
                                                     struct err *e)
 {
+    assert(items || n == 0);
     return r->ops->issue_batch(r->self, items, n, e);
 }
 
@@ -183,6 +188,7 @@ static inline bool coupon_gate_enabled(const struct coupon_gate *g)
 static inline enum coupon_gate_answer coupon_gate_reserve(const struct coupon_gate *g,
                                                           int64_t coupon_id, int64_t user_id)
 {
+    assert(coupon_gate_enabled(g));
     return g->ops->reserve(g->self, coupon_id, user_id);
 }
 
@@ -190,18 +196,21 @@ static inline enum coupon_gate_answer coupon_gate_reserve(const struct coupon_ga
 static inline void coupon_gate_release(const struct coupon_gate *g, int64_t coupon_id,
                                        int64_t user_id)
 {
+    assert(coupon_gate_enabled(g));
     g->ops->release(g->self, coupon_id, user_id);
 }
 
 /* Gives back the slot only: the database says the user already owns one. */
 static inline void coupon_gate_release_slot(const struct coupon_gate *g, int64_t coupon_id)
 {
+    assert(coupon_gate_enabled(g));
     g->ops->release_slot(g->self, coupon_id);
 }
 
 /* The database says none are left. */
 static inline void coupon_gate_mark_sold_out(const struct coupon_gate *g, int64_t coupon_id)
 {
+    assert(coupon_gate_enabled(g));
     g->ops->mark_sold_out(g->self, coupon_id);
 }
 
@@ -209,6 +218,7 @@ static inline void coupon_gate_mark_sold_out(const struct coupon_gate *g, int64_
 static inline void coupon_gate_load(const struct coupon_gate *g, int64_t coupon_id,
                                     const struct coupon_snapshot *s)
 {
+    assert(coupon_gate_enabled(g));
     g->ops->load(g->self, coupon_id, s);
 }
 

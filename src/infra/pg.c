@@ -302,6 +302,17 @@ void pg_tx_rollback(struct pg_conn *c)
     PQclear(r);
 }
 
+bool pg_conn_in_tx(const struct pg_conn *c)
+{
+    return c->in_tx;
+}
+
+bool pg_pool_in_tx(struct pg_pool *p)
+{
+    const struct pg_conn *c = pg_pool_conn_current(p);
+    return c && c->in_tx;
+}
+
 bool pg_conn_failure_retryable(const struct pg_conn *c)
 {
     return strcmp(c->sqlstate, "40001") == 0 || strcmp(c->sqlstate, "40P01") == 0;

@@ -95,6 +95,16 @@ enum err_code pg_tx_begin(struct pg_conn *c, struct err *e);
 enum err_code pg_tx_commit(struct pg_conn *c, struct err *e);
 void pg_tx_rollback(struct pg_conn *c);
 
+/*
+ * True between a transaction's BEGIN (pg_tx_begin or pg_queue_begin) and
+ * its end (commit or pg_tx_rollback): what "only inside a transaction"
+ * calls assert(). Not thread-safe (c belongs to one thread).
+ */
+bool pg_conn_in_tx(const struct pg_conn *c);
+
+/* pg_conn_in_tx of the calling thread's connection (false when it has none). */
+bool pg_pool_in_tx(struct pg_pool *p);
+
 /* True when the last failure was a serialization failure (40001) or deadlock (40P01). */
 bool pg_conn_failure_retryable(const struct pg_conn *c);
 

@@ -1,6 +1,7 @@
 /* pg_idempotency.c — advisory-lock claims and recorded outcomes, queued in a pipeline. */
 #include "infra/pg_idempotency.h"
 
+#include <assert.h>
 #include <string.h>
 
 static const struct pg_stmt stmt_lock = {
@@ -43,6 +44,7 @@ enum err_code pg_idempotency_queue_claim(struct pg_conn *c, int64_t user_id, con
                                          const char *key, struct idempotency_claim *claim,
                                          struct err *e)
 {
+    assert(pg_conn_in_tx(c) && claim->fingerprint); /* an xact lock: only inside a transaction */
     claim->locked = claim->found = claim->same_request = false;
     claim->stored = (struct recorded_outcome){0};
     char user_buf[21];
@@ -56,6 +58,7 @@ enum err_code pg_idempotency_queue_record(struct pg_conn *c, int64_t user_id, co
                                           const char *key, const char *fingerprint, int status,
                                           const char *body, struct err *e)
 {
+    assert(pg_conn_in_tx(c) && body); /* committed with the work, or not at all */
     char user_buf[21], status_buf[21];
     const char *params[] = {pg_i64_param(user_id, user_buf),  scope, key, fingerprint,
                             pg_i64_param(status, status_buf), body};

@@ -1,6 +1,7 @@
 /* pg_ledger.c — balance changes with their ledger rows, one statement each. */
 #include "infra/pg_ledger.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 static const struct pg_stmt stmt_use = {
@@ -48,12 +49,14 @@ static enum err_code queue_move(struct pg_conn *c, const struct pg_stmt *stmt, i
 enum err_code pg_ledger_queue_use(struct pg_conn *c, int64_t user_id, int64_t amount,
                                   int64_t order_id, struct err *e)
 {
+    assert(amount > 0 && pg_conn_in_tx(c)); /* a refusal loses the transaction: there is one */
     return queue_move(c, &stmt_use, user_id, amount, order_id, NULL, NULL, 0, e);
 }
 
 enum err_code pg_ledger_queue_refund(struct pg_conn *c, int64_t user_id, int64_t amount,
                                      int64_t order_id, struct err *e)
 {
+    assert(amount > 0);
     return queue_move(c, &stmt_refund, user_id, amount, order_id, NULL, NULL, 0, e);
 }
 
@@ -70,6 +73,7 @@ static enum err_code on_charge(void *ctx, const PGresult *r, struct err *e)
 enum err_code pg_ledger_queue_charge(struct pg_conn *c, int64_t user_id, int64_t amount,
                                      int64_t cap, struct pg_ledger_charge *out, struct err *e)
 {
+    assert(amount > 0);
     *out = (struct pg_ledger_charge){0};
     return queue_move(c, &stmt_charge, user_id, amount, cap, on_charge, &out, sizeof(out), e);
 }
@@ -118,10 +122,24 @@ static enum err_code on_charges(void *ctx, const PGresult *r, struct err *e)
     return ERR_OK;
 }
 
+/* The batch's preconditions (pg_ledger.h), for assert(): distinct users, positive amounts. */
+static inline bool charges_well_formed(size_t n, const int64_t *user_ids, const int64_t *amounts)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (amounts[i] <= 0)
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (user_ids[j] == user_ids[i])
+                return false;
+    }
+    return true;
+}
+
 enum err_code pg_ledger_queue_charges(struct pg_conn *c, size_t n, const int64_t *user_ids,
                                       const int64_t *amounts, int64_t cap,
                                       struct pg_ledger_charge *out, struct err *e)
 {
+    assert(pg_conn_in_tx(c) && charges_well_formed(n, user_ids, amounts));
     for (size_t i = 0; i < n; i++)
         out[i] = (struct pg_ledger_charge){0};
     char *ids = pg_i64_array(user_ids, n), *amts = pg_i64_array(amounts, n);

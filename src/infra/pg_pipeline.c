@@ -1,4 +1,5 @@
 /* pg_pipeline.c — queued statements, one Sync, results handed out in order. */
+#include <assert.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -79,6 +80,7 @@ enum err_code pg_queue_begin(struct pg_conn *c, struct err *e)
 
 enum err_code pg_queue_commit(struct pg_conn *c, struct err *e)
 {
+    assert(c->in_tx);
     return queue_command(c, PG_QUEUED_COMMIT, "COMMIT", e);
 }
 

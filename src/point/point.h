@@ -2,6 +2,7 @@
 #ifndef SHOPD_POINT_POINT_H
 #define SHOPD_POINT_POINT_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,6 +117,7 @@ static inline enum err_code point_repo_charge(const struct point_repo *r, int64_
                                               int64_t amount, int64_t cap,
                                               struct point_charge_result *out, struct err *e)
 {
+    assert(amount > 0 && amount <= cap);
     return r->ops->charge(r->self, user_id, amount, cap, out, e);
 }
 
@@ -132,6 +134,7 @@ point_repo_charge_keyed_begin(const struct point_repo *r, int64_t user_id, int64
                               int64_t cap, const char *key, struct idempotency_claim *claim,
                               struct point_charge_result *out, struct err *e)
 {
+    assert(amount > 0 && amount <= cap && key && claim->fingerprint);
     return r->ops->charge_keyed_begin(r->self, user_id, amount, cap, key, claim, out, e);
 }
 
@@ -165,7 +168,9 @@ static inline enum err_code point_repo_history(const struct point_repo *r, int64
                                                int64_t before, size_t limit,
                                                struct point_entry *out, size_t *n, struct err *e)
 {
-    return r->ops->history(r->self, user_id, before, limit, out, n, e);
+    enum err_code rc = r->ops->history(r->self, user_id, before, limit, out, n, e);
+    assert(rc != ERR_OK || *n <= limit);
+    return rc;
 }
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef SHOPD_PRODUCT_PRODUCT_H
 #define SHOPD_PRODUCT_PRODUCT_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,7 +58,9 @@ static inline enum err_code product_repo_list(const struct product_repo *r, int6
                                               size_t limit, struct product *out, size_t *n,
                                               struct err *e)
 {
-    return r->ops->list(r->self, after, limit, out, n, e);
+    enum err_code rc = r->ops->list(r->self, after, limit, out, n, e);
+    assert(rc != ERR_OK || *n <= limit);
+    return rc;
 }
 
 /* Inserts a product (inout->name/price/stock set, already valid) and fills inout->id. */

@@ -2,6 +2,7 @@
 #ifndef SHOPD_RANKING_RANKING_H
 #define SHOPD_RANKING_RANKING_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +43,10 @@ struct ranking_repo {
 static inline enum err_code ranking_repo_top(const struct ranking_repo *r, int days, size_t limit,
                                              struct popular_product *out, size_t *n, struct err *e)
 {
-    return r->ops->top(r->self, days, limit, out, n, e);
+    assert(days >= 1 && days <= RANKING_DAYS_MAX && limit >= 1 && limit <= RANKING_LIMIT_MAX);
+    enum err_code rc = r->ops->top(r->self, days, limit, out, n, e);
+    assert(rc != ERR_OK || *n <= limit);
+    return rc;
 }
 
 #endif

@@ -27,6 +27,19 @@ static void merge__sums_repeats_and_sorts(void **state)
     assert_int_equal(out[2].quantity, 1000);
 }
 
+static void lines_ascending__strictly_by_product_id(void **state)
+{
+    (void)state;
+    struct order_line l[3] = {{.product_id = 2}, {.product_id = 5}, {.product_id = 9}};
+    assert_true(order_lines_ascending(l, 0));
+    assert_true(order_lines_ascending(l, 3));
+    l[1].product_id = 2; /* a repeat is not ascending: merge removes repeats */
+    assert_false(order_lines_ascending(l, 3));
+    l[1].product_id = 10;
+    assert_false(order_lines_ascending(l, 3));
+    assert_true(order_lines_ascending(l, 2));
+}
+
 static void merge__limits(void **state)
 {
     (void)state;
@@ -144,6 +157,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merge__sums_repeats_and_sorts),
+        cmocka_unit_test(lines_ascending__strictly_by_product_id),
         cmocka_unit_test(merge__limits),
         cmocka_unit_test(discount__fixed_is_capped_at_the_subtotal),
         cmocka_unit_test(discount__rate_rounds_down_to_the_won),

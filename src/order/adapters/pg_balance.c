@@ -1,4 +1,6 @@
 /* pg_balance.c — the points payment gateway: the balance read, and the ledger's pay/refund. */
+#include <assert.h>
+
 #include "infra/pg_ledger.h"
 #include "order/adapters/order_pg.h"
 
@@ -25,6 +27,7 @@ static enum err_code balance_read(void *self, int64_t user_id, bool *exists, int
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     char user_buf[21];
     const char *params[] = {pg_i64_param(user_id, user_buf)};
     struct balance_out out = {exists, balance};
@@ -38,6 +41,7 @@ static enum err_code balance_pay(void *self, int64_t user_id, int64_t amount, in
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     return amount > 0 ? pg_ledger_queue_use(c, user_id, amount, order_id, e) : ERR_OK;
 }
 
@@ -47,6 +51,7 @@ static enum err_code balance_refund(void *self, int64_t user_id, int64_t amount,
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     return amount > 0 ? pg_ledger_queue_refund(c, user_id, amount, order_id, e) : ERR_OK;
 }
 

@@ -1,5 +1,6 @@
 /* pg_coupons.c — the order's coupon port: a user's coupon quoted, then used (or given back) in
  * the order's transaction, with a conditional UPDATE so one coupon never pays for two orders. */
+#include <assert.h>
 #include <string.h>
 
 #include "infra/pg_pipeline.h"
@@ -47,6 +48,7 @@ static enum err_code queue_coupon(void *self, const struct pg_stmt *stmt, int64_
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     char coupon_buf[21], user_buf[21];
     const char *params[] = {pg_i64_param(coupon_id, coupon_buf), pg_i64_param(user_id, user_buf)};
     return pg_queue(c, stmt, params, on_result, ctx, ctx_size, e);
@@ -70,6 +72,7 @@ static enum err_code coupons_release(void *self, int64_t coupon_id, struct err *
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     char coupon_buf[21];
     const char *params[] = {pg_i64_param(coupon_id, coupon_buf)};
     return pg_queue(c, &stmt_release, params, NULL, NULL, 0, e);

@@ -1,4 +1,5 @@
 /* pg_orders.c — orders and their lines in PostgreSQL. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,7 @@ static enum err_code repo_reserve(void *self, struct order *o, struct err *e)
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     struct reserve_out out = {o};
     return pg_queue(c, &stmt_reserve, NULL, on_reserve, &out, sizeof(out), e);
 }
@@ -98,6 +100,7 @@ static enum err_code repo_save(void *self, const struct order *o, struct err *e)
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     char *ids = pg_line_array(o->lines, o->n_lines, offsetof(struct order_line, product_id));
     char *prices = pg_line_array(o->lines, o->n_lines, offsetof(struct order_line, unit_price));
     char *qtys = pg_line_array(o->lines, o->n_lines, offsetof(struct order_line, quantity));
@@ -237,6 +240,7 @@ static enum err_code repo_cancel(void *self, int64_t id, struct order *out, stru
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     char id_buf[21];
     const char *params[] = {pg_i64_param(id, id_buf)};
     struct cancel_out ctx = {id, out};

@@ -1,4 +1,5 @@
 /* pg_outbox.c — events written to outbox_events inside the order's transaction. */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "infra/pg_pipeline.h"
@@ -16,6 +17,7 @@ static enum err_code outbox_publish(void *self, const char *type, const struct o
     struct pg_conn *c = pg_pool_conn(outbox->pool, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     json_t *payload = order_json(o);
     char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
     json_decref(payload);
@@ -32,6 +34,7 @@ static void outbox_committed(void *self, const char *type, const struct order *o
 {
     (void)type;
     struct pg_outbox *outbox = self;
+    assert(!pg_pool_in_tx(outbox->pool)); /* after commit, never inside the transaction */
     if (outbox->wake)
         outbox->wake(outbox->wake_ud);
     if (outbox->on_sale && o->n_lines > 0) {

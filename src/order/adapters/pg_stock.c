@@ -1,5 +1,6 @@
 /* pg_stock.c — the catalogue quoted for an order, then stock taken with conditional UPDATEs
  * (one per line, ascending product id: the lock order) and given back on cancel. */
+#include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,7 @@ static enum err_code stock_quote(void *self, struct order_line *lines, size_t n,
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     char *ids = pg_line_array(lines, n, offsetof(struct order_line, product_id));
     if (!ids)
         return err_set(e, ERR_INTERNAL, "out of memory");
@@ -94,6 +96,7 @@ static enum err_code stock_take(void *self, const struct order_line *lines, size
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     for (size_t i = 0; i < n; i++) {
         char id_buf[21], qty_buf[21], price_buf[21];
         const char *params[] = {pg_i64_param(lines[i].product_id, id_buf),
@@ -129,6 +132,7 @@ static enum err_code stock_give_back(void *self, const struct order_line *lines,
     struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
+    assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
     for (size_t i = 0; i < n; i++) {
         char id_buf[21], qty_buf[21];
         const char *params[] = {pg_i64_param(lines[i].product_id, id_buf),

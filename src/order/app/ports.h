@@ -17,6 +17,7 @@
 #ifndef SHOPD_ORDER_APP_PORTS_H
 #define SHOPD_ORDER_APP_PORTS_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,7 +30,9 @@
  * Each port is a vtable plus self, filled by its adapter. Call it through
  * the static inline wrapper below its struct: the contract (what the call
  * does, returns, who owns what, when it may be called) is stated there,
- * once; the vtable members carry no second copy.
+ * once; the vtable members carry no second copy. The wrappers assert() the
+ * invariants the caller owes (lines ascending, amounts, capacities); the
+ * PostgreSQL adapters assert that a QUEUED call runs inside a transaction.
  */
 
 /* The unit of work (a database transaction). */
@@ -107,34 +110,38 @@ struct stock_port {
  * the catalogue, and *refusal with the first line, in ascending product
  * id, that cannot be had: ERR_PRODUCT_NOT_FOUND or ERR_OUT_OF_STOCK
  * (e->product_id set, detail saying what is left), or ERR_OK. lines
- * (borrowed, ascending) must stay valid until the flush.
+ * (borrowed, 1..ORDER_MAX_LINES, ascending) must stay valid until the flush.
  */
 static inline enum err_code stock_port_quote(const struct stock_port *p, struct order_line *lines,
                                              size_t n, struct err *refusal, struct err *e)
 {
+    assert(n >= 1 && n <= ORDER_MAX_LINES && order_lines_ascending(lines, n));
     return p->ops->quote(p->self, lines, n, refusal, e);
 }
 
 /*
  * QUEUED conditional write: takes each line's quantity from stock, at the
- * unit_price quoted, in ascending product id. Stock now short or a price
+ * unit_price quoted, in ascending product id (asserted). Stock now short or a price
  * changed since the quote: the flush fails as a serialization failure.
  */
 static inline enum err_code stock_port_take(const struct stock_port *p,
                                             const struct order_line *lines, size_t n, struct err *e)
 {
+    assert(n >= 1 && n <= ORDER_MAX_LINES && order_lines_ascending(lines, n));
     return p->ops->take(p->self, lines, n, e);
 }
 
 /*
  * QUEUED: puts each line's quantity back (cancel), then takes the units
- * out of the sales of sold_at's UTC day. Every stock row before any sales
+ * out of the sales of sold_at's UTC day. Lines ascending (asserted), every
+ * stock row before any sales
  * row, as place order does: the same lock order.
  */
 static inline enum err_code stock_port_give_back(const struct stock_port *p,
                                                  const struct order_line *lines, size_t n,
                                                  int64_t sold_at, struct err *e)
 {
+    assert(n <= ORDER_MAX_LINES && order_lines_ascending(lines, n));
     return p->ops->give_back(p->self, lines, n, sold_at, e);
 }
 
@@ -167,6 +174,7 @@ static inline enum err_code balance_port_read(const struct balance_port *p, int6
 static inline enum err_code balance_port_pay(const struct balance_port *p, int64_t user_id,
                                              int64_t amount, int64_t order_id, struct err *e)
 {
+    assert(amount >= 0);
     return p->ops->pay(p->self, user_id, amount, order_id, e);
 }
 
@@ -174,6 +182,7 @@ static inline enum err_code balance_port_pay(const struct balance_port *p, int64
 static inline enum err_code balance_port_refund(const struct balance_port *p, int64_t user_id,
                                                 int64_t amount, int64_t order_id, struct err *e)
 {
+    assert(amount >= 0);
     return p->ops->refund(p->self, user_id, amount, order_id, e);
 }
 
@@ -243,6 +252,8 @@ static inline enum err_code order_repo_reserve(const struct order_repo *p, struc
 static inline enum err_code order_repo_save(const struct order_repo *p, const struct order *o,
                                             struct err *e)
 {
+    assert(o->status == ORDER_PAID && o->total >= 0 && o->total == o->subtotal - o->discount);
+    assert(order_lines_ascending(o->lines, o->n_lines));
     return p->ops->save(p->self, o, e);
 }
 
@@ -276,7 +287,9 @@ static inline enum err_code order_repo_list_by_user(const struct order_repo *p, 
                                                     size_t limit, struct order *out, size_t *n,
                                                     struct err *e)
 {
-    return p->ops->list_by_user(p->self, user_id, limit, out, n, e);
+    enum err_code rc = p->ops->list_by_user(p->self, user_id, limit, out, n, e);
+    assert(rc != ERR_OK || *n <= limit);
+    return rc;
 }
 
 /* Idempotency keys: the first outcome per (user, scope, key). */
@@ -302,6 +315,7 @@ static inline enum err_code idempotency_port_claim(const struct idempotency_port
                                                    const char *key, struct idempotency_claim *claim,
                                                    struct err *e)
 {
+    assert(scope && key && claim->fingerprint);
     return p->ops->claim(p->self, user_id, scope, key, claim, e);
 }
 
@@ -312,6 +326,7 @@ static inline enum err_code idempotency_port_record(const struct idempotency_por
                                                     const struct recorded_outcome *outcome,
                                                     struct err *e)
 {
+    assert(scope && key && fingerprint && outcome->body);
     return p->ops->record(p->self, user_id, scope, key, fingerprint, outcome, e);
 }
 

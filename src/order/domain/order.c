@@ -1,6 +1,7 @@
 /* order.c — order rules: merge, price, discount, fingerprint. */
 #include "order/domain/order.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,14 @@ void order_cleanup(struct order *o)
     free(o->lines);
     o->lines = NULL;
     o->n_lines = 0;
+}
+
+bool order_lines_ascending(const struct order_line *lines, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (lines[i - 1].product_id >= lines[i].product_id)
+            return false;
+    return true;
 }
 
 static int by_product_id(const void *a, const void *b)
@@ -58,6 +67,7 @@ enum err_code order_merge_items(const struct order_item *items, size_t n, struct
         out[j].quantity += items[i].quantity; /* ≤ 100 × 1000: no overflow */
     }
     qsort(out, m, sizeof(out[0]), by_product_id);
+    assert(m <= ORDER_MAX_LINES && order_lines_ascending(out, m));
     *n_out = m;
     return ERR_OK;
 }
@@ -84,6 +94,7 @@ enum err_code order_price(struct order *o, const struct coupon_discount *coupon,
     }
     o->subtotal = subtotal;
     o->discount = order_discount(coupon, subtotal);
+    assert(o->discount >= 0 && (subtotal <= 0 || o->discount <= subtotal));
     o->total = subtotal - o->discount;
     return ERR_OK;
 }

@@ -60,6 +60,13 @@ bool order_reserve_lines(struct order *o, size_t n);
 void order_cleanup(struct order *o);
 
 /*
+ * True when lines[0..n) are in strictly ascending product id: the order
+ * every writer locks product rows in (so two orders cannot deadlock), and
+ * what order_merge_items produces. For assert(); pure, thread-safe.
+ */
+bool order_lines_ascending(const struct order_line *lines, size_t n);
+
+/*
  * Validates items (1..ORDER_MAX_LINES of them, product_id > 0, quantity
  * 1..ORDER_MAX_LINE_QUANTITY), merges repeated product ids (summing their
  * quantities) and sorts by product id into out (capacity ORDER_MAX_LINES).
