@@ -111,7 +111,22 @@ const char *http_req_query(const struct http_req *req, const char *name);
 enum err_code http_req_query_int(const struct http_req *req, const char *name, int64_t def,
                                  int64_t min, int64_t max, int64_t *out, struct err *e);
 
-/* Sets status and JSON body; takes ownership of body (NULL-safe on OOM). */
+/*
+ * The out-of-memory policy of response bodies (docs/architecture.md): a
+ * builder (product_to_json, order_json, problem_new, …) returns the whole
+ * document or NULL when any jansson call failed, never a partial one; the
+ * handler hands it to http_resp_json_built, so NULL becomes ERR_INTERNAL
+ * and dispatch answers 500 problem+json; problem_respond falls back to a
+ * fixed text without jansson; and the server answers its static 500
+ * problem when json_dumps fails or a JSON answer has no body. No path
+ * gives a 2xx with a partial or empty body.
+ */
+
+/*
+ * Sets status and JSON body; takes ownership of body. body should not be
+ * NULL (use http_resp_json_built for a builder's result); if it is, the
+ * server answers 500 instead of an empty body.
+ */
 void http_resp_json(struct http_resp *resp, int status, json_t *body);
 
 /*

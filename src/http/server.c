@@ -220,7 +220,9 @@ static bool out_printf(struct http1_buf *b, const char *fmt, ...)
 /*
  * Serialises resp into c->out: status line, Date, Content-Type,
  * Content-Length, resp's headers, Connection: close when closing, body
- * (omitted for HEAD). A body that cannot be rendered becomes a 500 problem.
+ * (omitted for HEAD). A body that cannot be rendered (json_dumps failed, or
+ * a JSON content type with no body: a builder ran out of memory) becomes a
+ * 500 problem, never a success without its body.
  * Returns false on OOM.
  */
 static bool render_response(struct conn *c, struct http_resp *resp, bool head_only)
@@ -240,7 +242,9 @@ static bool render_response(struct conn *c, struct http_resp *resp, bool head_on
         body = resp->raw;
         body_len = resp->raw_len;
     }
-    if ((resp->json && !dumped) || status < 100 || status > 599 || !header_safe(ctype)) {
+    /* no JSON document is empty: a JSON answer without a body is a builder that failed */
+    bool unbuilt = body_len == 0 && ctype && strstr(ctype, "json") != NULL;
+    if ((resp->json && !dumped) || unbuilt || status < 100 || status > 599 || !header_safe(ctype)) {
         log_error("response %d could not be rendered: answering 500", status);
         status = 500;
         body = fallback_500;

@@ -187,10 +187,16 @@ static unsigned retry_delay_ms(struct outbox_relay *r, int attempts)
     return half + (half ? (unsigned)rand_r(&r->seed) % (half + 1) : 0);
 }
 
-/* {"event_id","type","occurred_at","order":payload}; malloc'd or NULL. */
-static char *envelope(const PGresult *res, int row)
+/*
+ * {"event_id","type","occurred_at","order":payload}; malloc'd, or NULL with
+ * *malformed telling a payload that is not JSON (permanent) from a failed
+ * allocation (transient: the event is tried again, never parked for it).
+ */
+static char *envelope(const PGresult *res, int row, bool *malformed)
 {
-    json_t *order = json_loads(PQgetvalue(res, row, 5), 0, NULL);
+    json_error_t err;
+    json_t *order = json_loads(PQgetvalue(res, row, 5), 0, &err);
+    *malformed = !order && json_error_code(&err) != json_error_out_of_memory;
     if (!order)
         return NULL;
     json_t *doc =
@@ -269,12 +275,16 @@ static size_t hand_to_sink(struct outbox_relay *r, const PGresult *res, size_t n
         if (outbox_sink_sequential(sink) &&
             (periodic_stopping(r->thread) || ms_since(&start, &now) >= r->cfg.in_tx_wait_ms))
             break; /* the rest stays locked only until commit, untouched */
-        char *body = envelope(res, (int)i);
+        bool malformed;
+        char *body = envelope(res, (int)i, &malformed);
         pthread_mutex_lock(&b->mu);
         b->refs++; /* the send's, dropped by its completion */
         pthread_mutex_unlock(&b->mu);
         if (!body) {
-            batch_done(b, i, OUTBOX_PARK, "event payload is not JSON");
+            if (malformed)
+                batch_done(b, i, OUTBOX_PARK, "event payload is not JSON");
+            else
+                batch_done(b, i, OUTBOX_RETRY, "out of memory building the event");
         } else {
             struct outbox_event ev = {
                 .id = pg_get_i64(res, (int)i, 0),

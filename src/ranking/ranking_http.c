@@ -11,6 +11,21 @@ static json_t *item_json(const struct popular_product *p)
                      (json_int_t)p->sold);
 }
 
+json_t *ranking_popular_to_json(int64_t days, const struct popular_product *items, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        /* json_array_append_new takes the item even when it fails (and NULL, or a NULL list,
+         * fails) */
+        if (json_array_append_new(list, item_json(&items[i]))) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    /* "o" steals list, also when json_pack fails (and a NULL list fails it) */
+    return json_pack("{s:I, s:o}", "days", (json_int_t)days, "items", list);
+}
+
 enum err_code ranking_http_popular(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     int64_t days, limit;
@@ -24,20 +39,6 @@ enum err_code ranking_http_popular(struct http_req *req, struct http_resp *resp,
     size_t n = 0;
     if (ranking_service_popular(req->ctx, days, limit, items, &n, e))
         return e->code;
-    json_t *list = json_array();
-    if (!list)
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        /* json_array_append_new takes the item even when it fails (and NULL fails) */
-        if (json_array_append_new(list, item_json(&items[i]))) {
-            json_decref(list);
-            return err_set(e, ERR_INTERNAL, "cannot build the popular products answer");
-        }
-    }
-    /* "o" steals list, also when json_pack fails */
-    json_t *body = json_pack("{s:I, s:o}", "days", (json_int_t)days, "items", list);
-    if (!body)
-        return err_set(e, ERR_INTERNAL, "cannot build the popular products answer");
-    http_resp_json(resp, 200, body);
-    return ERR_OK;
+    return http_resp_json_built(resp, 200, ranking_popular_to_json(days, items, n),
+                                "popular products", e);
 }

@@ -1,6 +1,8 @@
-/* test_json_render.c — the product, point and coupon JSON builders: every failure of
- * jansson (an allocation, a name that is not UTF-8, a timestamp that can't be shown)
- * is reported, never turned into a partial document or an empty 200. */
+/* test_json_render.c — every response body builder (product, point, coupon and its issue
+ * requests, order and order list, ranking, problem): every failure of jansson (an
+ * allocation, a name that is not UTF-8, a timestamp that can't be shown) is reported,
+ * never turned into a partial document or an empty 200 (docs/architecture.md, "Out of
+ * memory"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +14,13 @@
 #include <cmocka.h>
 
 #include "core/timefmt.h"
+#include "coupon/coupon_async_http.h"
 #include "coupon/coupon_http.h"
 #include "http/problem.h"
 #include "order/adapters/order_json.h"
 #include "point/point_http.h"
 #include "product/product_http.h"
+#include "ranking/ranking_http.h"
 
 /* ---- an allocator whose fail_at-th allocation fails (0 = none) ---- */
 
@@ -160,6 +164,47 @@ static void coupon__all_or_nothing(void **state)
     assert_all_or_nothing(build_user_coupons, NULL);
 }
 
+static json_t *build_coupon_request(const void *arg)
+{
+    return coupon_request_to_json(arg);
+}
+
+static void coupon_request__all_or_nothing(void **state)
+{
+    (void)state;
+    const struct coupon_request issued = {77,     9,  1,          COUPON_REQUEST_ISSUED,
+                                          ERR_OK, 11, 1798761000, 1798761001};
+    const struct coupon_request rejected = {
+        78, 9, 2, COUPON_REQUEST_REJECTED, ERR_COUPON_SOLD_OUT, 0, 1798761000, 1798761002};
+    const struct coupon_request pending = {79,     9, 3,          COUPON_REQUEST_PENDING,
+                                           ERR_OK, 0, 1798761000, 0};
+    assert_all_or_nothing(build_coupon_request, &issued);
+    assert_all_or_nothing(build_coupon_request, &rejected);
+    assert_all_or_nothing(build_coupon_request, &pending);
+}
+
+static const struct popular_product popular[] = {
+    {3, "monitor", 250000, 1, 40}, {1, "keyboard", 39000, 10, 12}, {2, "mouse", 15000, 5, 12}};
+
+static json_t *build_popular(const void *arg)
+{
+    (void)arg;
+    return ranking_popular_to_json(3, popular, 3);
+}
+
+static void ranking__all_or_nothing(void **state)
+{
+    (void)state;
+    assert_all_or_nothing(build_popular, NULL);
+    json_t *empty = ranking_popular_to_json(1, popular, 0);
+    assert_non_null(empty);
+    assert_int_equal(json_array_size(json_object_get(empty, "items")), 0);
+    json_decref(empty);
+    struct popular_product bad[] = {popular[0], popular[1]};
+    snprintf(bad[1].name, sizeof(bad[1].name), "%s", "\xff");
+    assert_null(ranking_popular_to_json(3, bad, 2));
+}
+
 /* ---- values jansson or timefmt refuse ---- */
 
 /* ---- orders and problem documents (issue 8: a failed builder gave a shorter list) ---- */
@@ -172,6 +217,16 @@ static json_t *build_order(const void *arg)
 static json_t *build_problem(const void *arg)
 {
     return problem_new(arg);
+}
+
+static json_t *build_order_list(const void *arg)
+{
+    const struct order *o = arg;
+    struct order two[2] = {*o, *o};
+    two[1].id = o->id + 1;
+    two[1].status = ORDER_CANCELLED;
+    two[1].coupon_id = 0;
+    return order_list_json(two, 2);
 }
 
 static void order_and_problem__all_or_nothing(void **state)
@@ -193,6 +248,7 @@ static void order_and_problem__all_or_nothing(void **state)
                       .coupon_id = 17,
                       .created_at = 1795000000};
     assert_all_or_nothing(build_order, &o);
+    assert_all_or_nothing(build_order_list, &o);
     struct err e;
     err_clear(&e);
     err_set_field(&e, ERR_INVALID_REQUEST, "items", "items must not be empty");
@@ -237,6 +293,53 @@ static void timestamps_outside_years_1_to_9999__null(void **state)
     struct point_history h = {e, 2, false, 0};
     assert_null(point_history_to_json(&h));
     assert_null(point_entry_to_json(&e[1]));
+}
+
+/*
+ * problem_respond under each allocation failing in turn: the status of the
+ * error, problem+json, and either the whole document or the fixed text
+ * (written without jansson) - never a document with members missing.
+ */
+static void problem_respond__whole_document_or_fixed_text(void **state)
+{
+    (void)state;
+    struct err e;
+    err_clear(&e);
+    err_set(&e, ERR_OUT_OF_STOCK, "product 7 has 2 left");
+    e.product_id = 7;
+    json_t *ref = problem_new(&e);
+    char *want = dump(ref);
+    json_decref(ref);
+    allocs_reset(0);
+    json_t *count = problem_new(&e);
+    long total = n_allocs;
+    json_decref(count);
+    long fixed = 0;
+    for (long k = 1; k <= total; k++) {
+        struct http_resp resp;
+        memset(&resp, 0, sizeof(resp));
+        allocs_reset(k);
+        problem_respond(&resp, &e);
+        allocs_reset(0);
+        assert_int_equal(resp.status, 409);
+        assert_string_equal(resp.content_type, "application/problem+json");
+        if (resp.json) {
+            char *got = dump(resp.json);
+            assert_string_equal(got, want);
+            free(got);
+        } else {
+            fixed++;
+            assert_non_null(resp.raw);
+            json_t *doc = json_loadb(resp.raw, resp.raw_len, 0, NULL);
+            assert_non_null(doc);
+            assert_int_equal(json_integer_value(json_object_get(doc, "status")), 409);
+            assert_string_equal(json_string_value(json_object_get(doc, "code")), "OUT_OF_STOCK");
+            json_decref(doc);
+        }
+        http_resp_cleanup(&resp);
+    }
+    assert_true(fixed > 0);
+    free(want);
 }
 
 /* ---- a handler: ERR_INTERNAL and no body when the body can't be built ---- */
@@ -307,6 +410,9 @@ int main(void)
         cmocka_unit_test(point__all_or_nothing),
         cmocka_unit_test(coupon__all_or_nothing),
         cmocka_unit_test(order_and_problem__all_or_nothing),
+        cmocka_unit_test(coupon_request__all_or_nothing),
+        cmocka_unit_test(ranking__all_or_nothing),
+        cmocka_unit_test(problem_respond__whole_document_or_fixed_text),
         cmocka_unit_test(invalid_utf8_name__null),
         cmocka_unit_test(timestamps_outside_years_1_to_9999__null),
         cmocka_unit_test(product_handlers__internal_error_instead_of_a_partial_200),

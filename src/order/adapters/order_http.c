@@ -140,17 +140,10 @@ enum err_code order_http_get(struct http_req *req, struct http_resp *resp, struc
     return rc;
 }
 
-/* {"items":[Order...]} */
+/* {"items":[Order...]} as text, or NULL */
 static char *order_list_body(const struct order_list *list)
 {
-    json_t *items = json_array();
-    for (size_t i = 0; i < list->n; i++) {
-        if (json_array_append_new(items, order_json(&list->items[i])) != 0) { /* never short */
-            json_decref(items);
-            return NULL;
-        }
-    }
-    return dump(json_pack("{s:o}", "items", items));
+    return dump(order_list_json(list->items, list->n));
 }
 
 enum err_code order_http_list_by_user(struct http_req *req, struct http_resp *resp, struct err *e)

@@ -3,6 +3,18 @@
 
 #include "core/timefmt.h"
 
+json_t *order_list_json(const struct order *orders, size_t n)
+{
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (json_array_append_new(items, order_json(&orders[i])) != 0) { /* never short */
+            json_decref(items);
+            return NULL;
+        }
+    }
+    return json_pack("{s:o}", "items", items); /* a NULL items fails it */
+}
+
 json_t *order_json(const struct order *o)
 {
     json_t *items = json_array();
