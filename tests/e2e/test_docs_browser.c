@@ -243,20 +243,6 @@ static void docs__empty_docs_dir__no_operation_rendered_and_the_check_says_so(vo
     rmdir(empty);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    test_db_create(&db, "e2e_docs_browser");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_db_drop(&db);
-    return 0;
-}
-
 int main(void)
 {
     test_http_global_init();
@@ -268,5 +254,5 @@ int main(void)
             docs__empty_docs_dir__no_operation_rendered_and_the_check_says_so, NULL, proc_teardown,
             &running),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_DB_RUN(tests, &db, "e2e_docs_browser");
 }

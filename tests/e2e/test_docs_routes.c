@@ -206,20 +206,6 @@ static void files_missing__routes_answer_503_naming_the_file_and_shopd_runs(void
     rmdir(empty);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    test_db_create(&db, "e2e_docs_routes");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_db_drop(&db);
-    return 0;
-}
-
 int main(void)
 {
     test_http_global_init();
@@ -232,5 +218,5 @@ int main(void)
             files_missing__routes_answer_503_naming_the_file_and_shopd_runs, NULL, proc_teardown,
             &running),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_DB_RUN(tests, &db, "e2e_docs_routes");
 }
