@@ -18,6 +18,7 @@
 #include <hiredis/hiredis.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
 
@@ -29,17 +30,7 @@ static long long first_user;
 
 static long long new_coupon(long long quantity)
 {
-    char body[256];
-    snprintf(body, sizeof(body),
-             "{\"name\":\"FCFS\",\"discount_type\":\"FIXED\",\"discount_value\":1000,"
-             "\"total_quantity\":%lld,\"expires_at\":\"2099-01-01T00:00:00Z\"}",
-             quantity);
-    struct test_resp r;
-    test_call(srv.base, "POST", "/api/v1/coupons", body, 1, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
+    return test_new_coupon(srv.base, "FCFS", "FIXED", 1000, quantity, "2099-01-01T00:00:00Z");
 }
 
 struct storm {
@@ -191,16 +182,11 @@ struct spend {
 static void *spend_coupon(void *arg)
 {
     struct spend *s = arg;
-    char url[128], header[64], body[200], auth[640];
-    snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
-    snprintf(header, sizeof(header), "Idempotency-Key: coupon-%d", s->n);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],"
-             "\"coupon_id\":%lld}",
-             s->user, s->product, s->user_coupon);
-    const char *headers[] = {header, test_user_auth_header(s->user, auth, sizeof(auth)), NULL};
+    char key[64], body[200];
+    snprintf(key, sizeof(key), "coupon-%d", s->n);
+    test_order_body(body, sizeof(body), s->user, s->product, 1, s->user_coupon);
     struct test_resp r;
-    test_http("POST", url, body, headers, &r);
+    test_post_order(srv.base, s->user, key, body, &r);
     if (r.status == 201)
         atomic_fetch_add(s->paid, 1);
     else if (r.status == 409 && strcmp(test_resp_code(&r), "COUPON_NOT_USABLE") == 0)
@@ -222,13 +208,8 @@ static void two_orders_one_coupon__only_one_uses_it(void **state)
     assert_int_equal(r.status, 201);
     long long user_coupon = test_resp_int(&r, "id");
     test_resp_free(&r);
-    test_call(srv.base, "POST", "/api/v1/products", "{\"name\":\"c\",\"price\":5000,\"stock\":100}",
-              1, &r);
-    long long product = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", first_user);
-    test_call_as(srv.base, "POST", path, "{\"amount\":100000}", first_user, &r);
-    test_resp_free(&r);
+    long long product = test_new_product(srv.base, "c", 5000, 100);
+    test_charge_points(srv.base, first_user, 100000);
 
     atomic_int paid, refused;
     atomic_init(&paid, 0);

@@ -18,6 +18,7 @@
 #include <hiredis/hiredis.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_proc.h"
 #include "support/test_server.h"
@@ -25,50 +26,10 @@
 static struct test_db db;
 static struct test_server srv;
 
-static long long post_created(const char *path, const char *body, int admin)
-{
-    struct test_resp r;
-    test_call(srv.base, "POST", path, body, admin, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
-}
-
-static long long new_product(long long price, long long stock)
-{
-    char body[128];
-    snprintf(body, sizeof(body), "{\"name\":\"race\",\"price\":%lld,\"stock\":%lld}", price, stock);
-    return post_created("/api/v1/products", body, 1);
-}
-
-/* Signs a user up and charges points as that user. */
-static long long new_user(long long points)
-{
-    long long id = test_new_user(srv.base, "racer");
-    char path[96], body[64];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
-    snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
-    struct test_resp r;
-    test_call_as(srv.base, "POST", path, body, id, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
-    return id;
-}
-
-/* POST /api/v1/orders as user (the body's user_id) with its own token. */
 static long place(long long user, const char *key, const char *body, char *code, size_t cap)
 {
-    char url[128], header[128], auth[640];
-    snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
-    snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-    const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
     struct test_resp r;
-    if (test_http("POST", url, body, headers, &r) != 0) {
-        test_resp_free(&r);
-        return -1;
-    }
-    long status = r.status;
+    long status = test_post_order(srv.base, user, key, body, &r) == 0 ? r.status : -1;
     if (code)
         snprintf(code, cap, "%s", test_resp_code(&r));
     test_resp_free(&r);
@@ -87,9 +48,7 @@ static void *buy_one(void *arg)
 {
     struct buyer *b = arg;
     char body[160], key[32], code[64] = "";
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", b->user,
-             b->product);
+    test_order_body(body, sizeof(body), b->user, b->product, 1, 0);
     snprintf(key, sizeof(key), "buy-%d", b->n);
     long status = place(b->user, key, body, code, sizeof(code));
     if (status == 201)
@@ -105,7 +64,7 @@ static void hundred_buyers_for_37_units__exactly_37_orders(void **state)
 {
     (void)state;
     enum { BUYERS = 100 };
-    long long product = new_product(1000, 37);
+    long long product = test_new_product(srv.base, "race", 1000, 37);
     struct buyer buyers[BUYERS];
     pthread_t threads[BUYERS];
     atomic_int paid, sold_out, other;
@@ -113,7 +72,8 @@ static void hundred_buyers_for_37_units__exactly_37_orders(void **state)
     atomic_init(&sold_out, 0);
     atomic_init(&other, 0);
     for (int i = 0; i < BUYERS; i++)
-        buyers[i] = (struct buyer){new_user(5000), product, i, &paid, &sold_out, &other};
+        buyers[i] = (struct buyer){
+            test_new_funded_user(srv.base, "racer", 5000), product, i, &paid, &sold_out, &other};
     for (int i = 0; i < BUYERS; i++)
         pthread_create(&threads[i], NULL, buy_one, &buyers[i]);
     for (int i = 0; i < BUYERS; i++)
@@ -139,9 +99,7 @@ static void *spend(void *arg)
 {
     struct spender *s = arg;
     char body[160], key[32], code[64] = "";
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", s->user,
-             s->product);
+    test_order_body(body, sizeof(body), s->user, s->product, 1, 0);
     snprintf(key, sizeof(key), "spend-%d", s->n);
     long status = place(s->user, key, body, code, sizeof(code));
     if (status == 201)
@@ -157,8 +115,8 @@ static void one_user_fifty_orders_money_for_five__exactly_five_paid(void **state
 {
     (void)state;
     enum { ORDERS = 50 };
-    long long product = new_product(2000, 1000);
-    long long user = new_user(10000);
+    long long product = test_new_product(srv.base, "race", 2000, 1000);
+    long long user = test_new_funded_user(srv.base, "racer", 10000);
     struct spender s[ORDERS];
     pthread_t threads[ORDERS];
     atomic_int paid, broke, other;
@@ -200,23 +158,13 @@ static void *storm(void *arg)
     struct storm_worker *w = arg;
     for (int round = 0; round < STORM_ROUNDS; round++) {
         long long user = w->ctx->users[rand_r(&w->seed) % STORM_USERS];
-        int lines = 1 + (int)(rand_r(&w->seed) % 4);
         char body[512];
-        int used = snprintf(body, sizeof(body), "{\"user_id\":%lld,\"items\":[", user);
-        for (int l = 0; l < lines; l++)
-            used += snprintf(body + used, sizeof(body) - (size_t)used,
-                             "%s{\"product_id\":%lld,\"quantity\":%u}", l ? "," : "",
-                             w->ctx->products[rand_r(&w->seed) % STORM_PRODUCTS],
-                             1 + rand_r(&w->seed) % 3);
-        snprintf(body + used, sizeof(body) - (size_t)used, "]}");
+        test_random_order_body(body, sizeof(body), user, w->ctx->products, STORM_PRODUCTS,
+                               &w->seed);
         char key[48], code[64] = "";
         snprintf(key, sizeof(key), "storm-%d-%d", w->n, round);
-        char url[128], header[96], auth[640];
-        snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
-        snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-        const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
         struct test_resp r;
-        test_http("POST", url, body, headers, &r);
+        test_post_order(srv.base, user, key, body, &r);
         snprintf(code, sizeof(code), "%s", test_resp_code(&r));
         long long order_id = r.status == 201 ? test_resp_int(&r, "id") : 0;
         bool clean =
@@ -248,11 +196,11 @@ static void storm_of_orders_and_cancels__money_and_stock_conserved(void **state)
     atomic_init(&ctx.failures, 0);
     int64_t initial_stock = 0, charged = 0;
     for (int i = 0; i < STORM_PRODUCTS; i++) {
-        ctx.products[i] = new_product(700 + 300 * i, 60);
+        ctx.products[i] = test_new_product(srv.base, "race", 700 + 300 * i, 60);
         initial_stock += 60;
     }
     for (int i = 0; i < STORM_USERS; i++) {
-        ctx.users[i] = new_user(150000);
+        ctx.users[i] = test_new_funded_user(srv.base, "racer", 150000);
         charged += 150000;
     }
     struct storm_worker workers[STORM_THREADS];
@@ -345,20 +293,6 @@ static void tweak(struct config *cfg)
     cfg->threads = 16;
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    test_env_start(&db, &srv, "order_race", tweak);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_env_stop(&db, &srv);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,5 +300,5 @@ int main(void)
         cmocka_unit_test(one_user_fifty_orders_money_for_five__exactly_five_paid),
         cmocka_unit_test(storm_of_orders_and_cancels__money_and_stock_conserved),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_ENV_RUN(tests, &db, &srv, "order_race", tweak);
 }

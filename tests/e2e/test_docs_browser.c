@@ -14,7 +14,6 @@
  * (to see it fail: an empty folder).
  */
 #define _XOPEN_SOURCE 700
-#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -32,7 +31,9 @@
 #include "app/app.h"
 #include "support/test_db.h"
 #include "support/test_http.h"
+#include "support/test_fixtures.h"
 #include "support/test_proc.h"
+#include "support/test_spawn.h"
 
 enum { BROWSER_TIMEOUT_MS = 90000, MAX_OPS = 128 };
 
@@ -46,22 +47,6 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     (void)ftw;
     remove(path);
     return 0;
-}
-
-static char *read_whole(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    assert_non_null(buf);
-    size_t n = fread(buf, 1, (size_t)len, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 /*
@@ -78,33 +63,29 @@ static char *browser_dom(const char *url)
     snprintf(err, sizeof(err), "%s/stderr.txt", dir);
     snprintf(profile, sizeof(profile), "--user-data-dir=%s/profile", dir);
     const char *chromium = getenv("CHROMIUM") ? getenv("CHROMIUM") : "chromium";
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(o, STDOUT_FILENO);
-        dup2(e, STDERR_FILENO);
-        /* CI runs as root: Chromium's sandbox refuses root, hence --no-sandbox */
-        execlp(chromium, chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-               "--no-first-run", "--disable-extensions", "--disable-background-networking", profile,
-               "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-               "--virtual-time-budget=10000", "--dump-dom", url, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0, waited = 0;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (waited >= BROWSER_TIMEOUT_MS) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-            fail_msg("%s did not finish within %d ms", chromium, BROWSER_TIMEOUT_MS);
-        }
-        test_sleep_ms(50);
-        waited += 50;
+    /* CI runs as root: Chromium's sandbox refuses root, hence --no-sandbox */
+    char *const argv[] = {(char *)chromium,
+                          "--headless=new",
+                          "--no-sandbox",
+                          "--disable-gpu",
+                          "--no-first-run",
+                          "--disable-extensions",
+                          "--disable-background-networking",
+                          profile,
+                          "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                          "--virtual-time-budget=10000",
+                          "--dump-dom",
+                          (char *)url,
+                          NULL};
+    pid_t pid = test_spawn(chromium, argv, NULL, out, err);
+    int status = test_wait_child(pid, BROWSER_TIMEOUT_MS);
+    if (status == -1) {
+        test_stop_child(pid, SIGKILL, 0);
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        fail_msg("%s did not finish within %d ms", chromium, BROWSER_TIMEOUT_MS);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char *text = read_whole(err);
+        char *text = test_read_file(err, NULL);
         fprintf(stderr, "%s failed (status %d); its stderr:\n%s\n", chromium, status,
                 text ? text : "");
         free(text);
@@ -112,7 +93,7 @@ static char *browser_dom(const char *url)
         fail_msg("%s could not run (exit 127: not installed; scripts/install-deps installs it)",
                  chromium);
     }
-    char *dom = read_whole(out);
+    char *dom = test_read_file(out, NULL);
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     assert_non_null(dom);
     return dom;
@@ -218,7 +199,7 @@ static void docs__every_route_rendered_as_an_operation_from_this_instance(void *
     assert_int_equal(proc_wait(p, 10000), 0);
     p->pid = 0; /* reaped */
     /* the browser took the document and the assets from this instance */
-    char *log = read_whole(p->log_path);
+    char *log = test_read_file(p->log_path, NULL);
     assert_non_null(log);
     const char *expected[] = {"GET /docs 200 ", "GET /openapi.yaml 200 ",
                               "GET /docs/swagger-ui.css 200 ",
@@ -262,38 +243,16 @@ static void docs__empty_docs_dir__no_operation_rendered_and_the_check_says_so(vo
     rmdir(empty);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    test_db_create(&db, "e2e_docs_browser");
-    return 0;
-}
-
-/* After each test: its shopd, when a failure left it running (proc_kill also removes the log). */
-static int stop_running(void **state)
-{
-    (void)state;
-    if (running.pid > 0)
-        proc_kill(&running);
-    running.pid = 0;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_db_drop(&db);
-    return 0;
-}
-
 int main(void)
 {
     test_http_global_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(docs__every_route_rendered_as_an_operation_from_this_instance,
-                                  stop_running),
-        cmocka_unit_test_teardown(docs__empty_docs_dir__no_operation_rendered_and_the_check_says_so,
-                                  stop_running),
+        cmocka_unit_test_prestate_setup_teardown(
+            docs__every_route_rendered_as_an_operation_from_this_instance, NULL, proc_teardown,
+            &running),
+        cmocka_unit_test_prestate_setup_teardown(
+            docs__empty_docs_dir__no_operation_rendered_and_the_check_says_so, NULL, proc_teardown,
+            &running),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_DB_RUN(tests, &db, "e2e_docs_browser");
 }

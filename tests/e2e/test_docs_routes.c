@@ -12,6 +12,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <cmocka.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_proc.h"
 
@@ -35,17 +37,9 @@ static char *source_file(const char *rel, size_t *len)
     assert_non_null(src);
     char path[1024];
     snprintf(path, sizeof(path), "%s/%s", src, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    char *buf = test_read_file(path, len);
+    if (!buf)
         fail_msg("cannot read %s (tools/npm: npm ci)", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = '\0';
-    fclose(f);
     return buf;
 }
 
@@ -200,49 +194,29 @@ static void files_missing__routes_answer_503_naming_the_file_and_shopd_runs(void
     assert_int_equal(r.status, 200);
     test_resp_free(&r);
     /* and said so at start-up */
-    FILE *f = fopen(p->log_path, "r");
-    assert_non_null(f);
-    static char log[1 << 16];
-    log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
-    fclose(f);
-    assert_non_null(strstr(log, "WARN docs: cannot read"));
-    assert_non_null(strstr(log, "openapi.yaml: No such file or directory"));
+    char *log = test_read_file(p->log_path, NULL);
+    assert_non_null(log);
+    bool warned = strstr(log, "WARN docs: cannot read") != NULL;
+    bool named = strstr(log, "openapi.yaml: No such file or directory") != NULL;
+    free(log);
+    assert_true(warned);
+    assert_true(named);
     proc_kill(p);
     p->pid = 0;
     rmdir(empty);
-}
-
-static int stop_running(void **state)
-{
-    (void)state;
-    if (running.pid > 0)
-        proc_kill(&running);
-    running.pid = 0;
-    return 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    test_db_create(&db, "e2e_docs_routes");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_db_drop(&db);
-    return 0;
 }
 
 int main(void)
 {
     test_http_global_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(defaults__document_and_assets_served_byte_for_byte, stop_running),
-        cmocka_unit_test_teardown(docs_dir_set__that_folders_document_served, stop_running),
-        cmocka_unit_test_teardown(files_missing__routes_answer_503_naming_the_file_and_shopd_runs,
-                                  stop_running),
+        cmocka_unit_test_prestate_setup_teardown(defaults__document_and_assets_served_byte_for_byte,
+                                                 NULL, proc_teardown, &running),
+        cmocka_unit_test_prestate_setup_teardown(docs_dir_set__that_folders_document_served, NULL,
+                                                 proc_teardown, &running),
+        cmocka_unit_test_prestate_setup_teardown(
+            files_missing__routes_answer_503_naming_the_file_and_shopd_runs, NULL, proc_teardown,
+            &running),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_DB_RUN(tests, &db, "e2e_docs_routes");
 }

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_nginx.h"
 #include "support/test_platform.h"
@@ -32,30 +33,6 @@ static struct proc shop[2];
 static int shop_stopped[2];  /* stopped by a test: teardown need not */
 static struct test_nginx lb; /* nginx in front of shop[0] and shop[1] */
 
-static long long created(const char *base, const char *path, const char *body, int admin)
-{
-    struct test_resp r;
-    test_call(base, "POST", path, body, admin, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
-}
-
-/* Signs a user up on base and charges points there as that user. */
-static long long funded_user(const char *base, long long points)
-{
-    long long id = test_new_user(base, "multi");
-    char path[96], body[64];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
-    snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
-    struct test_resp r;
-    test_call_as(base, "POST", path, body, id, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
-    return id;
-}
-
 struct shopper {
     long long user, product;
     int n;
@@ -67,15 +44,11 @@ struct shopper {
 static void *shop_once(void *arg)
 {
     struct shopper *s = arg;
-    char url[128], header[64], body[160], auth[640];
-    snprintf(url, sizeof(url), "%s/api/v1/orders", lb.base);
-    snprintf(header, sizeof(header), "Idempotency-Key: m-%lld-%d", s->user, s->n);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", s->user,
-             s->product);
-    const char *headers[] = {header, test_user_auth_header(s->user, auth, sizeof(auth)), NULL};
+    char key[64], body[160];
+    snprintf(key, sizeof(key), "m-%lld-%d", s->user, s->n);
+    test_order_body(body, sizeof(body), s->user, s->product, 1, 0);
     struct test_resp r;
-    if (test_http("POST", url, body, headers, &r) == 0 && r.status == 201)
+    if (test_post_order(lb.base, s->user, key, body, &r) == 0 && r.status == 201)
         atomic_fetch_add(s->paid, 1);
     else if (r.status == 409 && strcmp(test_resp_code(&r), s->refusal) == 0)
         atomic_fetch_add(s->refused, 1);
@@ -122,11 +95,10 @@ static void oversell_through_two_instances__exactly_the_stock(void **state)
 {
     (void)state;
     enum { BUYERS = 100 };
-    long long product =
-        created(lb.base, "/api/v1/products", "{\"name\":\"flash\",\"price\":1000,\"stock\":37}", 1);
+    long long product = test_new_product(lb.base, "flash", 1000, 37);
     struct shopper s[BUYERS];
     for (int i = 0; i < BUYERS; i++)
-        s[i] = (struct shopper){.user = funded_user(lb.base, 5000),
+        s[i] = (struct shopper){.user = test_new_funded_user(lb.base, "multi", 5000),
                                 .product = product,
                                 .n = i,
                                 .refusal = "OUT_OF_STOCK"};
@@ -149,9 +121,8 @@ static void double_pay_through_two_instances__only_what_the_balance_covers(void 
 {
     (void)state;
     enum { ORDERS = 50 };
-    long long product =
-        created(lb.base, "/api/v1/products", "{\"name\":\"pay\",\"price\":2000,\"stock\":1000}", 1);
-    long long user = funded_user(lb.base, 10000);
+    long long product = test_new_product(lb.base, "pay", 2000, 1000);
+    long long user = test_new_funded_user(lb.base, "multi", 10000);
     struct shopper s[ORDERS];
     for (int i = 0; i < ORDERS; i++)
         s[i] = (struct shopper){
@@ -216,10 +187,11 @@ static void coupon_race_through_two_instances__exactly_the_quantity(void **state
     PQclear(test_db_query(
         &db, "INSERT INTO users (name) SELECT 'c' || g FROM generate_series(1, 1000) g"));
     struct coupon_storm s = {
-        .coupon = created(lb.base, "/api/v1/coupons",
-                          "{\"name\":\"FCFS\",\"discount_type\":\"FIXED\",\"discount_value\":100,"
-                          "\"total_quantity\":100,\"expires_at\":\"2099-01-01T00:00:00Z\"}",
-                          1),
+        .coupon = test_post_created(
+            lb.base, "/api/v1/coupons",
+            "{\"name\":\"FCFS\",\"discount_type\":\"FIXED\",\"discount_value\":100,"
+            "\"total_quantity\":100,\"expires_at\":\"2099-01-01T00:00:00Z\"}",
+            1),
         .first_user = before + 1,
     };
     pthread_t t[40];
@@ -295,23 +267,19 @@ static void one_instance_stopped__nginx_retries_refused_connections_elsewhere(vo
 {
     (void)state;
     enum { ORDERS = 20 };
-    long long product = created(lb.base, "/api/v1/products",
-                                "{\"name\":\"failover\",\"price\":100,\"stock\":1000}", 1);
-    long long user = funded_user(lb.base, 100 * ORDERS);
+    long long product = test_new_product(lb.base, "failover", 100, 1000);
+    long long user = test_new_funded_user(lb.base, "multi", 100 * ORDERS);
     kill(shop[1].pid, SIGTERM);
     assert_int_equal(proc_wait(&shop[1], 15000), 0);
     shop_stopped[1] = 1;
     /* a refused connection is retried on the other instance, even for a POST (nothing was
      * sent): every order is paid once, none answered 502 */
-    char url[128], body[160], auth[640], key[64];
-    snprintf(url, sizeof(url), "%s/api/v1/orders", lb.base);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", user, product);
+    char body[160], key[64];
+    test_order_body(body, sizeof(body), user, product, 1, 0);
     for (int i = 0; i < ORDERS; i++) {
-        snprintf(key, sizeof(key), "Idempotency-Key: failover-%lld-%d", user, i);
-        const char *headers[] = {key, test_user_auth_header(user, auth, sizeof(auth)), NULL};
+        snprintf(key, sizeof(key), "failover-%lld-%d", user, i);
         struct test_resp r;
-        assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+        assert_int_equal(test_post_order(lb.base, user, key, body, &r), 0);
         assert_int_equal(r.status, 201);
         test_resp_free(&r);
         char path[64];

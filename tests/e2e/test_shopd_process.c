@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_proc.h"
 #include "support/test_server.h"
@@ -50,10 +51,7 @@ static void serves_the_api_and_logs_one_line_per_request(void **state)
     proc_wait_ready(&p);
 
     struct test_resp r;
-    test_call(p.base, "POST", "/api/v1/products",
-              "{\"name\":\"Keyboard\",\"price\":39000,\"stock\":5}", 1, &r);
-    assert_int_equal(r.status, 201);
-    test_resp_free(&r);
+    test_new_product(p.base, "Keyboard", 39000, 5);
     test_call(p.base, "POST", "/api/v1/users",
               "{\"name\":\"kim\",\"password\":\"" TEST_PASSWORD "\"}", 0, &r);
     assert_int_equal(r.status, 201);

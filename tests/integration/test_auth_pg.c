@@ -29,6 +29,7 @@
 #include "auth/token.h"
 #include "http/router.h"
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
 
@@ -90,18 +91,6 @@ static long call_token(const char *method, const char *path, const char *body, c
     return out->status;
 }
 
-static long long new_product(long long stock)
-{
-    char body[128];
-    snprintf(body, sizeof(body), "{\"name\":\"widget\",\"price\":1000,\"stock\":%lld}", stock);
-    struct test_resp r;
-    test_call(srv.base, "POST", "/api/v1/products", body, 1, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
-}
-
 static long long balance_in_db(long long user)
 {
     return test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", user);
@@ -141,9 +130,8 @@ static void own_token__sign_up_login_charge_order_cancel(void **state)
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", kim);
     assert_int_equal(call_token("POST", path, "{\"amount\":50000}", token, &r), 200);
     test_resp_free(&r);
-    long long product = new_product(10);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", kim, product);
+    long long product = test_new_product(srv.base, "widget", 1000, 10);
+    test_order_body(body, sizeof(body), kim, product, 2, 0);
     char url[512], auth[TOKEN_MAX + 64];
     snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
@@ -177,14 +165,9 @@ static void another_users_token__403_or_404_and_nothing_changes(void **state)
     long long thief = test_new_user(srv.base, "thief");
     struct test_resp r;
     char path[128], body[256];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", victim);
-    test_call_as(srv.base, "POST", path, "{\"amount\":10000}", victim, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
-    long long product = new_product(5);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", victim,
-             product);
+    test_charge_points(srv.base, victim, 10000);
+    long long product = test_new_product(srv.base, "widget", 1000, 5);
+    test_order_body(body, sizeof(body), victim, product, 1, 0);
     char url[512], victim_auth[640], thief_auth[640];
     snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
     test_user_auth_header(victim, victim_auth, sizeof(victim_auth));

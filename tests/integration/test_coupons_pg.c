@@ -10,30 +10,17 @@
 #include <cmocka.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
 
 static struct test_db db;
 static struct test_server srv;
 
-static long long post_id(const char *path, const char *body, int admin, long expect)
-{
-    struct test_resp r;
-    test_call(srv.base, "POST", path, body, admin, &r);
-    assert_int_equal(r.status, expect);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
-}
-
+/* A FIXED or RATE campaign expiring in 2099. */
 static long long campaign(const char *type, long long value, long long quantity)
 {
-    char body[256];
-    snprintf(body, sizeof(body),
-             "{\"name\":\"C\",\"discount_type\":\"%s\",\"discount_value\":%lld,"
-             "\"total_quantity\":%lld,\"expires_at\":\"2099-12-31T23:59:59Z\"}",
-             type, value, quantity);
-    return post_id("/api/v1/coupons", body, 1, 201);
+    return test_new_coupon(srv.base, "C", type, value, quantity, "2099-12-31T23:59:59Z");
 }
 
 static long long issue(long long coupon, long long user)
@@ -49,30 +36,12 @@ static long long issue(long long coupon, long long user)
     return id;
 }
 
-static long long funded_user(void)
-{
-    long long u = test_new_user(srv.base, "cu");
-    char path[96];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
-    struct test_resp r;
-    test_call_as(srv.base, "POST", path, "{\"amount\":500000}", u, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
-    return u;
-}
-
 static void order_with(long long user, long long product, long long user_coupon, const char *key,
                        struct test_resp *r)
 {
-    char url[128], header[96], auth[640], body[200];
-    snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
-    snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-    snprintf(
-        body, sizeof(body),
-        "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],\"coupon_id\":%lld}",
-        user, product, user_coupon);
-    const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
-    assert_int_equal(test_http("POST", url, body, headers, r), 0);
+    char body[200];
+    test_order_body(body, sizeof(body), user, product, 1, user_coupon);
+    assert_int_equal(test_post_order(srv.base, user, key, body, r), 0);
 }
 
 static const char *status_of(long long user, long long user_coupon)
@@ -98,9 +67,9 @@ static const char *status_of(long long user, long long user_coupon)
 static void issue_list_use_cancel__status_follows(void **state)
 {
     (void)state;
-    long long coupon = campaign("FIXED", 5000, 10), user = funded_user();
-    long long product =
-        post_id("/api/v1/products", "{\"name\":\"p\",\"price\":39000,\"stock\":9}", 1, 201);
+    long long coupon = campaign("FIXED", 5000, 10),
+              user = test_new_funded_user(srv.base, "cu", 500000);
+    long long product = test_new_product(srv.base, "p", 39000, 9);
     long long mine = issue(coupon, user);
     assert_string_equal(status_of(user, mine), "AVAILABLE");
 
@@ -155,9 +124,8 @@ static void issue_list_use_cancel__status_follows(void **state)
 static void rate_coupon__rounded_down_and_fixed_capped_at_total(void **state)
 {
     (void)state;
-    long long user = funded_user();
-    long long product =
-        post_id("/api/v1/products", "{\"name\":\"odd\",\"price\":999,\"stock\":9}", 1, 201);
+    long long user = test_new_funded_user(srv.base, "cu", 500000);
+    long long product = test_new_product(srv.base, "odd", 999, 9);
     long long rate = issue(campaign("RATE", 15, 5), user);
     struct test_resp r;
     order_with(user, product, rate, "rate-1", &r);
@@ -176,9 +144,9 @@ static void rate_coupon__rounded_down_and_fixed_capped_at_total(void **state)
 static void refusals__expired_foreign_unknown(void **state)
 {
     (void)state;
-    long long owner = funded_user(), other = funded_user();
-    long long product =
-        post_id("/api/v1/products", "{\"name\":\"r\",\"price\":1000,\"stock\":9}", 1, 201);
+    long long owner = test_new_funded_user(srv.base, "cu", 500000),
+              other = test_new_funded_user(srv.base, "cu", 500000);
+    long long product = test_new_product(srv.base, "r", 1000, 9);
     long long coupon = campaign("FIXED", 100, 5);
     long long owned = issue(coupon, owner);
     struct test_resp r;
@@ -300,7 +268,8 @@ static void expires_at__outside_years_1_to_9999_utc__400_and_gets_still_work(voi
 static void expires_at_beyond_9999_in_the_database__500_internal(void **state)
 {
     (void)state;
-    long long coupon = campaign("FIXED", 100, 5), user = funded_user();
+    long long coupon = campaign("FIXED", 100, 5),
+              user = test_new_funded_user(srv.base, "cu", 500000);
     issue(coupon, user);
     char sql[160];
     snprintf(sql, sizeof(sql),
@@ -320,20 +289,6 @@ static void expires_at_beyond_9999_in_the_database__500_internal(void **state)
     test_resp_free(&r);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    test_env_start(&db, &srv, "coupons", NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_env_stop(&db, &srv);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,5 +298,5 @@ int main(void)
         cmocka_unit_test(expires_at__outside_years_1_to_9999_utc__400_and_gets_still_work),
         cmocka_unit_test(expires_at_beyond_9999_in_the_database__500_internal),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_ENV_RUN(tests, &db, &srv, "coupons", NULL);
 }

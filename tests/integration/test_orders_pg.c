@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
 
@@ -28,62 +29,10 @@ static void tweak(struct config *cfg)
     cfg->outbox_relay = false;  /* the events stay in the outbox to be read: a relay deletes them */
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    test_env_start(&db, &srv, "orders", tweak);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_env_stop(&db, &srv);
-    return 0;
-}
-
-static long long create(const char *path, const char *body, int admin)
-{
-    struct test_resp r;
-    test_call(srv.base, "POST", path, body, admin, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
-}
-
-static long long new_product(long long price, long long stock)
-{
-    char body[128];
-    snprintf(body, sizeof(body), "{\"name\":\"p%lld\",\"price\":%lld,\"stock\":%lld}", price, price,
-             stock);
-    return create("/api/v1/products", body, 1);
-}
-
-static long long new_user(long long points)
-{
-    long long id = test_new_user(srv.base, "buyer");
-    if (points > 0) {
-        char path[96], body[64];
-        snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
-        snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
-        struct test_resp r;
-        test_call_as(srv.base, "POST", path, body, id, &r);
-        assert_int_equal(r.status, 200);
-        test_resp_free(&r);
-    }
-    return id;
-}
-
 /* POST /api/v1/orders as user with an Idempotency-Key (NULL = none). */
 static void order(long long user, const char *key, const char *body, struct test_resp *r)
 {
-    char url[128], header[320], auth[640];
-    snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
-    snprintf(header, sizeof(header), "Idempotency-Key: %s", key ? key : "");
-    test_user_auth_header(user, auth, sizeof(auth));
-    const char *headers[] = {auth, key ? header : NULL, NULL};
-    assert_int_equal(test_http("POST", url, body, headers, r), 0);
+    assert_int_equal(test_post_order(srv.base, user, key, body, r), 0);
 }
 
 /* One int64 from SQL with one %lld argument. */
@@ -100,8 +49,9 @@ static void assert_ledgers_consistent(void)
 static void charge_then_order__takes_stock_and_points_and_writes_everything(void **state)
 {
     (void)state;
-    long long kb = new_product(39000, 10), mouse = new_product(15000, 5);
-    long long user = new_user(200000);
+    long long kb = test_new_product(srv.base, "p", 39000, 10),
+              mouse = test_new_product(srv.base, "p", 15000, 5);
+    long long user = test_new_funded_user(srv.base, "buyer", 200000);
     char body[256];
     snprintf(body, sizeof(body),
              "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1},"
@@ -161,10 +111,10 @@ static void charge_then_order__takes_stock_and_points_and_writes_everything(void
 static void same_key_same_body__one_order_and_the_first_answer_replayed(void **state)
 {
     (void)state;
-    long long p = new_product(1000, 10), user = new_user(10000);
+    long long p = test_new_product(srv.base, "p", 1000, 10),
+              user = test_new_funded_user(srv.base, "buyer", 10000);
     char body[160];
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", user, p);
+    test_order_body(body, sizeof(body), user, p, 2, 0);
     struct test_resp a, b;
     order(user, "same-1", body, &a);
     /* same content, other spelling: still the same request */
@@ -187,8 +137,7 @@ static void same_key_same_body__one_order_and_the_first_answer_replayed(void **s
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 8000);
 
     /* same key, another body: 422, nothing taken */
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":3}]}", user, p);
+    test_order_body(body, sizeof(body), user, p, 3, 0);
     order(user, "same-1", body, &a);
     assert_int_equal(a.status, 422);
     assert_string_equal(test_resp_code(&a), "IDEMPOTENCY_KEY_REUSED");
@@ -196,9 +145,8 @@ static void same_key_same_body__one_order_and_the_first_answer_replayed(void **s
     assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 8);
 
     /* keys are per user: another user may use the same key */
-    long long other = new_user(10000);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", other, p);
+    long long other = test_new_funded_user(srv.base, "buyer", 10000);
+    test_order_body(body, sizeof(body), other, p, 1, 0);
     order(other, "same-1", body, &a);
     assert_int_equal(a.status, 201);
     test_resp_free(&a);
@@ -207,10 +155,10 @@ static void same_key_same_body__one_order_and_the_first_answer_replayed(void **s
 static void refusal__recorded_and_replayed_even_when_it_would_now_succeed(void **state)
 {
     (void)state;
-    long long p = new_product(1000, 1), user = new_user(10000);
+    long long p = test_new_product(srv.base, "p", 1000, 1),
+              user = test_new_funded_user(srv.base, "buyer", 10000);
     char body[160];
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", user, p);
+    test_order_body(body, sizeof(body), user, p, 2, 0);
     struct test_resp r;
     order(user, "short-1", body, &r);
     assert_int_equal(r.status, 409);
@@ -239,11 +187,11 @@ static void refusal__recorded_and_replayed_even_when_it_would_now_succeed(void *
 static void refusals__each_precise_and_nothing_taken(void **state)
 {
     (void)state;
-    long long p = new_product(5000, 3), user = new_user(4000);
+    long long p = test_new_product(srv.base, "p", 5000, 3),
+              user = test_new_funded_user(srv.base, "buyer", 4000);
     char body[256];
     struct test_resp r;
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", user, p);
+    test_order_body(body, sizeof(body), user, p, 1, 0);
     order(user, "ref-1", body, &r);
     assert_int_equal(r.status, 409);
     assert_string_equal(test_resp_code(&r), "INSUFFICIENT_BALANCE");
@@ -297,9 +245,10 @@ static void *same_key_sender(void *arg)
 {
     struct same_key_race *race = arg;
     struct test_resp r;
-    order(race->user, "race-key", race->body, &r);
     char h[16];
-    if (r.status == 201 && test_resp_header(&r, "Idempotent-Replayed", h, sizeof(h)))
+    if (test_post_order(srv.base, race->user, "race-key", race->body, &r) != 0)
+        atomic_fetch_add(race->other, 1); /* the transfer failed */
+    else if (r.status == 201 && test_resp_header(&r, "Idempotent-Replayed", h, sizeof(h)))
         atomic_fetch_add(race->replayed, 1);
     else if (r.status == 201)
         atomic_fetch_add(race->created, 1);
@@ -314,10 +263,10 @@ static void *same_key_sender(void *arg)
 static void same_key_from_20_threads__exactly_one_order(void **state)
 {
     (void)state;
-    long long p = new_product(100, 1000), user = new_user(100000);
+    long long p = test_new_product(srv.base, "p", 100, 1000),
+              user = test_new_funded_user(srv.base, "buyer", 100000);
     char body[160];
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", user, p);
+    test_order_body(body, sizeof(body), user, p, 1, 0);
     atomic_int created, replayed, in_progress, other;
     atomic_init(&created, 0);
     atomic_init(&replayed, 0);
@@ -340,10 +289,10 @@ static void same_key_from_20_threads__exactly_one_order(void **state)
 static void cancel__gives_stock_points_back_and_only_once(void **state)
 {
     (void)state;
-    long long p = new_product(2500, 10), user = new_user(50000);
+    long long p = test_new_product(srv.base, "p", 2500, 10),
+              user = test_new_funded_user(srv.base, "buyer", 50000);
     char body[160];
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":4}]}", user, p);
+    test_order_body(body, sizeof(body), user, p, 4, 0);
     struct test_resp r;
     order(user, "cancel-1", body, &r);
     assert_int_equal(r.status, 201);
@@ -402,7 +351,8 @@ static long charge_points(long long user, long long amount, struct test_resp *r)
 static void cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused(void **state)
 {
     (void)state;
-    long long p = new_product(1000, 5), user = new_user(0);
+    long long p = test_new_product(srv.base, "p", 1000, 5),
+              user = test_new_funded_user(srv.base, "buyer", 0);
     struct test_resp r;
     for (int i = 0; i < 5; i++) {
         assert_int_equal(charge_points(user, 1000000, &r), 200);
@@ -410,8 +360,7 @@ static void cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused(v
     }
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 5000000);
     char body[160];
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", user, p);
+    test_order_body(body, sizeof(body), user, p, 1, 0);
     order(user, "cap-1", body, &r);
     assert_int_equal(r.status, 201);
     long long id = test_resp_int(&r, "id");
@@ -450,7 +399,7 @@ static void order_ids_beyond_32_bits__404_not_500(void **state)
 {
     (void)state;
     const char *ids[] = {"2147483648", "9223372036854775807"};
-    long long user = new_user(0);
+    long long user = test_new_funded_user(srv.base, "buyer", 0);
     for (size_t i = 0; i < 2; i++) {
         char path[96];
         struct test_resp r;
@@ -505,5 +454,5 @@ int main(void)
         cmocka_unit_test(cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused),
         cmocka_unit_test(order_ids_beyond_32_bits__404_not_500),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_ENV_RUN(tests, &db, &srv, "orders", tweak);
 }

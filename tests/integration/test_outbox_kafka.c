@@ -22,6 +22,7 @@
 
 #include "infra/kafka_consumer.h"
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_platform.h"
 #include "support/test_server.h"
@@ -73,16 +74,6 @@ static void start_server(bool with_sink, const char *group_prefix)
     srv_running = true;
 }
 
-static long long created_id(struct test_server *srv, const char *path, const char *body, int admin)
-{
-    struct test_resp r;
-    test_call(srv->base, "POST", path, body, admin, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
-}
-
 /*
  * The product name of the last place_orders: unique to this run, so events
  * of this run are told from other databases' (order ids repeat across test
@@ -97,26 +88,15 @@ static void place_orders(struct test_server *srv, const char *tag, int n, long l
 {
     snprintf(product_name, sizeof(product_name), "kf-%ld-%s-%ld", (long)getpid(), tag,
              (long)time(NULL));
-    char product[160];
-    snprintf(product, sizeof(product), "{\"name\":\"%s\",\"price\":10,\"stock\":100000}",
-             product_name);
-    long long p = created_id(srv, "/api/v1/products", product, 1);
-    long long u = test_new_user(srv->base, "kf");
+    long long p = test_new_product(srv->base, product_name, 10, 100000);
+    long long u = test_new_funded_user(srv->base, "kf", 1000000);
     buyer = u;
-    char path[96], auth[640];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
-    struct test_resp r;
-    test_call_as(srv->base, "POST", path, "{\"amount\":1000000}", u, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
     for (int i = 0; i < n; i++) {
-        char body[160], url[128], header[96];
-        snprintf(body, sizeof(body),
-                 "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", u, p);
-        snprintf(url, sizeof(url), "%s/api/v1/orders", srv->base);
-        snprintf(header, sizeof(header), "Idempotency-Key: %s-%d", tag, i);
-        const char *headers[] = {header, test_user_auth_header(u, auth, sizeof(auth)), NULL};
-        assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+        char body[160], key[96];
+        test_order_body(body, sizeof(body), u, p, 1, 0);
+        snprintf(key, sizeof(key), "%s-%d", tag, i);
+        struct test_resp r;
+        assert_int_equal(test_post_order(srv->base, u, key, body, &r), 0);
         assert_int_equal(r.status, 201);
         ids[i] = test_resp_int(&r, "id");
         test_resp_free(&r);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_platform.h"
 #include "support/test_server.h"
@@ -37,34 +38,15 @@ static void start_server(struct test_server *srv, unsigned backoff_ms)
     test_server_start(srv, &cfg);
 }
 
-static long long created_id(struct test_server *srv, const char *path, const char *body, int admin)
-{
-    struct test_resp r;
-    test_call(srv->base, "POST", path, body, admin, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
-}
-
 /* A funded user and a product, then one order; returns the order's JSON (new reference). */
 static json_t *place_one(struct test_server *srv, const char *key)
 {
-    long long p =
-        created_id(srv, "/api/v1/products", "{\"name\":\"ev\",\"price\":700,\"stock\":99}", 1);
-    long long u = test_new_user(srv->base, "ev");
-    char path[96], body[160], url[128], header[96], auth[640];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
+    long long p = test_new_product(srv->base, "ev", 700, 99);
+    long long u = test_new_funded_user(srv->base, "ev", 10000);
+    char body[160];
+    test_order_body(body, sizeof(body), u, p, 3, 0);
     struct test_resp r;
-    test_call_as(srv->base, "POST", path, "{\"amount\":10000}", u, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":3}]}", u, p);
-    snprintf(url, sizeof(url), "%s/api/v1/orders", srv->base);
-    snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-    const char *headers[] = {header, test_user_auth_header(u, auth, sizeof(auth)), NULL};
-    assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+    assert_int_equal(test_post_order(srv->base, u, key, body, &r), 0);
     assert_int_equal(r.status, 201);
     json_t *order = json_incref(r.json);
     test_resp_free(&r);
@@ -283,29 +265,19 @@ static void two_relays__every_event_delivered_none_twice(void **state)
     struct test_server a, b;
     start_server(&a, 20);
     start_server(&b, 20);
-    long long p =
-        created_id(&a, "/api/v1/products", "{\"name\":\"two\",\"price\":10,\"stock\":1000}", 1);
-    long long u = test_new_user(a.base, "two");
-    char path[96], auth[640];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
+    long long p = test_new_product(a.base, "two", 10, 1000);
+    long long u = test_new_funded_user(a.base, "two", 100000);
     struct test_resp r;
-    test_call_as(a.base, "POST", path, "{\"amount\":100000}", u, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
-    test_user_auth_header(u, auth, sizeof(auth));
     json_t *initial = test_platform_state(&platform);
     size_t before = json_array_size(json_object_get(initial, "events"));
     json_decref(initial);
     enum { ORDERS = 60 };
     for (int i = 0; i < ORDERS; i++) {
         struct test_server *s = i % 2 ? &a : &b;
-        char body[160], url[128], header[64];
-        snprintf(body, sizeof(body),
-                 "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", u, p);
-        snprintf(url, sizeof(url), "%s/api/v1/orders", s->base);
-        snprintf(header, sizeof(header), "Idempotency-Key: two-%d", i);
-        const char *headers[] = {header, auth, NULL};
-        assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+        char body[160], key[32];
+        test_order_body(body, sizeof(body), u, p, 1, 0);
+        snprintf(key, sizeof(key), "two-%d", i);
+        assert_int_equal(test_post_order(s->base, u, key, body, &r), 0);
         assert_int_equal(r.status, 201);
         test_resp_free(&r);
     }

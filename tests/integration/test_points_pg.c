@@ -21,20 +21,6 @@ static void tweak(struct config *cfg)
     cfg->charge_max = 60000;
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    test_env_start(&db, &srv, "points", tweak);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_env_stop(&db, &srv);
-    return 0;
-}
-
 static long long create_user(const char *name)
 {
     char body[256];
@@ -416,5 +402,5 @@ int main(void)
         cmocka_unit_test(history__before_beyond_32_bits__200_with_every_older_row),
         cmocka_unit_test(charge_with_key__applied_once_and_replayed),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_ENV_RUN(tests, &db, &srv, "points", tweak);
 }

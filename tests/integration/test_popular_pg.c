@@ -27,6 +27,7 @@
 #include "ranking/ranking_repo_pg.h"
 #include "ranking/ranking_service.h"
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_proxy.h"
 #include "support/test_http.h"
 #include "support/test_proc.h"
@@ -95,15 +96,10 @@ static void sold_on(int i, int days_ago, int quantity)
 
 static long long place(long long user, int i, int quantity, const char *key)
 {
-    char url[128], header[64], auth[640], body[160];
-    snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
-    snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":%d}]}", user, p[i],
-             quantity);
-    const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
+    char body[160];
+    test_order_body(body, sizeof(body), user, p[i], quantity, 0);
     struct test_resp r;
-    assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+    assert_int_equal(test_post_order(srv.base, user, key, body, &r), 0);
     assert_int_equal(r.status, 201);
     long long id = test_resp_int(&r, "id");
     test_resp_free(&r);
@@ -154,12 +150,9 @@ static void orders_count_and_cancels_are_excluded(void **state)
     forget_ranking();
     PQclear(test_db_query(&db, "INSERT INTO users (name, balance) VALUES ('buyer', 0)"));
     long long user = test_db_scalar(&db, "SELECT max(id) FROM users WHERE %d = 1", 1);
+    test_charge_points(srv.base, user, 1000000);
     char path[96];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", user);
     struct test_resp r;
-    test_call_as(srv.base, "POST", path, "{\"amount\":1000000}", user, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
     place(user, 5, 3, "pop-1");
     place(user, 6, 2, "pop-2");
     long long cancelled = place(user, 6, 4, "pop-3");
@@ -326,14 +319,10 @@ static void sold_while_redis_unreachable__other_instances_converge_within_the_re
     test_server_start(&down, &cfg);
     PQclear(test_db_query(&db, "INSERT INTO users (name, balance) VALUES ('outage', 1000000)"));
     long long user = test_db_scalar(&db, "SELECT max(id) FROM users WHERE %d = 1", 1);
-    char url[128], body[160], auth[640];
-    snprintf(url, sizeof(url), "%s/api/v1/orders", down.base);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":2}]}", user, p[7]);
-    const char *headers[] = {"Idempotency-Key: pop-outage-1",
-                             test_user_auth_header(user, auth, sizeof(auth)), NULL};
+    char body[160];
+    test_order_body(body, sizeof(body), user, p[7], 2, 0);
     struct test_resp r;
-    assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+    assert_int_equal(test_post_order(down.base, user, "pop-outage-1", body, &r), 0);
     assert_int_equal(r.status, 201);
     test_resp_free(&r);
     test_server_stop(&down);

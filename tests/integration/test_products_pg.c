@@ -15,20 +15,6 @@
 static struct test_db db;
 static struct test_server srv;
 
-static int setup(void **state)
-{
-    (void)state;
-    test_env_start(&db, &srv, "products", NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_env_stop(&db, &srv);
-    return 0;
-}
-
 static long long create_product(const char *name, long long price, long long stock)
 {
     char body[2048];
@@ -221,5 +207,5 @@ int main(void)
         cmocka_unit_test(list__pages_in_id_order_with_next_after),
         cmocka_unit_test(ids_beyond_32_bits__list_is_empty_and_get_is_404),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_ENV_RUN(tests, &db, &srv, "products", NULL);
 }

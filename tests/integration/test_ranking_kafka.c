@@ -27,6 +27,7 @@
 
 #include "infra/kafka_producer.h"
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
 #include "support/test_proc.h"
@@ -62,46 +63,19 @@ static void start(struct test_server *srv, bool *up, bool ranking)
     *up = true;
 }
 
-static long long created_id(const char *path, const char *body, int admin)
-{
-    struct test_resp r;
-    test_call(taker.base, "POST", path, body, admin, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
-}
-
 static long long new_product(void)
 {
-    return created_id("/api/v1/products", "{\"name\":\"rk\",\"price\":10,\"stock\":100000}", 1);
+    return test_new_product(taker.base, "rk", 10, 100000);
 }
 
-/* A new user (through the taker) with points enough for every order of a test. */
-static long long funded_user(void)
-{
-    long long u = test_new_user(taker.base, "rk");
-    char path[96];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", u);
-    struct test_resp r;
-    test_call_as(taker.base, "POST", path, "{\"amount\":1000000}", u, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
-    return u;
-}
-
-/* User u buys quantity q of product p in one order (through the taker); its id. */
 static long long order(long long u, long long p, long long q)
 {
     static int seq;
-    char body[160], url[128], header[96], auth[640];
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":%lld}]}", u, p, q);
-    snprintf(url, sizeof(url), "%s/api/v1/orders", taker.base);
-    snprintf(header, sizeof(header), "Idempotency-Key: rk-%ld-%d", (long)getpid(), seq++);
-    const char *headers[] = {header, test_user_auth_header(u, auth, sizeof(auth)), NULL};
+    char body[160], key[64];
+    test_order_body(body, sizeof(body), u, p, q, 0);
+    snprintf(key, sizeof(key), "rk-%ld-%d", (long)getpid(), seq++);
     struct test_resp r;
-    assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+    assert_int_equal(test_post_order(taker.base, u, key, body, &r), 0);
     assert_int_equal(r.status, 201);
     long long id = test_resp_int(&r, "id");
     test_resp_free(&r);
@@ -114,7 +88,7 @@ static long long buyer;
 /* A funded user who buys quantity q of product p in each of n orders (through the taker). */
 static void place_orders(long long p, long long q, int n, long long *ids)
 {
-    long long u = funded_user();
+    long long u = test_new_funded_user(taker.base, "rk", 1000000);
     buyer = u;
     for (int i = 0; i < n; i++)
         ids[i] = order(u, p, q);
@@ -371,7 +345,7 @@ static void redis_down__consumer_waits__then_applies_every_event_none_dead_lette
     long long p[N], ids[N];
     for (int i = 0; i < N; i++)
         p[i] = new_product();
-    long long u = funded_user();
+    long long u = test_new_funded_user(taker.base, "rk", 1000000);
     /* the ranker has caught up with everything before (old runs' poison included) */
     for (int t = 0; t < WAIT_STEPS && test_metric(ranker.base, "shopd_kafka_ranking_lag") != 0; t++)
         test_sleep_ms(STEP_MS);

@@ -22,6 +22,7 @@
 #include <hiredis/hiredis.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_proc.h"
 #include "support/test_proxy.h"
@@ -37,36 +38,6 @@ enum {
 
 static struct test_db db;
 static struct test_server srv;
-
-static long long post_created(const char *base, const char *path, const char *body, int admin)
-{
-    struct test_resp r;
-    test_call(base, "POST", path, body, admin, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
-    return id;
-}
-
-static long long new_product(long long stock)
-{
-    char body[128];
-    snprintf(body, sizeof(body), "{\"name\":\"sync\",\"price\":100,\"stock\":%lld}", stock);
-    return post_created(srv.base, "/api/v1/products", body, 1);
-}
-
-static long long new_user(long long points)
-{
-    long long id = test_new_user(srv.base, "syncer");
-    char path[96], body[64];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/charge", id);
-    snprintf(body, sizeof(body), "{\"amount\":%lld}", points);
-    struct test_resp r;
-    test_call_as(srv.base, "POST", path, body, id, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
-    return id;
-}
 
 /* Polls base's shopd_ranking_sync_pending until 0 (bounded); returns the last value read. */
 static long long wait_drained(const char *base)
@@ -149,21 +120,13 @@ static void *storm(void *arg)
     struct storm_worker *w = arg;
     for (int round = 0; round < STORM_ROUNDS; round++) {
         long long user = w->ctx->users[w->n % STORM_USERS];
-        int lines = 1 + (int)(rand_r(&w->seed) % 4);
         char body[512];
-        int used = snprintf(body, sizeof(body), "{\"user_id\":%lld,\"items\":[", user);
-        for (int l = 0; l < lines; l++)
-            used += snprintf(body + used, sizeof(body) - (size_t)used,
-                             "%s{\"product_id\":%lld,\"quantity\":%u}", l ? "," : "",
-                             w->ctx->products[rand_r(&w->seed) % STORM_PRODUCTS],
-                             1 + rand_r(&w->seed) % 3);
-        snprintf(body + used, sizeof(body) - (size_t)used, "]}");
-        char url[128], header[96], auth[640];
-        snprintf(url, sizeof(url), "%s/api/v1/orders", srv.base);
-        snprintf(header, sizeof(header), "Idempotency-Key: sync-storm-%d-%d", w->n, round);
-        const char *headers[] = {header, test_user_auth_header(user, auth, sizeof(auth)), NULL};
+        test_random_order_body(body, sizeof(body), user, w->ctx->products, STORM_PRODUCTS,
+                               &w->seed);
+        char key[48];
+        snprintf(key, sizeof(key), "sync-storm-%d-%d", w->n, round);
         struct test_resp r;
-        if (test_http("POST", url, body, headers, &r) != 0 || r.status != 201) {
+        if (test_post_order(srv.base, user, key, body, &r) != 0 || r.status != 201) {
             fprintf(stderr, "storm: unexpected %ld %s\n", r.status, r.body ? r.body : "");
             atomic_fetch_add(&w->ctx->failures, 1);
             test_resp_free(&r);
@@ -194,9 +157,9 @@ static void storm_without_kafka__redis_ranking_equals_postgres_once_drained(void
     atomic_init(&ctx.cancelled, 0);
     atomic_init(&ctx.failures, 0);
     for (int i = 0; i < STORM_PRODUCTS; i++)
-        ctx.products[i] = new_product(10000);
+        ctx.products[i] = test_new_product(srv.base, "sync", 100, 10000);
     for (int i = 0; i < STORM_USERS; i++)
-        ctx.users[i] = new_user(1000000);
+        ctx.users[i] = test_new_funded_user(srv.base, "syncer", 1000000);
     struct storm_worker workers[STORM_THREADS];
     pthread_t threads[STORM_THREADS];
     for (int i = 0; i < STORM_THREADS; i++) {
@@ -241,18 +204,14 @@ static void redis_outage__sales_kept_pending_then_copied_once_redis_answers(void
     cfg.user_lock = false; /* the orders themselves must not need Redis here */
     struct test_server down;
     test_server_start(&down, &cfg);
-    long long product = new_product(1000);
-    long long user = new_user(1000000);
+    long long product = test_new_product(srv.base, "sync", 100, 1000);
+    long long user = test_new_funded_user(srv.base, "syncer", 1000000);
 
     proxy_set_up(&px, false); /* Redis goes away for this server */
-    char url[128], body[160], auth[640];
-    snprintf(url, sizeof(url), "%s/api/v1/orders", down.base);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":3}]}", user, product);
-    const char *headers[] = {"Idempotency-Key: sync-outage-1",
-                             test_user_auth_header(user, auth, sizeof(auth)), NULL};
+    char body[160];
+    test_order_body(body, sizeof(body), user, product, 3, 0);
     struct test_resp r;
-    assert_int_equal(test_http("POST", url, body, headers, &r), 0);
+    assert_int_equal(test_post_order(down.base, user, "sync-outage-1", body, &r), 0);
     assert_int_equal(r.status, 201);
     test_resp_free(&r);
     /* the copy cannot succeed while Redis is away: the sale stays pending through the worker's
@@ -276,25 +235,11 @@ static void tweak(struct config *cfg)
     cfg->kafka_brokers[0] = '\0'; /* the mode under test: no Kafka */
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    test_env_start(&db, &srv, "ranking_sync", tweak);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_env_stop(&db, &srv);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(storm_without_kafka__redis_ranking_equals_postgres_once_drained),
         cmocka_unit_test(redis_outage__sales_kept_pending_then_copied_once_redis_answers),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_ENV_RUN(tests, &db, &srv, "ranking_sync", tweak);
 }

@@ -1,13 +1,18 @@
 /* test_db.c — per-program test databases. */
 #include "support/test_db.h"
 
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "infra/pg.h"
 #include "infra/pg_migrate.h"
@@ -135,4 +140,12 @@ int test_stack(const char *verb)
              required_env("SHOPD_TEST_STACK_DIR"), required_env("SHOPD_TEST_STACK_SCRIPT"), verb);
     int rc = system(cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int test_db_run(const struct CMUnitTest *tests, size_t n, struct test_db *db, const char *prefix)
+{
+    test_db_create(db, prefix);
+    int failed = _cmocka_run_group_tests(prefix, tests, n, NULL, NULL);
+    test_db_drop(db);
+    return failed;
 }

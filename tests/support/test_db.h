@@ -2,6 +2,7 @@
 #ifndef SHOPD_TESTS_TEST_DB_H
 #define SHOPD_TESTS_TEST_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
@@ -22,6 +23,19 @@ void test_db_create(struct test_db *db, const char *prefix);
 
 /* Like test_db_create, without applying migrations (for migration tests). */
 void test_db_create_bare(struct test_db *db, const char *prefix);
+
+struct CMUnitTest;
+
+/*
+ * Runs the n cmocka tests as one group on a private migrated database:
+ * test_db_create(db, prefix), the tests, test_db_drop. Returns the number
+ * of failed tests.
+ */
+int test_db_run(const struct CMUnitTest *tests, size_t n, struct test_db *db, const char *prefix);
+
+/* test_db_run over an array of tests (its length taken with sizeof). */
+#define TEST_DB_RUN(tests, db, prefix)                                                             \
+    test_db_run(tests, sizeof(tests) / sizeof((tests)[0]), db, prefix)
 
 /* Closes db->conn and drops the database (terminating leftover sessions). */
 void test_db_drop(struct test_db *db);

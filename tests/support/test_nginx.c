@@ -1,7 +1,6 @@
 /* test_nginx.c — nginx from scripts/nginx-conf as a child process. */
 #include "support/test_nginx.h"
 
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 
 #include "support/test_http.h"
 #include "support/test_proc.h"
+#include "support/test_spawn.h"
 
 int test_nginx_find(struct test_nginx *n)
 {
@@ -67,18 +67,20 @@ static void write_conf(const struct test_nginx *n, const int *ports, int count)
         argv[k++] = port_text[i];
     }
     argv[k] = NULL;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(conf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0)
-            _exit(126);
-        dup2(fd, STDOUT_FILENO);
-        close(fd);
-        setenv("NGINX_WORKERS", "1", 1);
-        execv(script, argv);
-        _exit(127);
-    }
+    /* this environment with NGINX_WORKERS=1 (what the script reads), the test's own left alone */
+    extern char **environ;
+    size_t n_env = 0;
+    while (environ[n_env])
+        n_env++;
+    char **envp = calloc(n_env + 2, sizeof(*envp));
+    assert_non_null(envp);
+    size_t k_env = 0;
+    envp[k_env++] = "NGINX_WORKERS=1";
+    for (size_t i = 0; i < n_env; i++)
+        if (strncmp(environ[i], "NGINX_WORKERS=", 14) != 0)
+            envp[k_env++] = environ[i];
+    pid_t pid = test_spawn(script, argv, envp, conf, NULL);
+    free(envp);
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -102,59 +104,28 @@ void test_nginx_start(struct test_nginx *n, const int *ports, int count)
     snprintf(prefix, sizeof(prefix), "%s/", n->dir);
     snprintf(conf, sizeof(conf), "%s/nginx.conf", n->dir);
     snprintf(errlog, sizeof(errlog), "%s/error.log", n->dir);
-    n->pid = fork();
-    assert_true(n->pid >= 0);
-    if (n->pid == 0) {
-        int fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        execl(n->bin, n->bin, "-p", prefix, "-c", conf, "-e", errlog, (char *)NULL);
-        _exit(127);
-    }
+    char *const argv[] = {n->bin, "-p", prefix, "-c", conf, "-e", errlog, NULL};
+    n->pid = test_spawn(n->bin, argv, NULL, NULL, errlog);
 
     char url[128];
     snprintf(url, sizeof(url), "%s/readyz", n->base);
-    for (int i = 0; i < 200; i++) {
-        int status;
-        if (waitpid(n->pid, &status, WNOHANG) == n->pid) {
-            n->pid = 0;
-            print_error_log(n);
-            test_nginx_stop(n);
-            fail_msg("nginx exited at start (status %d)", status);
-        }
-        struct test_resp r;
-        int rc = test_http("GET", url, NULL, NULL, &r);
-        long code = r.status;
-        test_resp_free(&r);
-        if (rc == 0 && code == 200)
-            return;
-        test_sleep_ms(50);
-    }
+    int status;
+    if (test_wait_http_ok(url, 10000, n->pid, &status))
+        return;
+    if (status != -1)
+        n->pid = 0; /* reaped */
     print_error_log(n);
     int port = n->port;
     test_nginx_stop(n); /* a failed group setup gets no teardown */
+    if (status != -1)
+        fail_msg("nginx exited at start (status %d)", status);
     fail_msg("nginx on port %d never answered /readyz with 200", port);
 }
 
 void test_nginx_stop(struct test_nginx *n)
 {
-    if (n->pid > 0) {
-        kill(n->pid, SIGTERM);
-        int reaped = 0;
-        for (int waited = 0; waited < 5000 && !reaped; waited += 20) {
-            if (waitpid(n->pid, NULL, WNOHANG) == n->pid)
-                reaped = 1;
-            else
-                test_sleep_ms(20);
-        }
-        if (!reaped) {
-            kill(n->pid, SIGKILL);
-            waitpid(n->pid, NULL, 0);
-        }
-        n->pid = 0;
-    }
+    test_stop_child(n->pid, SIGTERM, 5000);
+    n->pid = 0;
     if (n->dir[0]) {
         char cmd[192];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", n->dir);

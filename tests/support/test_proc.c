@@ -2,7 +2,6 @@
 #include "support/test_proc.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,6 +21,7 @@
 #include "support/test_db.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
+#include "support/test_spawn.h"
 
 int test_free_port(void)
 {
@@ -72,34 +72,20 @@ void proc_start(struct proc *p, const char *db_url, const char *const *extra)
 
     const char *binary = getenv("SHOPD_BINARY");
     assert_non_null(binary);
-    p->pid = fork();
-    assert_true(p->pid >= 0);
-    if (p->pid == 0) {
-        int fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, STDERR_FILENO);
-        close(fd);
-        execle(binary, binary, (char *)NULL, envp);
-        _exit(127);
-    }
+    char *const argv[] = {(char *)binary, NULL};
+    p->pid = test_spawn(binary, argv, envp, NULL, p->log_path);
 }
 
 /* Waits for the process to exit; returns its exit code (-1 on timeout or signal). */
 int proc_wait(struct proc *p, int timeout_ms)
 {
-    for (int waited = 0; waited <= timeout_ms; waited += 20) {
-        int status;
-        pid_t r = waitpid(p->pid, &status, WNOHANG);
-        if (r == p->pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        test_sleep_ms(20);
-    }
-    return -1;
+    int status = test_wait_child(p->pid, timeout_ms);
+    return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 void proc_kill(struct proc *p)
 {
-    kill(p->pid, SIGKILL);
-    waitpid(p->pid, NULL, 0);
+    test_stop_child(p->pid, SIGKILL, 0);
     unlink(p->log_path);
 }
 
@@ -107,14 +93,22 @@ void proc_wait_ready(struct proc *p)
 {
     char url[128];
     snprintf(url, sizeof(url), "%s/readyz", p->base);
-    for (int i = 0; i < 400; i++) {
-        struct test_resp r;
-        int rc = test_http("GET", url, NULL, NULL, &r);
-        long status = r.status;
-        test_resp_free(&r);
-        if (rc == 0 && status == 200)
-            return;
-        test_sleep_ms(50);
+    int status;
+    if (test_wait_http_ok(url, 20000, p->pid, &status))
+        return;
+    if (status != -1) {
+        p->pid = 0; /* reaped: nothing left to kill */
+        fail_msg("shopd on port %d exited before it was ready (status %d; log %s)", p->port, status,
+                 p->log_path);
     }
     fail_msg("shopd on port %d never became ready", p->port);
+}
+
+int proc_teardown(void **state)
+{
+    struct proc *p = *state;
+    if (p->pid > 0)
+        proc_kill(p);
+    p->pid = 0;
+    return 0;
 }

@@ -31,6 +31,13 @@ int proc_wait(struct proc *p, int timeout_ms);
 /* SIGKILL, reap, remove the log. */
 void proc_kill(struct proc *p);
 
+/*
+ * A cmocka per-test teardown for the struct proc *state points at: kills it
+ * (proc_kill) when a failing test left it running (pid > 0). Give it as
+ * cmocka_unit_test_prestate_setup_teardown(test, NULL, proc_teardown, &p).
+ */
+int proc_teardown(void **state);
+
 /* Polls /readyz until 200 (fails the test after 20 s). */
 void proc_wait_ready(struct proc *p);
 

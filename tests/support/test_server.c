@@ -1,10 +1,16 @@
 /* test_server.c — in-process shopd for HTTP tests. */
 #include "support/test_server.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "app/app.h"
 #include "http/server.h"
@@ -95,4 +101,13 @@ void test_env_stop(struct test_db *db, struct test_server *srv)
 {
     test_server_stop(srv);
     test_db_drop(db);
+}
+
+int test_env_run(const struct CMUnitTest *tests, size_t n, struct test_db *db,
+                 struct test_server *srv, const char *prefix, void (*tweak)(struct config *cfg))
+{
+    test_env_start(db, srv, prefix, tweak);
+    int failed = _cmocka_run_group_tests(prefix, tests, n, NULL, NULL);
+    test_env_stop(db, srv);
+    return failed;
 }

@@ -2,6 +2,7 @@
 #ifndef SHOPD_TESTS_TEST_SERVER_H
 #define SHOPD_TESTS_TEST_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -51,5 +52,20 @@ void test_env_start(struct test_db *db, struct test_server *srv, const char *pre
 
 /* Stops the server and drops the database. */
 void test_env_stop(struct test_db *db, struct test_server *srv);
+
+struct CMUnitTest;
+
+/*
+ * Runs the n cmocka tests as one group inside the usual fixture:
+ * test_env_start(db, srv, prefix, tweak), the tests, test_env_stop. Returns
+ * what cmocka's group run returns (the number of failed tests). For a main
+ * that needs nothing else around its tests.
+ */
+int test_env_run(const struct CMUnitTest *tests, size_t n, struct test_db *db,
+                 struct test_server *srv, const char *prefix, void (*tweak)(struct config *cfg));
+
+/* test_env_run over an array of tests (its length taken with sizeof). */
+#define TEST_ENV_RUN(tests, db, srv, prefix, tweak)                                                \
+    test_env_run(tests, sizeof(tests) / sizeof((tests)[0]), db, srv, prefix, tweak)
 
 #endif

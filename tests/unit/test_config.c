@@ -63,7 +63,158 @@ static void assert_refused(const char *name, const char *value)
     assert_non_null(strstr(e.detail, name));
 }
 
-/* ---- defaults ---- */
+/* ---- every field: its documented default and what a set value is parsed into ---- */
+
+enum field_type { F_TEXT, F_U16, F_UINT, F_INT64, F_BOOL, F_LOG_LEVEL };
+
+/*
+ * One field of struct config: its default, and in the every-variable load
+ * the value its variable is set to (NULL: not set by this row) and what the
+ * field then holds (NULL: not checked). Values compare as text: numbers in
+ * decimal, booleans "true"/"false", log levels by name.
+ */
+struct field_case {
+    const char *var;   /* the variable it comes from (reported) */
+    const char *field; /* its name in struct config (reported) */
+    size_t offset;
+    enum field_type type;
+    const char *def;
+    const char *set, *parsed;
+};
+
+#define FIELD(var, f, type, def, set, parsed)                                                      \
+    {                                                                                              \
+        var, #f, offsetof(struct config, f), type, def, set, parsed                                \
+    }
+
+static const struct field_case fields[] = {
+    FIELD("SHOPD_LISTEN", listen_host, F_TEXT, "127.0.0.1", "0.0.0.0:0", "0.0.0.0"),
+    FIELD("SHOPD_LISTEN", listen_port, F_U16, "8080", NULL, "0"),
+    FIELD("SHOPD_DATABASE_URL", database_url, F_TEXT, "postgresql://shopd@127.0.0.1:55432/shopd",
+          "host=db dbname=shop", "host=db dbname=shop"),
+    FIELD("SHOPD_REDIS_URL", redis_url, F_TEXT, "redis://127.0.0.1:56379/0", "redis://cache:6380/2",
+          "redis://cache:6380/2"),
+    FIELD("SHOPD_ADMIN_TOKEN", admin_token, F_TEXT, "dev-admin-token", "s3cret", "s3cret"),
+    FIELD("SHOPD_ADMIN_TOKEN", admin_token_is_default, F_BOOL, "true", NULL, "false"),
+    FIELD("SHOPD_THREADS", threads, F_UINT, "16", "256", "256"),
+    FIELD("SHOPD_CHARGE_MAX", charge_max, F_INT64, "1000000", "5000", "5000"),
+    FIELD("SHOPD_BALANCE_MAX", balance_max, F_INT64, "100000000", "5000", "5000"),
+    FIELD("SHOPD_ACCESS_LOG", access_log, F_BOOL, "true", "off", "false"),
+    FIELD("SHOPD_LOG_LEVEL", log_level, F_LOG_LEVEL, "info", "debug", "debug"),
+    FIELD("SHOPD_SHUTDOWN_TIMEOUT_MS", shutdown_timeout_ms, F_UINT, "10000", "0", "0"),
+    FIELD("SHOPD_DB_STATEMENT_TIMEOUT_MS", db_statement_timeout_ms, F_UINT, "5000", "250", "250"),
+    FIELD("SHOPD_DB_CONNECT_TIMEOUT_S", db_connect_timeout_s, F_UINT, "3", "9", "9"),
+    FIELD("SHOPD_REDIS_TIMEOUT_MS", redis_timeout_ms, F_UINT, "500", "75", "75"),
+    FIELD("SHOPD_MIGRATE", migrate, F_BOOL, "true", "no", "false"),
+    FIELD("SHOPD_DATAPLATFORM_URL", dataplatform_url, F_TEXT, "", "http://dp:9000/events",
+          "http://dp:9000/events"),
+    FIELD("SHOPD_DATAPLATFORM_TIMEOUT_MS", dataplatform_timeout_ms, F_UINT, "2000", "1500", "1500"),
+    FIELD("SHOPD_OUTBOX_RELAY", outbox_relay, F_BOOL, "true", "off", "false"),
+    FIELD("SHOPD_OUTBOX_POLL_MS", outbox_poll_ms, F_UINT, "1000", "250", "250"),
+    FIELD("SHOPD_OUTBOX_BACKOFF_MS", outbox_backoff_ms, F_UINT, "500", "100", "100"),
+    FIELD("SHOPD_IDEMPOTENCY_TTL_HOURS", idempotency_ttl_hours, F_UINT, "24", "48", "48"),
+    FIELD("SHOPD_REAPER_INTERVAL_MS", reaper_interval_ms, F_UINT, "600000", "1000", "1000"),
+    FIELD("SHOPD_COUPON_GATE", coupon_gate, F_BOOL, "true", "false", "false"),
+    FIELD("SHOPD_REDIS_NAMESPACE", redis_namespace, F_TEXT, "shopd", "shop-test:7", "shop-test:7"),
+    FIELD("SHOPD_USER_LOCK", user_lock, F_BOOL, "true", "0", "false"),
+    FIELD("SHOPD_LOCK_WAIT_MS", lock_wait_ms, F_UINT, "2000", "0", "0"),
+    FIELD("SHOPD_CHARGE_BATCH_MAX", charge_batch_max, F_UINT, "32", NULL, NULL),
+    FIELD("SHOPD_CHARGE_BATCH_INFLIGHT", charge_batch_inflight, F_UINT, "2", NULL, NULL),
+    FIELD("SHOPD_LOCK_LEASE_MS", lock_lease_ms, F_UINT, "2000", "301", "301"),
+    FIELD("SHOPD_CACHE_TTL_MS", cache_ttl_ms, F_UINT, "5000", "0", "0"),
+    FIELD("SHOPD_TOKEN_SECRET", token_secret, F_TEXT, "", NULL, NULL),
+    FIELD("SHOPD_TOKEN_SECRET_PREVIOUS", token_secret_previous, F_TEXT, "", NULL, NULL),
+    FIELD("SHOPD_TOKEN_TTL_S", token_ttl_s, F_UINT, "3600", NULL, NULL),
+    FIELD("SHOPD_PASSWORD_OPSLIMIT", password_opslimit, F_UINT, "2", NULL, NULL),
+    FIELD("SHOPD_PASSWORD_MEMLIMIT_KIB", password_memlimit_kib, F_UINT, "19456", NULL, NULL),
+    FIELD("SHOPD_PASSWORD_CONCURRENCY", password_concurrency, F_UINT, "0", NULL, NULL),
+    FIELD("SHOPD_LOGIN_USER_FAILURES", login_user_failures, F_UINT, "5", NULL, NULL),
+    FIELD("SHOPD_LOGIN_ADDRESS_FAILURES", login_address_failures, F_UINT, "50", NULL, NULL),
+    FIELD("SHOPD_LOGIN_WINDOW_S", login_window_s, F_UINT, "300", NULL, NULL),
+    FIELD("SHOPD_TRUST_FORWARDED_FOR", trust_forwarded_for, F_BOOL, "false", NULL, NULL),
+    FIELD("SHOPD_DOCS_DIR", docs_dir, F_TEXT, "docs", "/usr/share/shopd/docs",
+          "/usr/share/shopd/docs"),
+    FIELD("SHOPD_SWAGGER_UI_DIR", swagger_ui_dir, F_TEXT, "tools/npm/node_modules/swagger-ui-dist",
+          "/usr/share/shopd/swagger-ui", "/usr/share/shopd/swagger-ui"),
+};
+
+enum { N_FIELDS = sizeof(fields) / sizeof(fields[0]) };
+
+/* The value of field f of cfg as text (see struct field_case) into buf. */
+static const char *field_text(const struct config *cfg, const struct field_case *f, char *buf,
+                              size_t cap)
+{
+    const char *p = (const char *)cfg + f->offset;
+    switch (f->type) {
+    case F_TEXT:
+        snprintf(buf, cap, "%s", p);
+        break;
+    case F_U16: {
+        uint16_t u;
+        memcpy(&u, p, sizeof(u));
+        snprintf(buf, cap, "%u", (unsigned)u);
+        break;
+    }
+    case F_UINT: {
+        unsigned u;
+        memcpy(&u, p, sizeof(u));
+        snprintf(buf, cap, "%u", u);
+        break;
+    }
+    case F_INT64: {
+        int64_t v;
+        memcpy(&v, p, sizeof(v));
+        snprintf(buf, cap, "%lld", (long long)v);
+        break;
+    }
+    case F_BOOL: {
+        bool b;
+        memcpy(&b, p, sizeof(b));
+        snprintf(buf, cap, "%s", b ? "true" : "false");
+        break;
+    }
+    case F_LOG_LEVEL: {
+        enum log_level l;
+        memcpy(&l, p, sizeof(l));
+        static const char *const names[] = {"debug", "info", "warn", "error"};
+        snprintf(buf, cap, "%s", (unsigned)l < 4 ? names[l] : "?");
+        break;
+    }
+    }
+    return buf;
+}
+
+/*
+ * Compares every field having an expectation (want(f) non-NULL) with cfg,
+ * reports each difference naming the field and its variable, and fails the
+ * test when there was any.
+ */
+static void assert_fields(const struct config *cfg, const char *(*want)(const struct field_case *),
+                          const char *what)
+{
+    int wrong = 0;
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const char *w = want(&fields[i]);
+        char got[CONFIG_TEXT_MAX];
+        if (!w || strcmp(field_text(cfg, &fields[i], got, sizeof(got)), w) == 0)
+            continue;
+        print_error("%s: %s (%s) is \"%s\", not \"%s\"\n", what, fields[i].field, fields[i].var,
+                    got, w);
+        wrong++;
+    }
+    if (wrong)
+        fail_msg("%s: %d field(s) wrong", what, wrong);
+}
+
+static const char *default_of(const struct field_case *f)
+{
+    return f->def;
+}
+
+static const char *parsed_of(const struct field_case *f)
+{
+    return f->parsed;
+}
 
 static void load__nothing_set__every_documented_default(void **state)
 {
@@ -73,122 +224,22 @@ static void load__nothing_set__every_documented_default(void **state)
     const struct env_pair none[] = {{NULL, NULL}};
     assert_int_equal(load(&cfg, none, &e), ERR_OK);
     assert_int_equal(e.code, ERR_OK);
-    assert_string_equal(cfg.listen_host, "127.0.0.1");
-    assert_int_equal(cfg.listen_port, 8080);
-    assert_string_equal(cfg.database_url, "postgresql://shopd@127.0.0.1:55432/shopd");
-    assert_string_equal(cfg.redis_url, "redis://127.0.0.1:56379/0");
-    assert_string_equal(cfg.admin_token, "dev-admin-token");
-    assert_true(cfg.admin_token_is_default);
-    assert_int_equal(cfg.threads, 16);
-    assert_int_equal(cfg.charge_max, 1000000);
-    assert_int_equal(cfg.balance_max, 100000000);
-    assert_true(cfg.access_log);
-    assert_int_equal(cfg.log_level, LOG_INFO);
-    assert_int_equal(cfg.shutdown_timeout_ms, 10000);
-    assert_int_equal(cfg.db_statement_timeout_ms, 5000);
-    assert_int_equal(cfg.db_connect_timeout_s, 3);
-    assert_int_equal(cfg.redis_timeout_ms, 500);
-    assert_true(cfg.migrate);
-    assert_string_equal(cfg.dataplatform_url, "");
-    assert_int_equal(cfg.dataplatform_timeout_ms, 2000);
-    assert_true(cfg.outbox_relay);
-    assert_int_equal(cfg.outbox_poll_ms, 1000);
-    assert_int_equal(cfg.outbox_backoff_ms, 500);
-    assert_int_equal(cfg.idempotency_ttl_hours, 24);
-    assert_int_equal(cfg.reaper_interval_ms, 600000);
-    assert_true(cfg.coupon_gate);
-    assert_string_equal(cfg.redis_namespace, "shopd");
-    assert_true(cfg.user_lock);
-    assert_int_equal(cfg.lock_wait_ms, 2000);
-    assert_int_equal(cfg.charge_batch_max, 32);
-    assert_int_equal(cfg.charge_batch_inflight, 2);
-    assert_int_equal(cfg.lock_lease_ms, 2000);
-    assert_int_equal(cfg.cache_ttl_ms, 5000);
-    assert_string_equal(cfg.token_secret, "");
-    assert_string_equal(cfg.token_secret_previous, "");
-    assert_int_equal(cfg.token_ttl_s, 3600);
-    assert_int_equal(cfg.password_opslimit, 2);
-    assert_int_equal(cfg.password_memlimit_kib, 19456);
-    assert_int_equal(cfg.password_concurrency, 0);
-    assert_int_equal(cfg.login_user_failures, 5);
-    assert_int_equal(cfg.login_address_failures, 50);
-    assert_int_equal(cfg.login_window_s, 300);
-    assert_false(cfg.trust_forwarded_for);
-    assert_string_equal(cfg.docs_dir, "docs");
-    assert_string_equal(cfg.swagger_ui_dir, "tools/npm/node_modules/swagger-ui-dist");
+    assert_fields(&cfg, default_of, "defaults");
 }
-
-/* ---- every variable ---- */
 
 static void load__every_variable_set__each_parsed_into_its_field(void **state)
 {
     (void)state;
     struct config cfg;
     struct err e;
-    const struct env_pair env[] = {
-        {"SHOPD_LISTEN", "0.0.0.0:0"},
-        {"SHOPD_DATABASE_URL", "host=db dbname=shop"},
-        {"SHOPD_REDIS_URL", "redis://cache:6380/2"},
-        {"SHOPD_ADMIN_TOKEN", "s3cret"},
-        {"SHOPD_THREADS", "256"},
-        {"SHOPD_CHARGE_MAX", "5000"},
-        {"SHOPD_BALANCE_MAX", "5000"},
-        {"SHOPD_ACCESS_LOG", "off"},
-        {"SHOPD_LOG_LEVEL", "debug"},
-        {"SHOPD_SHUTDOWN_TIMEOUT_MS", "0"},
-        {"SHOPD_DB_STATEMENT_TIMEOUT_MS", "250"},
-        {"SHOPD_DB_CONNECT_TIMEOUT_S", "9"},
-        {"SHOPD_REDIS_TIMEOUT_MS", "75"},
-        {"SHOPD_MIGRATE", "no"},
-        {"SHOPD_DATAPLATFORM_URL", "http://dp:9000/events"},
-        {"SHOPD_DATAPLATFORM_TIMEOUT_MS", "1500"},
-        {"SHOPD_OUTBOX_RELAY", "off"},
-        {"SHOPD_OUTBOX_POLL_MS", "250"},
-        {"SHOPD_OUTBOX_BACKOFF_MS", "100"},
-        {"SHOPD_IDEMPOTENCY_TTL_HOURS", "48"},
-        {"SHOPD_REAPER_INTERVAL_MS", "1000"},
-        {"SHOPD_COUPON_GATE", "false"},
-        {"SHOPD_REDIS_NAMESPACE", "shop-test:7"},
-        {"SHOPD_USER_LOCK", "0"},
-        {"SHOPD_LOCK_WAIT_MS", "0"},
-        {"SHOPD_LOCK_LEASE_MS", "301"},
-        {"SHOPD_CACHE_TTL_MS", "0"},
-        {"SHOPD_DOCS_DIR", "/usr/share/shopd/docs"},
-        {"SHOPD_SWAGGER_UI_DIR", "/usr/share/shopd/swagger-ui"},
-        {NULL, NULL},
-    };
+    struct env_pair env[N_FIELDS + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < N_FIELDS; i++)
+        if (fields[i].set)
+            env[n++] = (struct env_pair){fields[i].var, fields[i].set};
+    env[n] = (struct env_pair){NULL, NULL};
     assert_int_equal(load(&cfg, env, &e), ERR_OK);
-    assert_string_equal(cfg.listen_host, "0.0.0.0");
-    assert_int_equal(cfg.listen_port, 0);
-    assert_string_equal(cfg.database_url, "host=db dbname=shop");
-    assert_string_equal(cfg.redis_url, "redis://cache:6380/2");
-    assert_string_equal(cfg.admin_token, "s3cret");
-    assert_false(cfg.admin_token_is_default);
-    assert_int_equal(cfg.threads, 256);
-    assert_int_equal(cfg.charge_max, 5000);
-    assert_int_equal(cfg.balance_max, 5000);
-    assert_false(cfg.access_log);
-    assert_int_equal(cfg.log_level, LOG_DEBUG);
-    assert_int_equal(cfg.shutdown_timeout_ms, 0);
-    assert_int_equal(cfg.db_statement_timeout_ms, 250);
-    assert_int_equal(cfg.db_connect_timeout_s, 9);
-    assert_int_equal(cfg.redis_timeout_ms, 75);
-    assert_false(cfg.migrate);
-    assert_string_equal(cfg.dataplatform_url, "http://dp:9000/events");
-    assert_int_equal(cfg.dataplatform_timeout_ms, 1500);
-    assert_false(cfg.outbox_relay);
-    assert_int_equal(cfg.outbox_poll_ms, 250);
-    assert_int_equal(cfg.outbox_backoff_ms, 100);
-    assert_int_equal(cfg.idempotency_ttl_hours, 48);
-    assert_int_equal(cfg.reaper_interval_ms, 1000);
-    assert_false(cfg.coupon_gate);
-    assert_string_equal(cfg.redis_namespace, "shop-test:7");
-    assert_false(cfg.user_lock);
-    assert_int_equal(cfg.lock_wait_ms, 0);
-    assert_int_equal(cfg.lock_lease_ms, 301);
-    assert_int_equal(cfg.cache_ttl_ms, 0);
-    assert_string_equal(cfg.docs_dir, "/usr/share/shopd/docs");
-    assert_string_equal(cfg.swagger_ui_dir, "/usr/share/shopd/swagger-ui");
+    assert_fields(&cfg, parsed_of, "every variable set");
 }
 
 /* Records every name config_load asks for. */

@@ -756,58 +756,6 @@ static void place__success__steps_in_order_and_event_announced_after_commit(void
     place_order_outcome_cleanup(&out);
 }
 
-static void place__user_lock_around_the_whole_transaction(void **state)
-{
-    (void)state;
-    struct order_deps locked = deps_with_lock();
-    struct reads r = plain_reads();
-    expect_lock(ERR_OK, true);
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
-    expect_unlock();
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
-    assert_int_equal(out.order.id, ORDER_ID);
-    place_order_outcome_cleanup(&out);
-}
-
-static void place__lock_service_down__proceeds_and_releases_nothing(void **state)
-{
-    (void)state;
-    struct order_deps locked = deps_with_lock();
-    struct reads r = plain_reads();
-    expect_lock(ERR_OK, false); /* fail open: not held, so nothing to release */
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
-    place_order_outcome_cleanup(&out);
-}
-
-static void place__lock_wait_times_out__nothing_else_runs(void **state)
-{
-    (void)state;
-    struct order_deps locked = deps_with_lock();
-    expect_lock(ERR_UNAVAILABLE, false);
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
-    assert_nothing_out(&out);
-}
-
 static void expect_lock_start(void)
 {
     expect_function_call(lock_start);
@@ -821,116 +769,6 @@ static void expect_lock_finish(bool held, bool contended)
     expect_string(lock_finish, token, LOCK_TOKEN);
     will_return(lock_finish, held);
     will_return(lock_finish, contended);
-}
-
-/* The lock's round trip rides with the reads: sent before BEGIN, its answer read before any write.
- */
-static void place__split_lock__sent_before_the_reads_answered_before_the_writes(void **state)
-{
-    (void)state;
-    struct order_deps locked = deps_with_split_lock();
-    struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_lock_finish(true, false);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
-    expect_unlock();
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
-    assert_int_equal(out.order.id, ORDER_ID);
-    place_order_outcome_cleanup(&out);
-}
-
-/* Another request holds the lock: the reads are rolled back, the lock waited for, all again. */
-static void place__split_lock_contended__rolls_back_waits_and_starts_over(void **state)
-{
-    (void)state;
-    struct order_deps locked = deps_with_split_lock();
-    struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_lock_finish(false, true);
-    expect_function_call(tx_rollback); /* nothing written, nothing asked of the store */
-    expect_lock(ERR_OK, true);         /* the waiting acquire */
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
-    expect_unlock();
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
-    place_order_outcome_cleanup(&out);
-}
-
-/* ... and when that wait times out: 503, nothing written, nothing to release. */
-static void place__split_lock_contended_wait_times_out__nothing_written(void **state)
-{
-    (void)state;
-    struct order_deps locked = deps_with_split_lock();
-    struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_lock_finish(false, true);
-    expect_function_call(tx_rollback);
-    expect_lock(ERR_UNAVAILABLE, false);
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
-    assert_nothing_out(&out);
-}
-
-/* The lock service does not answer: fail open, no release. */
-static void place__split_lock_unreachable__proceeds_and_releases_nothing(void **state)
-{
-    (void)state;
-    struct order_deps locked = deps_with_split_lock();
-    struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_lock_finish(false, false);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
-    place_order_outcome_cleanup(&out);
-}
-
-/* The reads fail: the lock's answer is still read (never left behind), then released. */
-static void place__split_lock_reads_fail__answer_read_and_lock_released(void **state)
-{
-    (void)state;
-    struct order_deps locked = deps_with_split_lock();
-    struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_UNAVAILABLE);
-    expect_lock_finish(true, false);
-    expect_rolled_back(false);
-    expect_unlock();
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_UNAVAILABLE);
-    assert_nothing_out(&out);
 }
 
 static void place__repeated_products__merged_and_sorted_for_stock(void **state)
@@ -983,25 +821,6 @@ static void place__coupon__quoted_used_and_charged_total_reduced(void **state)
     place_order_outcome_cleanup(&out);
 }
 
-/* What place_order.c does: pay is queued with amount 0 (the port writes nothing for 0). */
-static void place__coupon_covers_everything__pay_still_called_with_zero(void **state)
-{
-    (void)state;
-    struct reads r = coupon_reads(10000); /* FIXED above the subtotal: capped at 6000 */
-    r.balance = 0;
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 6000, 0});
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, COUPON);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
-    assert_int_equal(out.order.total, 0);
-    place_order_outcome_cleanup(&out);
-}
-
 static void place__replay__first_outcome_and_nothing_written(void **state)
 {
     (void)state;
@@ -1026,47 +845,19 @@ static void place__replay__first_outcome_and_nothing_written(void **state)
     assert_null(out.recorded.body);
 }
 
-static void place__key_in_progress__refused_and_nothing_recorded(void **state)
+/* The reads, then a refusal presented, recorded and committed . */
+static void expect_refused(const struct reads *r, enum err_code code, int64_t product_id)
 {
-    (void)state;
-    struct reads r = plain_reads();
-    expect_reads_claiming(&r, CLAIM_BUSY);
+    expect_reads(r);
     expect_flush(ERR_OK);
-    expect_rolled_back_unasked();
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_REQUEST_IN_PROGRESS);
-    assert_int_equal(e.code, ERR_REQUEST_IN_PROGRESS);
-    assert_nothing_out(&out);
-}
-
-static void place__key_reused_for_another_request__refused_and_nothing_recorded(void **state)
-{
-    (void)state;
-    struct reads r = plain_reads();
-    expect_reads_claiming(&r, CLAIM_REUSED);
-    expect_flush(ERR_OK);
-    expect_rolled_back_unasked();
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_IDEMPOTENCY_KEY_REUSED);
-    assert_int_equal(e.code, ERR_IDEMPOTENCY_KEY_REUSED);
-    assert_nothing_out(&out);
+    expect_refusal_recorded(r, code, product_id, ERR_OK);
 }
 
 /* Runs place_order on r's request expecting the refusal code (recorded and committed). */
 static void place_refused(const struct reads *r, const struct place_order_cmd *cmd,
                           enum err_code code, int64_t product_id)
 {
-    expect_reads(r);
-    expect_flush(ERR_OK);
-    expect_refusal_recorded(r, code, product_id, ERR_OK);
+    expect_refused(r, code, product_id);
 
     struct place_order_outcome out;
     struct err e;
@@ -1075,16 +866,6 @@ static void place_refused(const struct reads *r, const struct place_order_cmd *c
     assert_int_equal(e.code, code);
     assert_int_equal(e.product_id, product_id);
     assert_nothing_out(&out);
-}
-
-static void place__product_not_found__refusal_recorded_with_its_product(void **state)
-{
-    (void)state;
-    struct reads r = plain_reads();
-    r.stock_refusal = ERR_PRODUCT_NOT_FOUND;
-    r.refused_product = 3;
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    place_refused(&r, &cmd, ERR_PRODUCT_NOT_FOUND, 3);
 }
 
 static void place__out_of_stock__refusal_recorded_and_nothing_taken(void **state)
@@ -1099,25 +880,6 @@ static void place__out_of_stock__refusal_recorded_and_nothing_taken(void **state
     r.refused_product = 9;
     struct place_order_cmd cmd = cmd_of(items, 2, 0);
     place_refused(&r, &cmd, ERR_OUT_OF_STOCK, 9);
-}
-
-static void place__coupon_not_usable__refusal_recorded_and_nothing_taken(void **state)
-{
-    (void)state;
-    struct reads r = coupon_reads(0);
-    r.coupon_usable = false;
-    struct place_order_cmd cmd = cmd_of(one_item, 1, COUPON);
-    place_refused(&r, &cmd, ERR_COUPON_NOT_USABLE, 0);
-}
-
-static void place__user_not_found__refusal_recorded_and_nothing_taken(void **state)
-{
-    (void)state;
-    struct reads r = plain_reads();
-    r.user_exists = false;
-    r.balance = 0;
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    place_refused(&r, &cmd, ERR_USER_NOT_FOUND, 0);
 }
 
 static void place__insufficient_balance__refusal_recorded_and_nothing_taken(void **state)
@@ -1210,51 +972,6 @@ static void place__race_at_commit__whole_attempt_runs_again_on_fresh_reads(void 
     place_order_outcome_cleanup(&out);
 }
 
-static void place__race_then_fresh_reads_refuse__refusal_recorded(void **state)
-{
-    (void)state;
-    struct reads first = plain_reads();
-    expect_reads(&first);
-    expect_flush(ERR_OK);
-    expect_writes_then_commit(&first, (struct totals){6000, 0, 6000}, ERR_UNAVAILABLE);
-    expect_rolled_back(true);
-    /* the concurrent order took the last units */
-    struct reads second = plain_reads();
-    second.stock_refusal = ERR_OUT_OF_STOCK;
-    second.refused_product = 3;
-    expect_reads(&second);
-    expect_flush(ERR_OK);
-    expect_refusal_recorded(&second, ERR_OUT_OF_STOCK, 3, ERR_OK);
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OUT_OF_STOCK);
-    assert_int_equal(e.product_id, 3);
-    assert_nothing_out(&out);
-}
-
-static void place__retryable_failure_of_the_reads__retried(void **state)
-{
-    (void)state;
-    struct reads r = plain_reads();
-    expect_reads(&r);
-    expect_flush(ERR_UNAVAILABLE); /* deadlock on the key claim */
-    expect_rolled_back(true);
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
-    assert_int_equal(out.order.id, ORDER_ID);
-    place_order_outcome_cleanup(&out);
-}
-
 static void place__retries_stop_after_max_attempts(void **state)
 {
     (void)state;
@@ -1283,122 +1000,6 @@ static void place__retries_stop_after_max_attempts(void **state)
     expect_rolled_back(true);
     assert_int_equal(order_place(&two, &cmd, &out, &e), ERR_UNAVAILABLE);
     assert_nothing_out(&out);
-}
-
-static void place__flush_fails__rolled_back_nothing_decided_or_recorded(void **state)
-{
-    (void)state;
-    struct reads r = plain_reads();
-    expect_reads(&r);
-    expect_flush(ERR_UNAVAILABLE);
-    expect_rolled_back(false);
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
-    assert_int_equal(e.code, ERR_UNAVAILABLE);
-    assert_nothing_out(&out);
-}
-
-static void place__commit_fails__rolled_back_and_nothing_announced(void **state)
-{
-    (void)state;
-    struct reads r = plain_reads();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_writes_then_commit(&r, (struct totals){6000, 0, 6000}, ERR_UNAVAILABLE);
-    expect_rolled_back(false);
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
-    assert_int_equal(e.code, ERR_UNAVAILABLE);
-    assert_nothing_out(&out);
-}
-
-static void place__write_cannot_be_queued__nothing_after_it_runs(void **state)
-{
-    (void)state;
-    struct reads r = plain_reads();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_writes_before_pay(&r, (struct totals){6000, 0, 6000});
-    expect_pay(&r, 6000, ERR_UNAVAILABLE); /* connection gone while queueing */
-    expect_rolled_back(false);
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
-    assert_nothing_out(&out);
-}
-
-static void place__outcome_cannot_be_presented__nothing_written(void **state)
-{
-    (void)state;
-    struct reads r = plain_reads();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_function_call(presenter_placed);
-    expect_value(presenter_placed, o->id, ORDER_ID);
-    expect_value(presenter_placed, o->total, 6000);
-    will_return(presenter_placed, false);
-    expect_rolled_back(false);
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_INTERNAL);
-    assert_nothing_out(&out);
-}
-
-static void place__refusal_commit_fails__rolled_back_and_commit_error_returned(void **state)
-{
-    (void)state;
-    struct reads r = plain_reads();
-    r.user_exists = false;
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_refusal_recorded(&r, ERR_USER_NOT_FOUND, 0, ERR_UNAVAILABLE);
-    expect_rolled_back(false);
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_UNAVAILABLE);
-    assert_int_equal(e.code, ERR_UNAVAILABLE);
-    assert_nothing_out(&out);
-}
-
-static void place__refusal_commit_races__retried_and_decided_again(void **state)
-{
-    (void)state;
-    struct reads first = plain_reads();
-    first.balance = 0;
-    expect_reads(&first);
-    expect_flush(ERR_OK);
-    expect_refusal_recorded(&first, ERR_INSUFFICIENT_BALANCE, 0, ERR_UNAVAILABLE);
-    expect_rolled_back(true);
-    /* meanwhile the user was credited */
-    struct reads second = plain_reads();
-    expect_reads(&second);
-    expect_flush(ERR_OK);
-    expect_placed(&second, (struct totals){6000, 0, 6000});
-
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
-    struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
-    assert_int_equal(out.order.id, ORDER_ID);
-    place_order_outcome_cleanup(&out);
 }
 
 static void place__invalid_requests__no_port_touched(void **state)
@@ -1454,6 +1055,329 @@ static void place__invalid_requests__no_port_touched(void **state)
     assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "items");
     assert_nothing_out(&out);
+}
+
+/* ---- the cases that differ only in their script and their outcome: one table, one runner ---- */
+
+static void expect_user_lock_around_the_whole_transaction(void)
+{
+    struct reads r = plain_reads();
+    expect_lock(ERR_OK, true);
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_unlock();
+}
+
+static void expect_lock_service_down_proceeds_and_releases_nothing(void)
+{
+    struct reads r = plain_reads();
+    expect_lock(ERR_OK, false); /* fail open: not held, so nothing to release */
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_placed(&r, (struct totals){6000, 0, 6000});
+}
+
+static void expect_lock_wait_times_out_nothing_else_runs(void)
+{
+    expect_lock(ERR_UNAVAILABLE, false);
+}
+
+/* The lock's round trip rides with the reads: sent before BEGIN, its answer read before any write.
+ */
+static void expect_split_lock_sent_before_the_reads_answered_before_the_writes(void)
+{
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_lock_finish(true, false);
+    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_unlock();
+}
+
+/* Another request holds the lock: the reads are rolled back, the lock waited for, all again. */
+static void expect_split_lock_contended_rolls_back_waits_and_starts_over(void)
+{
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_lock_finish(false, true);
+    expect_function_call(tx_rollback); /* nothing written, nothing asked of the store */
+    expect_lock(ERR_OK, true);         /* the waiting acquire */
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_unlock();
+}
+
+/* ... and when that wait times out: 503, nothing written, nothing to release. */
+static void expect_split_lock_contended_wait_times_out_nothing_written(void)
+{
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_lock_finish(false, true);
+    expect_function_call(tx_rollback);
+    expect_lock(ERR_UNAVAILABLE, false);
+}
+
+/* The lock service does not answer: fail open, no release. */
+static void expect_split_lock_unreachable_proceeds_and_releases_nothing(void)
+{
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_lock_finish(false, false);
+    expect_placed(&r, (struct totals){6000, 0, 6000});
+}
+
+/* The reads fail: the lock's answer is still read (never left behind), then released. */
+static void expect_split_lock_reads_fail_answer_read_and_lock_released(void)
+{
+    struct reads r = plain_reads();
+    expect_lock_start();
+    expect_reads(&r);
+    expect_flush(ERR_UNAVAILABLE);
+    expect_lock_finish(true, false);
+    expect_rolled_back(false);
+    expect_unlock();
+}
+
+/* What place_order.c does: pay is queued with amount 0 (the port writes nothing for 0). */
+static void expect_coupon_covers_everything_pay_still_called_with_zero(void)
+{
+    struct reads r = coupon_reads(10000); /* FIXED above the subtotal: capped at 6000 */
+    r.balance = 0;
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_placed(&r, (struct totals){6000, 6000, 0});
+}
+
+static void expect_key_in_progress_refused_and_nothing_recorded(void)
+{
+    struct reads r = plain_reads();
+    expect_reads_claiming(&r, CLAIM_BUSY);
+    expect_flush(ERR_OK);
+    expect_rolled_back_unasked();
+}
+
+static void expect_key_reused_for_another_request_refused_and_nothing_recorded(void)
+{
+    struct reads r = plain_reads();
+    expect_reads_claiming(&r, CLAIM_REUSED);
+    expect_flush(ERR_OK);
+    expect_rolled_back_unasked();
+}
+
+static void expect_race_then_fresh_reads_refuse_refusal_recorded(void)
+{
+    struct reads first = plain_reads();
+    expect_reads(&first);
+    expect_flush(ERR_OK);
+    expect_writes_then_commit(&first, (struct totals){6000, 0, 6000}, ERR_UNAVAILABLE);
+    expect_rolled_back(true);
+    /* the concurrent order took the last units */
+    struct reads second = plain_reads();
+    second.stock_refusal = ERR_OUT_OF_STOCK;
+    second.refused_product = 3;
+    expect_reads(&second);
+    expect_flush(ERR_OK);
+    expect_refusal_recorded(&second, ERR_OUT_OF_STOCK, 3, ERR_OK);
+}
+
+static void expect_retryable_failure_of_the_reads_retried(void)
+{
+    struct reads r = plain_reads();
+    expect_reads(&r);
+    expect_flush(ERR_UNAVAILABLE); /* deadlock on the key claim */
+    expect_rolled_back(true);
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_placed(&r, (struct totals){6000, 0, 6000});
+}
+
+static void expect_flush_fails_rolled_back_nothing_decided_or_recorded(void)
+{
+    struct reads r = plain_reads();
+    expect_reads(&r);
+    expect_flush(ERR_UNAVAILABLE);
+    expect_rolled_back(false);
+}
+
+static void expect_commit_fails_rolled_back_and_nothing_announced(void)
+{
+    struct reads r = plain_reads();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_writes_then_commit(&r, (struct totals){6000, 0, 6000}, ERR_UNAVAILABLE);
+    expect_rolled_back(false);
+}
+
+static void expect_write_cannot_be_queued_nothing_after_it_runs(void)
+{
+    struct reads r = plain_reads();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_writes_before_pay(&r, (struct totals){6000, 0, 6000});
+    expect_pay(&r, 6000, ERR_UNAVAILABLE); /* connection gone while queueing */
+    expect_rolled_back(false);
+}
+
+static void expect_outcome_cannot_be_presented_nothing_written(void)
+{
+    struct reads r = plain_reads();
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_function_call(presenter_placed);
+    expect_value(presenter_placed, o->id, ORDER_ID);
+    expect_value(presenter_placed, o->total, 6000);
+    will_return(presenter_placed, false);
+    expect_rolled_back(false);
+}
+
+static void expect_refusal_commit_fails_rolled_back_and_commit_error_returned(void)
+{
+    struct reads r = plain_reads();
+    r.user_exists = false;
+    expect_reads(&r);
+    expect_flush(ERR_OK);
+    expect_refusal_recorded(&r, ERR_USER_NOT_FOUND, 0, ERR_UNAVAILABLE);
+    expect_rolled_back(false);
+}
+
+static void expect_refusal_commit_races_retried_and_decided_again(void)
+{
+    struct reads first = plain_reads();
+    first.balance = 0;
+    expect_reads(&first);
+    expect_flush(ERR_OK);
+    expect_refusal_recorded(&first, ERR_INSUFFICIENT_BALANCE, 0, ERR_UNAVAILABLE);
+    expect_rolled_back(true);
+    /* meanwhile the user was credited */
+    struct reads second = plain_reads();
+    expect_reads(&second);
+    expect_flush(ERR_OK);
+    expect_placed(&second, (struct totals){6000, 0, 6000});
+}
+
+static void expect_product_not_found_refusal_recorded_with_its_product(void)
+{
+    struct reads r = plain_reads();
+    r.stock_refusal = ERR_PRODUCT_NOT_FOUND;
+    r.refused_product = 3;
+    expect_refused(&r, ERR_PRODUCT_NOT_FOUND, 3);
+}
+
+static void expect_coupon_not_usable_refusal_recorded_and_nothing_taken(void)
+{
+    struct reads r = coupon_reads(0);
+    r.coupon_usable = false;
+    expect_refused(&r, ERR_COUPON_NOT_USABLE, 0);
+}
+
+static void expect_user_not_found_refusal_recorded_and_nothing_taken(void)
+{
+    struct reads r = plain_reads();
+    r.user_exists = false;
+    r.balance = 0;
+    expect_refused(&r, ERR_USER_NOT_FOUND, 0);
+}
+
+enum lock_kind { NO_LOCK, WITH_LOCK, SPLIT_LOCK };
+
+/*
+ * One order_place run of the one-line request (cmd_of(one_item, 1, coupon)):
+ * its script sets the port calls expected in order; then order_place must
+ * return want (and e.code be want). ERR_OK: the order placed is order_id,
+ * not replayed, with total. Otherwise e.product_id is refused_product and
+ * nothing is handed out. Each row is its own cmocka test, named name.
+ */
+struct place_case {
+    const char *name;
+    enum lock_kind lock;
+    void (*script)(void);
+    int64_t coupon;
+    enum err_code want;
+    int64_t order_id, total, refused_product;
+};
+
+static const struct place_case place_cases[] = {
+    {"place__user_lock_around_the_whole_transaction", WITH_LOCK,
+     expect_user_lock_around_the_whole_transaction, 0, ERR_OK, ORDER_ID, 6000, 0},
+    {"place__lock_service_down__proceeds_and_releases_nothing", WITH_LOCK,
+     expect_lock_service_down_proceeds_and_releases_nothing, 0, ERR_OK, ORDER_ID, 6000, 0},
+    {"place__lock_wait_times_out__nothing_else_runs", WITH_LOCK,
+     expect_lock_wait_times_out_nothing_else_runs, 0, ERR_UNAVAILABLE, 0, 0, 0},
+    {"place__split_lock__sent_before_the_reads_answered_before_the_writes", SPLIT_LOCK,
+     expect_split_lock_sent_before_the_reads_answered_before_the_writes, 0, ERR_OK, ORDER_ID, 6000,
+     0},
+    {"place__split_lock_contended__rolls_back_waits_and_starts_over", SPLIT_LOCK,
+     expect_split_lock_contended_rolls_back_waits_and_starts_over, 0, ERR_OK, ORDER_ID, 6000, 0},
+    {"place__split_lock_contended_wait_times_out__nothing_written", SPLIT_LOCK,
+     expect_split_lock_contended_wait_times_out_nothing_written, 0, ERR_UNAVAILABLE, 0, 0, 0},
+    {"place__split_lock_unreachable__proceeds_and_releases_nothing", SPLIT_LOCK,
+     expect_split_lock_unreachable_proceeds_and_releases_nothing, 0, ERR_OK, ORDER_ID, 6000, 0},
+    {"place__split_lock_reads_fail__answer_read_and_lock_released", SPLIT_LOCK,
+     expect_split_lock_reads_fail_answer_read_and_lock_released, 0, ERR_UNAVAILABLE, 0, 0, 0},
+    {"place__coupon_covers_everything__pay_still_called_with_zero", NO_LOCK,
+     expect_coupon_covers_everything_pay_still_called_with_zero, COUPON, ERR_OK, ORDER_ID, 0, 0},
+    {"place__key_in_progress__refused_and_nothing_recorded", NO_LOCK,
+     expect_key_in_progress_refused_and_nothing_recorded, 0, ERR_REQUEST_IN_PROGRESS, 0, 0, 0},
+    {"place__key_reused_for_another_request__refused_and_nothing_recorded", NO_LOCK,
+     expect_key_reused_for_another_request_refused_and_nothing_recorded, 0,
+     ERR_IDEMPOTENCY_KEY_REUSED, 0, 0, 0},
+    {"place__race_then_fresh_reads_refuse__refusal_recorded", NO_LOCK,
+     expect_race_then_fresh_reads_refuse_refusal_recorded, 0, ERR_OUT_OF_STOCK, 0, 0, 3},
+    {"place__retryable_failure_of_the_reads__retried", NO_LOCK,
+     expect_retryable_failure_of_the_reads_retried, 0, ERR_OK, ORDER_ID, 6000, 0},
+    {"place__flush_fails__rolled_back_nothing_decided_or_recorded", NO_LOCK,
+     expect_flush_fails_rolled_back_nothing_decided_or_recorded, 0, ERR_UNAVAILABLE, 0, 0, 0},
+    {"place__commit_fails__rolled_back_and_nothing_announced", NO_LOCK,
+     expect_commit_fails_rolled_back_and_nothing_announced, 0, ERR_UNAVAILABLE, 0, 0, 0},
+    {"place__write_cannot_be_queued__nothing_after_it_runs", NO_LOCK,
+     expect_write_cannot_be_queued_nothing_after_it_runs, 0, ERR_UNAVAILABLE, 0, 0, 0},
+    {"place__outcome_cannot_be_presented__nothing_written", NO_LOCK,
+     expect_outcome_cannot_be_presented_nothing_written, 0, ERR_INTERNAL, 0, 0, 0},
+    {"place__refusal_commit_fails__rolled_back_and_commit_error_returned", NO_LOCK,
+     expect_refusal_commit_fails_rolled_back_and_commit_error_returned, 0, ERR_UNAVAILABLE, 0, 0,
+     0},
+    {"place__refusal_commit_races__retried_and_decided_again", NO_LOCK,
+     expect_refusal_commit_races_retried_and_decided_again, 0, ERR_OK, ORDER_ID, 6000, 0},
+    {"place__product_not_found__refusal_recorded_with_its_product", NO_LOCK,
+     expect_product_not_found_refusal_recorded_with_its_product, 0, ERR_PRODUCT_NOT_FOUND, 0, 0, 3},
+    {"place__coupon_not_usable__refusal_recorded_and_nothing_taken", NO_LOCK,
+     expect_coupon_not_usable_refusal_recorded_and_nothing_taken, COUPON, ERR_COUPON_NOT_USABLE, 0,
+     0, 0},
+    {"place__user_not_found__refusal_recorded_and_nothing_taken", NO_LOCK,
+     expect_user_not_found_refusal_recorded_and_nothing_taken, 0, ERR_USER_NOT_FOUND, 0, 0, 0},
+};
+
+static void run_place_case(void **state)
+{
+    const struct place_case *c = *state;
+    struct order_deps d = c->lock == WITH_LOCK    ? deps_with_lock()
+                          : c->lock == SPLIT_LOCK ? deps_with_split_lock()
+                                                  : deps;
+    c->script();
+    struct place_order_cmd cmd = cmd_of(one_item, 1, c->coupon);
+    struct place_order_outcome out;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(order_place(&d, &cmd, &out, &e), c->want);
+    assert_int_equal(e.code, c->want);
+    if (c->want != ERR_OK) {
+        assert_int_equal(e.product_id, c->refused_product);
+        assert_nothing_out(&out);
+        return;
+    }
+    assert_false(out.replayed);
+    assert_int_equal(out.order.id, c->order_id);
+    assert_int_equal(out.order.total, c->total);
+    place_order_outcome_cleanup(&out);
 }
 
 /* ================================ cancel_order ================================ */
@@ -1739,39 +1663,17 @@ static void list_user_orders__invalid__no_port_touched(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest named[] = {
         cmocka_unit_test(place__success__steps_in_order_and_event_announced_after_commit),
-        cmocka_unit_test(place__user_lock_around_the_whole_transaction),
-        cmocka_unit_test(place__lock_service_down__proceeds_and_releases_nothing),
-        cmocka_unit_test(place__lock_wait_times_out__nothing_else_runs),
-        cmocka_unit_test(place__split_lock__sent_before_the_reads_answered_before_the_writes),
-        cmocka_unit_test(place__split_lock_contended__rolls_back_waits_and_starts_over),
-        cmocka_unit_test(place__split_lock_contended_wait_times_out__nothing_written),
-        cmocka_unit_test(place__split_lock_unreachable__proceeds_and_releases_nothing),
-        cmocka_unit_test(place__split_lock_reads_fail__answer_read_and_lock_released),
         cmocka_unit_test(place__repeated_products__merged_and_sorted_for_stock),
         cmocka_unit_test(place__coupon__quoted_used_and_charged_total_reduced),
-        cmocka_unit_test(place__coupon_covers_everything__pay_still_called_with_zero),
         cmocka_unit_test(place__replay__first_outcome_and_nothing_written),
-        cmocka_unit_test(place__key_in_progress__refused_and_nothing_recorded),
-        cmocka_unit_test(place__key_reused_for_another_request__refused_and_nothing_recorded),
-        cmocka_unit_test(place__product_not_found__refusal_recorded_with_its_product),
         cmocka_unit_test(place__out_of_stock__refusal_recorded_and_nothing_taken),
-        cmocka_unit_test(place__coupon_not_usable__refusal_recorded_and_nothing_taken),
-        cmocka_unit_test(place__user_not_found__refusal_recorded_and_nothing_taken),
         cmocka_unit_test(place__insufficient_balance__refusal_recorded_and_nothing_taken),
         cmocka_unit_test(place__refusals__stock_then_coupon_then_user_then_balance),
         cmocka_unit_test(place__total_overflows__invalid_and_nothing_recorded),
         cmocka_unit_test(place__race_at_commit__whole_attempt_runs_again_on_fresh_reads),
-        cmocka_unit_test(place__race_then_fresh_reads_refuse__refusal_recorded),
-        cmocka_unit_test(place__retryable_failure_of_the_reads__retried),
         cmocka_unit_test(place__retries_stop_after_max_attempts),
-        cmocka_unit_test(place__flush_fails__rolled_back_nothing_decided_or_recorded),
-        cmocka_unit_test(place__commit_fails__rolled_back_and_nothing_announced),
-        cmocka_unit_test(place__write_cannot_be_queued__nothing_after_it_runs),
-        cmocka_unit_test(place__outcome_cannot_be_presented__nothing_written),
-        cmocka_unit_test(place__refusal_commit_fails__rolled_back_and_commit_error_returned),
-        cmocka_unit_test(place__refusal_commit_races__retried_and_decided_again),
         cmocka_unit_test(place__invalid_requests__no_port_touched),
         cmocka_unit_test(cancel__gives_everything_back_then_announces),
         cmocka_unit_test(cancel__without_coupon__nothing_released),
@@ -1786,5 +1688,13 @@ int main(void)
         cmocka_unit_test(list_user_orders__repository_error__returned_and_everything_freed),
         cmocka_unit_test(list_user_orders__invalid__no_port_touched),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    enum { N_NAMED = sizeof(named) / sizeof(named[0]) };
+    enum { N_CASES = sizeof(place_cases) / sizeof(place_cases[0]) };
+    struct CMUnitTest tests[N_NAMED + N_CASES];
+    memcpy(tests, named, sizeof(named));
+    for (size_t i = 0; i < N_CASES; i++)
+        tests[N_NAMED + i] = (struct CMUnitTest){.name = place_cases[i].name,
+                                                 .test_func = run_place_case,
+                                                 .initial_state = (void *)&place_cases[i]};
+    return _cmocka_run_group_tests("test_place_order", tests, N_NAMED + N_CASES, NULL, NULL);
 }
