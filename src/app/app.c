@@ -42,6 +42,7 @@
 #include "product/product_http.h"
 #include "product/product_repo_pg.h"
 #include "product/product_service.h"
+#include "ranking/ranking_cache.h"
 #include "ranking/ranking_consumer.h"
 #include "ranking/ranking_http.h"
 #include "ranking/ranking_redis.h"
@@ -262,7 +263,7 @@ static enum err_code start_kafka(struct app *a, struct err *e)
             .dlq_topic = APP_TOPIC_ORDER_EVENTS ".dlq",
             .extra = a->kafka_props,
             .dlq = a->producer,
-            .ranking = a->ranking_redis,
+            .ranking = &a->ranking,
         };
         a->ranking_consumer = ranking_consumer_start(&rc, e);
         if (!a->ranking_consumer)
@@ -465,21 +466,22 @@ struct app *app_new(const struct config *cfg, struct err *e)
         a->user_locks = redis_lock_port(a->user_lock);
     }
     a->coupons.repo = coupon_repo_pg(a->pg);
-    a->ranking_redis =
-        ranking_redis_new(a->redis, a->pg, ranking_repo_pg(a->pg), a->cfg.redis_namespace);
+    a->ranking_redis = ranking_redis_new(a->redis, a->cfg.redis_namespace);
     if (!a->ranking_redis) {
         err_set(e, ERR_INTERNAL, "out of memory");
         goto out_free;
     }
+    a->ranking = (struct ranking_service){.repo = ranking_repo_pg(a->pg),
+                                          .store = ranking_redis_store(a->ranking_redis)};
     if (a->cfg.cache_ttl_ms) {
         a->cache = cache_new(a->redis, a->cfg.redis_namespace);
         if (!a->cache) {
             err_set(e, ERR_INTERNAL, "out of memory");
             goto out_free;
         }
-        ranking_redis_set_cache(a->ranking_redis, a->cache, a->cfg.cache_ttl_ms);
+        a->ranking.cache = ranking_cache_redis(a->cache);
+        a->ranking.cache_ttl_ms = a->cfg.cache_ttl_ms;
     }
-    a->ranking.repo = ranking_redis_repo(a->ranking_redis);
     if (a->cfg.coupon_gate) {
         a->gate = coupon_gate_redis_new(a->redis, a->cfg.redis_namespace);
         if (!a->gate) {
@@ -498,8 +500,8 @@ struct app *app_new(const struct config *cfg, struct err *e)
        here. Without Kafka the after-commit hook only enqueues the sales, and the ranking sync
        worker copies them (docs/ranking.md). */
     if (!a->cfg.kafka_brokers[0]) {
-        struct ranking_sync_config sync_cfg = {.copy = ranking_redis_copy_sales_fn,
-                                               .copy_ud = a->ranking_redis};
+        struct ranking_sync_config sync_cfg = {.copy = ranking_service_copy_sales_fn,
+                                               .copy_ud = &a->ranking};
         a->ranking_sync = ranking_sync_start(&sync_cfg, e);
         if (!a->ranking_sync)
             goto out_free;

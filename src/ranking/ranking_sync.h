@@ -17,7 +17,7 @@ typedef enum err_code (*ranking_sync_copy_fn)(void *ud, int64_t sold_at, const i
                                               size_t n, struct err *e);
 
 struct ranking_sync_config {
-    ranking_sync_copy_fn copy; /* ranking_redis_copy_sales_fn in shopd */
+    ranking_sync_copy_fn copy; /* ranking_service_copy_sales_fn in shopd */
     void *copy_ud;             /* borrowed until ranking_sync_stop */
     size_t capacity;           /* products remembered per day before the whole day (0: 1024) */
     unsigned backoff_min_ms;   /* first retry after a failed copy (0: 100) */
