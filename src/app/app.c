@@ -34,6 +34,7 @@
 #include "infra/redis.h"
 #include "infra/redis_lock.h"
 #include "order/adapters/order_http.h"
+#include "order/adapters/order_notify.h"
 #include "order/adapters/order_pg.h"
 #include "order/app/order_deps.h"
 #include "point/point_http.h"
@@ -84,7 +85,7 @@ struct app {
     struct ranking_redis *ranking_redis;
     struct ranking_sync *ranking_sync; /* without Kafka: copies sales after commit, off-request */
     struct cache *cache;
-    struct pg_outbox outbox;
+    struct order_notify notify; /* after commit: the relay's wake, the ranking sync's sales */
     struct outbox_sink_http *sink_http;
     struct kafka_producer *producer; /* NULL without SHOPD_KAFKA_BROKERS */
     struct outbox_sink_kafka *sink_kafka;
@@ -506,9 +507,8 @@ struct app *app_new(const struct config *cfg, struct err *e)
         if (!a->ranking_sync)
             goto out_free;
     }
-    a->outbox = (struct pg_outbox){.pool = a->pg,
-                                   .on_sale = a->ranking_sync ? ranking_sync_on_sale : NULL,
-                                   .on_sale_ud = a->ranking_sync};
+    a->notify = (struct order_notify){.on_sale = a->ranking_sync ? ranking_sync_on_sale : NULL,
+                                      .on_sale_ud = a->ranking_sync};
     if (a->cfg.kafka_brokers[0] && start_kafka(a, e) != ERR_OK)
         goto out_free;
     a->coupon_async = (struct coupon_async){
@@ -562,8 +562,8 @@ struct app *app_new(const struct config *cfg, struct err *e)
         a->relay = outbox_relay_start(&relay_cfg, e);
         if (!a->relay)
             goto out_free;
-        a->outbox.wake = outbox_relay_wake;
-        a->outbox.wake_ud = a->relay;
+        a->notify.wake = outbox_relay_wake;
+        a->notify.wake_ud = a->relay;
     }
     a->orders = (struct order_deps){
         .tx = pg_tx_port(a->pg),
@@ -572,7 +572,8 @@ struct app *app_new(const struct config *cfg, struct err *e)
         .coupons = pg_coupon_port(a->pg),
         .orders = pg_order_repo(a->pg),
         .idempotency = pg_idempotency_port(a->pg),
-        .events = pg_outbox_port(&a->outbox),
+        .events = pg_outbox_port(a->pg),
+        .notify = order_notify_port(&a->notify),
         .presenter = order_http_presenter(),
         .locks = a->user_locks,
         .max_attempts = 3,

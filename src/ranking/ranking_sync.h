@@ -38,7 +38,7 @@ struct ranking_sync;
 struct ranking_sync *ranking_sync_start(const struct ranking_sync_config *cfg, struct err *e);
 
 /*
- * The after-commit listener (pg_outbox.on_sale's shape; sync is a struct
+ * The after-commit listener (order_notify.on_sale's shape; sync is a struct
  * ranking_sync *): remembers that product_ids[0..n) (borrowed, read before
  * returning) sold on sold_at's UTC day, and wakes the worker. Only a mutex
  * and a condition variable: no I/O, no allocation, never fails, never

@@ -353,6 +353,11 @@ static enum err_code events_publish(void *self, const char *type, const struct o
     check_expected(o->id);
     return ERR_OK;
 }
+static const struct event_port_ops events_ops = {
+    .publish = events_publish,
+};
+
+/* ---- after commit ---- */
 static void events_committed(void *self, const char *type, const struct order *o)
 {
     (void)self;
@@ -360,8 +365,7 @@ static void events_committed(void *self, const char *type, const struct order *o
     check_expected(type);
     check_expected(o->id);
 }
-static const struct event_port_ops events_ops = {
-    .publish = events_publish,
+static const struct order_notify_ops notify_ops = {
     .committed = events_committed,
 };
 
@@ -447,6 +451,7 @@ static const struct order_deps deps = {
     .orders = {&orders_ops, NULL},
     .idempotency = {&idem_ops, NULL},
     .events = {&events_ops, NULL},
+    .notify = {&notify_ops, NULL},
     .presenter = {&presenter_ops, NULL},
     .max_attempts = 3,
 };

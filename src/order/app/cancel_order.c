@@ -27,7 +27,7 @@ static enum err_code cancel_once(const struct order_deps *d, int64_t order_id, s
         d->tx.ops->rollback(d->tx.self);
         return e->code;
     }
-    d->events.ops->committed(d->events.self, "ORDER_CANCELLED", o);
+    order_notify_committed(d, "ORDER_CANCELLED", o);
     return ERR_OK;
 }
 

@@ -167,15 +167,24 @@ struct idempotency_port {
 struct event_port_ops {
     /* QUEUED: type "ORDER_PAID" or "ORDER_CANCELLED", about o (read at once). */
     enum err_code (*publish)(void *self, const char *type, const struct order *o, struct err *e);
-    /*
-     * After commit (never inside the transaction): tells listeners such as
-     * the relay and the ranking. Never fails, never waits on I/O: only
-     * hands work to background threads.
-     */
-    void (*committed)(void *self, const char *type, const struct order *o);
 };
 struct event_port {
     const struct event_port_ops *ops;
+    void *self;
+};
+
+/* Who hears of an order change once its transaction committed. */
+struct order_notify_ops {
+    /*
+     * After commit (never inside the transaction): the event type just
+     * committed ("ORDER_PAID" or "ORDER_CANCELLED") about o (read at once),
+     * for listeners such as the outbox relay and the ranking. Never fails,
+     * never waits on I/O: only hands work to background threads.
+     */
+    void (*committed)(void *self, const char *type, const struct order *o);
+};
+struct order_notify_port {
+    const struct order_notify_ops *ops;
     void *self;
 };
 
