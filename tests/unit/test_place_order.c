@@ -1065,7 +1065,7 @@ static void place__key_reused_for_another_request__refused_and_nothing_recorded(
     assert_nothing_out(&out);
 }
 
-/* Runs place_order on r's request expecting the refusal code (recorded and committed). */
+/* Runs order_place on r's request expecting the refusal code (recorded and committed). */
 static void place_refused(const struct reads *r, const struct place_order_cmd *cmd,
                           enum err_code code, int64_t product_id)
 {
