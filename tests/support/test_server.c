@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/app.h"
+#include "composition/app.h"
 #include "http/server.h"
 #include "support/test_db.h"
 #include "support/test_http.h"

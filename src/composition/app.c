@@ -1,5 +1,5 @@
 /* app.c — wiring of every module; the only place that knows them all. */
-#include "app/app.h"
+#include "composition/app.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/docs_http.h"
-#include "app/ops_http.h"
+#include "composition/docs_http.h"
+#include "composition/ops_http.h"
 #include "auth/auth_http.h"
 #include "auth/auth_repo_pg.h"
 #include "auth/login_throttle_redis.h"
