@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "app/app.h"
+#include "composition/app.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/server.h"

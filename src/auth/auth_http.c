@@ -27,11 +27,11 @@ enum err_code auth_http_token(struct http_req *req, struct http_resp *resp, stru
     const struct auth_http_ctx *ctx = req->ctx;
     int64_t user_id = 0;
     const char *password = NULL;
-    const struct json_field fields[] = {
-        {"user_id", JSON_FIELD_INT, true, 1, INT64_MAX, &user_id, NULL},
-        {"password", JSON_FIELD_STRING, true, 0, 1024, &password, NULL},
+    const struct body_field fields[] = {
+        {"user_id", BODY_FIELD_INT, true, 1, INT64_MAX, &user_id, NULL},
+        {"password", BODY_FIELD_STRING, true, 0, 1024, &password, NULL},
     };
-    if (json_body_decode(req->body, req->body_len, fields, 2, req->arena, e))
+    if (body_decode(req->body, req->body_len, fields, 2, req->arena, e))
         return e->code;
     char addr[64];
     client_address(ctx, req, addr, sizeof(addr));
@@ -59,10 +59,10 @@ enum err_code auth_http_set_password(struct http_req *req, struct http_resp *res
     const struct auth_http_ctx *ctx = req->ctx;
     int64_t user_id = req->path_ids[0];
     const char *password = NULL;
-    const struct json_field fields[] = {
-        {"password", JSON_FIELD_STRING, true, PASSWORD_MIN, PASSWORD_MAX, &password, NULL},
+    const struct body_field fields[] = {
+        {"password", BODY_FIELD_STRING, true, PASSWORD_MIN, PASSWORD_MAX, &password, NULL},
     };
-    if (json_body_decode(req->body, req->body_len, fields, 1, req->arena, e))
+    if (body_decode(req->body, req->body_len, fields, 1, req->arena, e))
         return e->code;
     if (user_id <= 0)
         return err_set(e, ERR_USER_NOT_FOUND, "user does not exist");

@@ -34,10 +34,10 @@ json_t *coupon_request_to_json(const struct coupon_request *r)
 enum err_code coupon_async_http_request(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     int64_t user_id = 0;
-    const struct json_field fields[] = {
-        {"user_id", JSON_FIELD_INT, true, 1, INT64_MAX, &user_id, NULL},
+    const struct body_field fields[] = {
+        {"user_id", BODY_FIELD_INT, true, 1, INT64_MAX, &user_id, NULL},
     };
-    if (json_body_decode(req->body, req->body_len, fields, 1, req->arena, e))
+    if (body_decode(req->body, req->body_len, fields, 1, req->arena, e))
         return e->code;
     struct coupon_request r;
     if (coupon_async_accept(req->ctx, req->path_ids[0], user_id, (int64_t)time(NULL), &r, e))

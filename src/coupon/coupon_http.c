@@ -64,14 +64,14 @@ enum err_code coupon_http_create(struct http_req *req, struct http_resp *resp, s
     const char *name = NULL, *type = NULL, *expires = NULL;
     struct coupon c;
     memset(&c, 0, sizeof(c));
-    const struct json_field fields[] = {
-        {"name", JSON_FIELD_STRING, true, 1, COUPON_NAME_MAX_CHARS, &name, NULL},
-        {"discount_type", JSON_FIELD_STRING, true, 1, 16, &type, NULL},
-        {"discount_value", JSON_FIELD_INT, true, INT64_MIN, INT64_MAX, &c.value, NULL},
-        {"total_quantity", JSON_FIELD_INT, true, INT64_MIN, INT64_MAX, &c.total_quantity, NULL},
-        {"expires_at", JSON_FIELD_STRING, true, 1, 64, &expires, NULL},
+    const struct body_field fields[] = {
+        {"name", BODY_FIELD_STRING, true, 1, COUPON_NAME_MAX_CHARS, &name, NULL},
+        {"discount_type", BODY_FIELD_STRING, true, 1, 16, &type, NULL},
+        {"discount_value", BODY_FIELD_INT, true, INT64_MIN, INT64_MAX, &c.value, NULL},
+        {"total_quantity", BODY_FIELD_INT, true, INT64_MIN, INT64_MAX, &c.total_quantity, NULL},
+        {"expires_at", BODY_FIELD_STRING, true, 1, 64, &expires, NULL},
     };
-    if (json_body_decode(req->body, req->body_len, fields, 5, req->arena, e))
+    if (body_decode(req->body, req->body_len, fields, 5, req->arena, e))
         return e->code;
     if (!coupon_type_parse(type, &c.type))
         return err_set_field(e, ERR_INVALID_REQUEST, "discount_type",
@@ -96,10 +96,10 @@ enum err_code coupon_http_get(struct http_req *req, struct http_resp *resp, stru
 enum err_code coupon_http_issue(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     int64_t user_id = 0;
-    const struct json_field fields[] = {
-        {"user_id", JSON_FIELD_INT, true, 1, INT64_MAX, &user_id, NULL},
+    const struct body_field fields[] = {
+        {"user_id", BODY_FIELD_INT, true, 1, INT64_MAX, &user_id, NULL},
     };
-    if (json_body_decode(req->body, req->body_len, fields, 1, req->arena, e))
+    if (body_decode(req->body, req->body_len, fields, 1, req->arena, e))
         return e->code;
     struct user_coupon u;
     if (coupon_service_issue(req->ctx, req->path_ids[0], user_id, &u, e))

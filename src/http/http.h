@@ -48,8 +48,9 @@ struct http_principal {
 };
 
 /*
- * One request as handlers see it: no libmicrohttpd types, so tests can build
- * one by hand. Every pointer is borrowed and lives until the request ends.
+ * One request as handlers see it: no transport types (sockets, buffers of
+ * http/server.c), so tests can build one by hand. Every pointer is borrowed
+ * and lives until the request ends.
  */
 struct http_req {
     enum http_method method;

@@ -7,11 +7,11 @@
 
 #include "core/text.h"
 
-static enum err_code decode_member(const struct json_field *f, json_t *v, struct arena *a,
+static enum err_code decode_member(const struct body_field *f, json_t *v, struct arena *a,
                                    struct err *e)
 {
     switch (f->type) {
-    case JSON_FIELD_STRING: {
+    case BODY_FIELD_STRING: {
         if (!json_is_string(v))
             return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be a string", f->name);
         const char *s = json_string_value(v);
@@ -30,7 +30,7 @@ static enum err_code decode_member(const struct json_field *f, json_t *v, struct
         *(const char **)f->out = copy;
         return ERR_OK;
     }
-    case JSON_FIELD_INT: {
+    case BODY_FIELD_INT: {
         if (!json_is_integer(v))
             return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be an integer", f->name);
         json_int_t n = json_integer_value(v);
@@ -41,7 +41,7 @@ static enum err_code decode_member(const struct json_field *f, json_t *v, struct
         *(int64_t *)f->out = n;
         return ERR_OK;
     }
-    case JSON_FIELD_ARRAY:
+    case BODY_FIELD_ARRAY:
         if (!json_is_array(v))
             return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be an array", f->name);
         if ((int64_t)json_array_size(v) < f->min || (int64_t)json_array_size(v) > f->max)
@@ -50,7 +50,7 @@ static enum err_code decode_member(const struct json_field *f, json_t *v, struct
                                  (long long)f->max);
         *(json_t **)f->out = json_incref(v);
         return ERR_OK;
-    case JSON_FIELD_BOOL:
+    case BODY_FIELD_BOOL:
         if (!json_is_boolean(v))
             return err_set_field(e, ERR_INVALID_REQUEST, f->name, "%s must be true or false",
                                  f->name);
@@ -60,7 +60,7 @@ static enum err_code decode_member(const struct json_field *f, json_t *v, struct
     return err_set(e, ERR_INTERNAL, "unknown field type");
 }
 
-enum err_code json_object_decode(json_t *root, const struct json_field *fields, size_t n_fields,
+enum err_code body_object_decode(json_t *root, const struct body_field *fields, size_t n_fields,
                                  struct arena *a, struct err *e)
 {
     if (!json_is_object(root))
@@ -76,7 +76,7 @@ enum err_code json_object_decode(json_t *root, const struct json_field *fields, 
             return err_set_field(e, ERR_INVALID_REQUEST, key, "unknown field \"%.64s\"", key);
     }
     for (size_t i = 0; i < n_fields; i++) {
-        const struct json_field *f = &fields[i];
+        const struct body_field *f = &fields[i];
         json_t *v = json_object_get(root, f->name);
         bool given = v && !(json_is_null(v) && !f->required);
         if (f->present)
@@ -141,8 +141,8 @@ static enum err_code overflow_error(const char *body, size_t len, struct err *e)
     return err_set(e, ERR_INVALID_REQUEST, "a number is outside the 64-bit integer range");
 }
 
-enum err_code json_body_decode(const char *body, size_t len, const struct json_field *fields,
-                               size_t n_fields, struct arena *a, struct err *e)
+enum err_code body_decode(const char *body, size_t len, const struct body_field *fields,
+                          size_t n_fields, struct arena *a, struct err *e)
 {
     json_error_t jerr;
     enum err_code rc = ERR_OK;
@@ -154,7 +154,7 @@ enum err_code json_body_decode(const char *body, size_t len, const struct json_f
         return err_set(e, ERR_INVALID_JSON, "body is not valid JSON: %s at line %d column %d",
                        jerr.text, jerr.line, jerr.column);
     }
-    rc = json_object_decode(root, fields, n_fields, a, e);
+    rc = body_object_decode(root, fields, n_fields, a, e);
     json_decref(root);
     return rc;
 }

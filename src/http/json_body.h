@@ -1,4 +1,7 @@
-/* json_body.h — strict decoding of a JSON object body against a field table. */
+/*
+ * json_body.h — strict decoding of a JSON object body against a field table.
+ * Its names start with body_ / BODY_: json_ and JSON_ are jansson's.
+ */
 #ifndef SHOPD_HTTP_JSON_BODY_H
 #define SHOPD_HTTP_JSON_BODY_H
 
@@ -11,23 +14,23 @@
 
 #include <jansson.h>
 
-enum json_field_type { JSON_FIELD_STRING, JSON_FIELD_INT, JSON_FIELD_BOOL, JSON_FIELD_ARRAY };
+enum body_field_type { BODY_FIELD_STRING, BODY_FIELD_INT, BODY_FIELD_BOOL, BODY_FIELD_ARRAY };
 
 /*
  * One expected member of the body object.
- *   JSON_FIELD_STRING: out is `const char **`, set to a NUL-free UTF-8 copy in
+ *   BODY_FIELD_STRING: out is `const char **`, set to a NUL-free UTF-8 copy in
  *                      the arena; min/max bound its length in characters.
- *   JSON_FIELD_INT:    out is `int64_t *`; min/max bound the value. JSON reals
+ *   BODY_FIELD_INT:    out is `int64_t *`; min/max bound the value. JSON reals
  *                      (1.0, 1e3) are not integers.
- *   JSON_FIELD_BOOL:   out is `bool *`.
- *   JSON_FIELD_ARRAY:  out is `json_t **`, set to a new reference to the
+ *   BODY_FIELD_BOOL:   out is `bool *`.
+ *   BODY_FIELD_ARRAY:  out is `json_t **`, set to a new reference to the
  *                      array (caller json_decref()s it); min/max bound its size.
  * present (may be NULL) is set to whether the member was given; an optional
  * member given as null counts as absent.
  */
-struct json_field {
+struct body_field {
     const char *name;
-    enum json_field_type type;
+    enum body_field_type type;
     bool required;
     int64_t min, max;
     void *out;
@@ -42,14 +45,14 @@ struct json_field {
  * missing, mistyped or out of range. Outputs are untouched on error except
  * possibly partially. Thread-safe; allocates only in a.
  */
-enum err_code json_body_decode(const char *body, size_t len, const struct json_field *fields,
-                               size_t n_fields, struct arena *a, struct err *e);
+enum err_code body_decode(const char *body, size_t len, const struct body_field *fields,
+                          size_t n_fields, struct arena *a, struct err *e);
 
 /*
  * The same checks on an already parsed value (which must be an object), e.g.
  * one element of an array member. Errors name the member in e->field.
  */
-enum err_code json_object_decode(json_t *obj, const struct json_field *fields, size_t n_fields,
+enum err_code body_object_decode(json_t *obj, const struct body_field *fields, size_t n_fields,
                                  struct arena *a, struct err *e);
 
 #endif

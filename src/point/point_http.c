@@ -55,11 +55,11 @@ enum err_code point_http_create_user(struct http_req *req, struct http_resp *res
 {
     const struct point_service *svc = req->ctx;
     const char *name = NULL, *password = NULL;
-    const struct json_field fields[] = {
-        {"name", JSON_FIELD_STRING, true, 1, POINT_USER_NAME_MAX_CHARS, &name, NULL},
-        {"password", JSON_FIELD_STRING, true, PASSWORD_MIN, PASSWORD_MAX, &password, NULL},
+    const struct body_field fields[] = {
+        {"name", BODY_FIELD_STRING, true, 1, POINT_USER_NAME_MAX_CHARS, &name, NULL},
+        {"password", BODY_FIELD_STRING, true, PASSWORD_MIN, PASSWORD_MAX, &password, NULL},
     };
-    if (json_body_decode(req->body, req->body_len, fields, 2, req->arena, e))
+    if (body_decode(req->body, req->body_len, fields, 2, req->arena, e))
         return e->code;
     struct point_user u;
     if (point_service_create_user(svc, name, password, &u, e))
@@ -93,15 +93,15 @@ static bool render_refusal(const struct err *e, struct recorded_outcome *out)
     return out->body != NULL;
 }
 
-static const struct point_charge_renderer json_renderer = {render_ok, render_refusal};
+static const struct point_charge_renderer charge_renderer = {render_ok, render_refusal};
 
 /* A charge with an Idempotency-Key: applied once, retries get the first outcome. */
 static enum err_code charge_once(struct http_req *req, struct http_resp *resp, int64_t amount,
                                  const char *key, struct err *e)
 {
     struct point_charge_outcome out;
-    enum err_code rc =
-        point_service_charge_once(req->ctx, req->path_ids[0], amount, key, &json_renderer, &out, e);
+    enum err_code rc = point_service_charge_once(req->ctx, req->path_ids[0], amount, key,
+                                                 &charge_renderer, &out, e);
     if (rc != ERR_OK)
         return rc;
     http_resp_raw(resp, out.status,
@@ -116,11 +116,11 @@ enum err_code point_http_charge(struct http_req *req, struct http_resp *resp, st
 {
     const struct point_service *svc = req->ctx;
     int64_t user_id = req->path_ids[0], amount = 0, balance;
-    const struct json_field fields[] = {
+    const struct body_field fields[] = {
         /* the range is the service's to judge (INVALID_AMOUNT), not the decoder's */
-        {"amount", JSON_FIELD_INT, true, INT64_MIN, INT64_MAX, &amount, NULL},
+        {"amount", BODY_FIELD_INT, true, INT64_MIN, INT64_MAX, &amount, NULL},
     };
-    if (json_body_decode(req->body, req->body_len, fields, 1, req->arena, e))
+    if (body_decode(req->body, req->body_len, fields, 1, req->arena, e))
         return e->code;
     const char *key = http_req_header(req, "Idempotency-Key");
     if (key)

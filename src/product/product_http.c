@@ -60,12 +60,12 @@ enum err_code product_http_create(struct http_req *req, struct http_resp *resp, 
     const struct product_service *svc = req->ctx;
     const char *name = NULL;
     int64_t price = 0, stock = 0;
-    const struct json_field fields[] = {
-        {"name", JSON_FIELD_STRING, true, 1, PRODUCT_NAME_MAX_CHARS, &name, NULL},
-        {"price", JSON_FIELD_INT, true, 0, PRODUCT_PRICE_MAX, &price, NULL},
-        {"stock", JSON_FIELD_INT, true, 0, PRODUCT_STOCK_MAX, &stock, NULL},
+    const struct body_field fields[] = {
+        {"name", BODY_FIELD_STRING, true, 1, PRODUCT_NAME_MAX_CHARS, &name, NULL},
+        {"price", BODY_FIELD_INT, true, 0, PRODUCT_PRICE_MAX, &price, NULL},
+        {"stock", BODY_FIELD_INT, true, 0, PRODUCT_STOCK_MAX, &stock, NULL},
     };
-    if (json_body_decode(req->body, req->body_len, fields, 3, req->arena, e))
+    if (body_decode(req->body, req->body_len, fields, 3, req->arena, e))
         return e->code;
     struct product p;
     if (product_service_create(svc, name, price, stock, &p, e))

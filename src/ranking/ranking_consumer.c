@@ -1,4 +1,4 @@
-/* ranking_consumer.c — order events → versioned copies into the Redis ranking. */
+/* ranking_consumer.c — order events → the ranking service's versioned copies into Redis. */
 #include "ranking/ranking_consumer.h"
 
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "core/timefmt.h"
 
 struct ranking_consumer {
-    struct ranking_redis *ranking;
+    const struct ranking_service *ranking;
     struct kafka_consumer *consumer;
 };
 
@@ -139,11 +139,11 @@ static void apply_batch(void *ctx, const struct kafka_message *msgs, size_t n,
             continue;
         day_of_msg[i] = add_to_day(days, &n_days, sale);
         if (day_of_msg[i] < 0) /* a ninth day in one batch: on its own */
-            out[i] = copy_outcome(ranking_redis_copy_sales(c->ranking, sale->sold_at,
-                                                           sale->product_ids, sale->n, &errs[i]));
+            out[i] = copy_outcome(ranking_service_copy_sales(c->ranking, sale->sold_at,
+                                                             sale->product_ids, sale->n, &errs[i]));
     }
     for (size_t k = 0; k < n_days; k++)
-        days[k].outcome = copy_outcome(ranking_redis_copy_sales(
+        days[k].outcome = copy_outcome(ranking_service_copy_sales(
             c->ranking, days[k].sold_at, days[k].ids, days[k].n, &days[k].err));
     for (size_t i = 0; i < n; i++) {
         if (day_of_msg[i] < 0)

@@ -9,7 +9,7 @@
 #include "core/err.h"
 #include "infra/kafka_consumer.h"
 #include "infra/kafka_producer.h"
-#include "ranking/ranking_redis.h"
+#include "ranking/ranking_service.h"
 
 enum { RANKING_EVENT_MAX_ITEMS = 256 }; /* more lines than any order has: the event is refused */
 
@@ -39,7 +39,7 @@ struct ranking_consumer_config {
     const char *dlq_topic;      /* shop.order.events.dlq */
     const char *const *extra;   /* NULL-terminated librdkafka "key=value" properties; NULL = none */
     struct kafka_producer *dlq; /* borrowed; outlives the consumer */
-    struct ranking_redis *ranking; /* borrowed; outlives the consumer */
+    const struct ranking_service *ranking; /* borrowed; outlives the consumer */
 };
 
 struct ranking_consumer;
@@ -48,7 +48,7 @@ struct ranking_consumer;
  * Starts a consumer in group_id that, for each ORDER_PAID and
  * ORDER_CANCELLED event, copies the (quantity, version) of the order's
  * products on its created_at's UTC day from PostgreSQL into the Redis
- * ranking (ranking_redis_copy_sales): values with versions, so a repeated or
+ * ranking (ranking_service_copy_sales): values with versions, so a repeated or
  * reordered event never counts twice. Events come in batches (up to 100):
  * each UTC day's products are copied once per batch, not once per event.
  * PostgreSQL or Redis not answering is

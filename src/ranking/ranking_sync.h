@@ -17,7 +17,7 @@ typedef enum err_code (*ranking_sync_copy_fn)(void *ud, int64_t sold_at, const i
                                               size_t n, struct err *e);
 
 struct ranking_sync_config {
-    ranking_sync_copy_fn copy; /* ranking_redis_copy_sales_fn in shopd */
+    ranking_sync_copy_fn copy; /* ranking_service_copy_sales_fn in shopd */
     void *copy_ud;             /* borrowed until ranking_sync_stop */
     size_t capacity;           /* products remembered per day before the whole day (0: 1024) */
     unsigned backoff_min_ms;   /* first retry after a failed copy (0: 100) */
@@ -38,7 +38,7 @@ struct ranking_sync;
 struct ranking_sync *ranking_sync_start(const struct ranking_sync_config *cfg, struct err *e);
 
 /*
- * The after-commit listener (pg_outbox.on_sale's shape; sync is a struct
+ * The after-commit listener (order_notify.on_sale's shape; sync is a struct
  * ranking_sync *): remembers that product_ids[0..n) (borrowed, read before
  * returning) sold on sold_at's UTC day, and wakes the worker. Only a mutex
  * and a condition variable: no I/O, no allocation, never fails, never

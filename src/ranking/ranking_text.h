@@ -6,12 +6,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
-
-/* One ranked product: its id and the units sold in the window. */
-struct ranking_entry {
-    int64_t id;
-    int64_t sold;
-};
+#include "ranking/ranking.h"
 
 enum {
     /* the longest text of one entry: two int64 in decimal, ':' and ',' */

@@ -28,7 +28,7 @@
 
 #include <cmocka.h>
 
-#include "app/app.h"
+#include "composition/app.h"
 #include "support/test_db.h"
 #include "support/test_http.h"
 #include "support/test_fixtures.h"

@@ -1,6 +1,6 @@
 /*
- * fuzz_json_body.c — libFuzzer harness for json_body_decode and
- * json_object_decode with the field tables of every request body shopd
+ * fuzz_json_body.c — libFuzzer harness for body_decode and
+ * body_object_decode with the field tables of every request body shopd
  * reads (copied from src/product/product_http.c, src/point/point_http.c,
  * src/coupon/coupon_http.c, src/order/adapters/order_http.c). The first
  * input byte picks the table; the rest is the body. Properties: on ERR_OK
@@ -25,30 +25,30 @@ enum { MAX_FIELDS = 5 };
 struct table {
     const char *what;
     size_t n;
-    struct json_field f[MAX_FIELDS]; /* out and present are filled per input */
+    struct body_field f[MAX_FIELDS]; /* out and present are filled per input */
 };
 
 static const struct table tables[] = {
     {"product create",
      3,
-     {{"name", JSON_FIELD_STRING, true, 1, 200, NULL, NULL},
-      {"price", JSON_FIELD_INT, true, 0, INT64_C(1000000000000), NULL, NULL},
-      {"stock", JSON_FIELD_INT, true, 0, INT64_C(1000000000), NULL, NULL}}},
-    {"user create", 1, {{"name", JSON_FIELD_STRING, true, 1, 100, NULL, NULL}}},
-    {"charge", 1, {{"amount", JSON_FIELD_INT, true, INT64_MIN, INT64_MAX, NULL, NULL}}},
+     {{"name", BODY_FIELD_STRING, true, 1, 200, NULL, NULL},
+      {"price", BODY_FIELD_INT, true, 0, INT64_C(1000000000000), NULL, NULL},
+      {"stock", BODY_FIELD_INT, true, 0, INT64_C(1000000000), NULL, NULL}}},
+    {"user create", 1, {{"name", BODY_FIELD_STRING, true, 1, 100, NULL, NULL}}},
+    {"charge", 1, {{"amount", BODY_FIELD_INT, true, INT64_MIN, INT64_MAX, NULL, NULL}}},
     {"coupon create",
      5,
-     {{"name", JSON_FIELD_STRING, true, 1, 100, NULL, NULL},
-      {"discount_type", JSON_FIELD_STRING, true, 1, 16, NULL, NULL},
-      {"discount_value", JSON_FIELD_INT, true, INT64_MIN, INT64_MAX, NULL, NULL},
-      {"total_quantity", JSON_FIELD_INT, true, INT64_MIN, INT64_MAX, NULL, NULL},
-      {"expires_at", JSON_FIELD_STRING, true, 1, 64, NULL, NULL}}},
-    {"coupon issue", 1, {{"user_id", JSON_FIELD_INT, true, 1, INT64_MAX, NULL, NULL}}},
+     {{"name", BODY_FIELD_STRING, true, 1, 100, NULL, NULL},
+      {"discount_type", BODY_FIELD_STRING, true, 1, 16, NULL, NULL},
+      {"discount_value", BODY_FIELD_INT, true, INT64_MIN, INT64_MAX, NULL, NULL},
+      {"total_quantity", BODY_FIELD_INT, true, INT64_MIN, INT64_MAX, NULL, NULL},
+      {"expires_at", BODY_FIELD_STRING, true, 1, 64, NULL, NULL}}},
+    {"coupon issue", 1, {{"user_id", BODY_FIELD_INT, true, 1, INT64_MAX, NULL, NULL}}},
     {"order place",
      3,
-     {{"user_id", JSON_FIELD_INT, true, 1, INT64_MAX, NULL, NULL},
-      {"items", JSON_FIELD_ARRAY, true, 1, 100, NULL, NULL},
-      {"coupon_id", JSON_FIELD_INT, false, 1, INT64_MAX, NULL, NULL}}},
+     {{"user_id", BODY_FIELD_INT, true, 1, INT64_MAX, NULL, NULL},
+      {"items", BODY_FIELD_ARRAY, true, 1, 100, NULL, NULL},
+      {"coupon_id", BODY_FIELD_INT, false, 1, INT64_MAX, NULL, NULL}}},
 };
 enum { N_TABLES = sizeof(tables) / sizeof(tables[0]) };
 
@@ -61,13 +61,13 @@ struct outputs {
     bool present[MAX_FIELDS];
 };
 
-static void bind(struct json_field *f, size_t n, struct outputs *o)
+static void bind(struct body_field *f, size_t n, struct outputs *o)
 {
     for (size_t k = 0; k < n; k++) {
         f[k].present = &o->present[k];
-        f[k].out = f[k].type == JSON_FIELD_STRING ? (void *)&o->s[k]
-                   : f[k].type == JSON_FIELD_INT  ? (void *)&o->i[k]
-                   : f[k].type == JSON_FIELD_BOOL ? (void *)&o->b[k]
+        f[k].out = f[k].type == BODY_FIELD_STRING ? (void *)&o->s[k]
+                   : f[k].type == BODY_FIELD_INT  ? (void *)&o->i[k]
+                   : f[k].type == BODY_FIELD_BOOL ? (void *)&o->b[k]
                                                   : (void *)&o->a[k];
     }
 }
@@ -102,7 +102,7 @@ static void check_error(enum err_code rc, const struct err *e, const char *what)
 }
 
 /* The outputs of a successful decode of obj against f[0..n). */
-static void check_ok(const struct json_field *f, size_t n, const struct outputs *o, json_t *obj,
+static void check_ok(const struct body_field *f, size_t n, const struct outputs *o, json_t *obj,
                      const char *what)
 {
     FUZZ_CHECK(json_is_object(obj), "%s: accepted a body that is not an object", what);
@@ -123,7 +123,7 @@ static void check_ok(const struct json_field *f, size_t n, const struct outputs 
         if (!given)
             continue;
         switch (f[k].type) {
-        case JSON_FIELD_STRING:
+        case BODY_FIELD_STRING:
             FUZZ_CHECK(o->s[k] && json_is_string(v), "%s: %s not set", what, f[k].name);
             FUZZ_CHECK(strlen(o->s[k]) == json_string_length(v) &&
                            memcmp(o->s[k], json_string_value(v), json_string_length(v)) == 0,
@@ -132,20 +132,20 @@ static void check_ok(const struct json_field *f, size_t n, const struct outputs 
                        "%s: %s has %lld characters", what, f[k].name,
                        (long long)utf8_chars(o->s[k]));
             break;
-        case JSON_FIELD_INT:
+        case BODY_FIELD_INT:
             FUZZ_CHECK(json_is_integer(v) && o->i[k] == json_integer_value(v),
                        "%s: %s is not the member's value", what, f[k].name);
             FUZZ_CHECK(o->i[k] >= f[k].min && o->i[k] <= f[k].max, "%s: %s = %lld out of range",
                        what, f[k].name, (long long)o->i[k]);
             break;
-        case JSON_FIELD_ARRAY:
+        case BODY_FIELD_ARRAY:
             FUZZ_CHECK(o->a[k] && json_is_array(o->a[k]) && json_equal(o->a[k], v),
                        "%s: %s is not the member's array", what, f[k].name);
             FUZZ_CHECK((int64_t)json_array_size(v) >= f[k].min &&
                            (int64_t)json_array_size(v) <= f[k].max,
                        "%s: %s has %zu elements", what, f[k].name, json_array_size(v));
             break;
-        case JSON_FIELD_BOOL:
+        case BODY_FIELD_BOOL:
             FUZZ_CHECK(json_is_boolean(v) && o->b[k] == json_is_true(v), "%s: %s", what, f[k].name);
             break;
         }
@@ -159,14 +159,14 @@ static void check_items(json_t *items, struct arena *a)
         json_t *item = json_array_get(items, i);
         if (!json_is_object(item)) /* order_http.c refuses it before decoding */
             continue;
-        struct json_field f[] = {
-            {"product_id", JSON_FIELD_INT, true, 1, INT64_MAX, NULL, NULL},
-            {"quantity", JSON_FIELD_INT, true, 1, 1000, NULL, NULL},
+        struct body_field f[] = {
+            {"product_id", BODY_FIELD_INT, true, 1, INT64_MAX, NULL, NULL},
+            {"quantity", BODY_FIELD_INT, true, 1, 1000, NULL, NULL},
         };
         struct outputs o = {0};
         bind(f, 2, &o);
         struct err e = {0};
-        enum err_code rc = json_object_decode(item, f, 2, a, &e);
+        enum err_code rc = body_object_decode(item, f, 2, a, &e);
         if (rc == ERR_OK)
             check_ok(f, 2, &o, item, "order item");
         else
@@ -182,21 +182,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *body = malloc(size > 1 ? size - 1 : 1); /* exact, no NUL: the decoder gets a length */
     memcpy(body, data + 1, size - 1);
 
-    struct json_field f[MAX_FIELDS];
+    struct body_field f[MAX_FIELDS];
     memcpy(f, t->f, sizeof(f));
     struct outputs o = {0};
     bind(f, t->n, &o);
     struct arena a;
     arena_init(&a);
     struct err e = {0};
-    enum err_code rc = json_body_decode(body, size - 1, f, t->n, &a, &e);
+    enum err_code rc = body_decode(body, size - 1, f, t->n, &a, &e);
     if (rc == ERR_OK) {
         json_t *root = json_loadb(body, size - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         FUZZ_CHECK(root, "%s: accepted text jansson cannot read", t->what);
         check_ok(f, t->n, &o, root, t->what);
         json_decref(root);
         for (size_t k = 0; k < t->n; k++)
-            if (f[k].type == JSON_FIELD_ARRAY && strcmp(f[k].name, "items") == 0)
+            if (f[k].type == BODY_FIELD_ARRAY && strcmp(f[k].name, "items") == 0)
                 check_items(o.a[k], &a);
     } else {
         check_error(rc, &e, t->what);

@@ -6,7 +6,7 @@
  * exactly what an independent percent-decoder in this file makes of the
  * target (so it starts with '/' and has no NUL inside) and n_query <= max.
  * The decoded path is then routed against shopd's route patterns (copied
- * from src/app/app.c route_specs; stub handlers) and compared with a
+ * from src/composition/app.c route_specs; stub handlers) and compared with a
  * reference matcher: same outcome and route, ids > 0 or 0 exactly when the
  * digits overflow int64 (or are all zeros), Allow NUL-terminated within its
  * buffer and listing the path's methods.
@@ -30,7 +30,7 @@ static enum err_code stub(struct http_req *req, struct http_resp *resp, struct e
     return ERR_OK;
 }
 
-/* The patterns of src/app/app.c route_specs, in order. */
+/* The patterns of src/composition/app.c route_specs, in order. */
 static const struct route routes[] = {
     {HTTP_GET, "/healthz", stub, NULL, false},
     {HTTP_GET, "/readyz", stub, NULL, false},

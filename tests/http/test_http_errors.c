@@ -159,7 +159,7 @@ static void known_path_wrong_method__405_with_allow(void **state)
     }
 }
 
-static char *json_body_of_size(size_t size)
+static char *body_of_size(size_t size)
 {
     /* {"password":"…","name":"xxxx…"} padded to exactly size bytes */
     static const char head[] = "{\"password\":\"" TEST_PASSWORD "\",\"name\":\"";
@@ -175,7 +175,7 @@ static char *json_body_of_size(size_t size)
 static void body_over_64_kib__413_and_exactly_64_kib_is_read(void **state)
 {
     (void)state;
-    char *big = json_body_of_size(64 * 1024 + 1);
+    char *big = body_of_size(64 * 1024 + 1);
     struct test_resp r;
     test_call(srv.base, "POST", "/api/v1/users", big, 0, &r);
     assert_problem(&r, 413, "PAYLOAD_TOO_LARGE");
@@ -183,7 +183,7 @@ static void body_over_64_kib__413_and_exactly_64_kib_is_read(void **state)
     free(big);
 
     /* exactly the limit is read and judged on its content (a name far too long) */
-    char *limit = json_body_of_size(64 * 1024);
+    char *limit = body_of_size(64 * 1024);
     test_call(srv.base, "POST", "/api/v1/users", limit, 0, &r);
     assert_problem(&r, 400, "INVALID_REQUEST");
     test_resp_free(&r);
@@ -217,7 +217,7 @@ static size_t discard(char *p, size_t s, size_t n, void *ud)
 static void chunked_body_over_64_kib__413(void **state)
 {
     (void)state;
-    char *big = json_body_of_size(100 * 1024);
+    char *big = body_of_size(100 * 1024);
     struct upload u = {big, strlen(big)};
     CURL *curl = curl_easy_init();
     char url[128];

@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include "app/app.h"
+#include "composition/app.h"
 #include "auth/token.h"
 #include "http/router.h"
 #include "support/test_db.h"

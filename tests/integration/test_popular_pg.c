@@ -203,14 +203,14 @@ static void redelivered_and_reordered_notifications__never_count_twice(void **st
     struct pg_pool_config pg_cfg = {.conninfo = db.url, .connect_timeout_s = 5};
     struct pg_pool *pg = pg_pool_new(&pg_cfg);
     struct redis_pool *redis = redis_pool_new(test_redis_url(), 1000, &e);
-    struct ranking_redis *r =
-        ranking_redis_new(redis, pg, (struct ranking_repo){NULL, NULL}, srv.cfg.redis_namespace);
+    struct ranking_redis *r = ranking_redis_new(redis, srv.cfg.redis_namespace);
+    struct ranking_service svc = {.repo = ranking_repo_pg(pg), .store = ranking_redis_store(r)};
     int64_t ids[] = {p[6]};
     const char *before = summary(popular("?days=1&limit=100", 200));
     char expected[512];
     snprintf(expected, sizeof(expected), "%s", before);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(ranking_redis_copy_sales(r, (int64_t)time(NULL), ids, 1, &e), ERR_OK);
+        assert_int_equal(ranking_service_copy_sales(&svc, (int64_t)time(NULL), ids, 1, &e), ERR_OK);
     assert_string_equal(summary(popular("?days=1&limit=100", 200)), expected);
     /* an old value arriving late (lower version) is ignored */
     char sql[160];
@@ -218,7 +218,7 @@ static void redelivered_and_reordered_notifications__never_count_twice(void **st
              "UPDATE product_sales_daily SET quantity = 999, version = 0 WHERE product_id = %lld",
              p[6]);
     PQclear(test_db_query(&db, sql));
-    assert_int_equal(ranking_redis_copy_sales(r, (int64_t)time(NULL), ids, 1, &e), ERR_OK);
+    assert_int_equal(ranking_service_copy_sales(&svc, (int64_t)time(NULL), ids, 1, &e), ERR_OK);
     assert_string_equal(summary(popular("?days=1&limit=100", 200)), expected);
     ranking_redis_free(r);
     redis_pool_free(redis);
@@ -230,6 +230,7 @@ struct instance {
     struct pg_pool *pg;
     struct redis_pool *redis;
     struct ranking_redis *rank;
+    struct ranking_service svc;
 };
 
 static void instance_start(struct instance *in, const char *redis_url, const char *ns,
@@ -242,10 +243,11 @@ static void instance_start(struct instance *in, const char *redis_url, const cha
     in->redis = redis_pool_new(redis_url, 500, &e);
     assert_non_null(in->pg);
     assert_non_null(in->redis);
-    in->rank = ranking_redis_new(in->redis, in->pg, ranking_repo_pg(in->pg), ns);
+    in->rank = ranking_redis_new(in->redis, ns);
     assert_non_null(in->rank);
-    if (refresh_ms)
-        ranking_redis_set_refresh(in->rank, refresh_ms);
+    in->svc = (struct ranking_service){.repo = ranking_repo_pg(in->pg),
+                                       .store = ranking_redis_store(in->rank),
+                                       .refresh_ms = refresh_ms};
 }
 
 static void instance_stop(struct instance *in)
@@ -262,8 +264,7 @@ static long long ranked_sold(struct instance *in, int i)
     size_t n = 0;
     struct err e;
     err_clear(&e);
-    struct ranking_repo repo = ranking_redis_repo(in->rank);
-    assert_int_equal(repo.ops->top(repo.self, 1, RANKING_LIMIT_MAX, out, &n, &e), ERR_OK);
+    assert_int_equal(ranking_service_popular(&in->svc, 1, RANKING_LIMIT_MAX, out, &n, &e), ERR_OK);
     long long sold = -1;
     for (size_t k = 0; k < n; k++)
         if (out[k].id == p[i])
@@ -362,14 +363,14 @@ static void failed_copy__retried_copy_reaches_every_instance(void **state)
     int64_t ids[] = {p[1]};
     struct err e;
     err_clear(&e);
-    assert_int_not_equal(ranking_redis_copy_sales(a.rank, (int64_t)time(NULL), ids, 1, &e),
+    assert_int_not_equal(ranking_service_copy_sales(&a.svc, (int64_t)time(NULL), ids, 1, &e),
                          ERR_OK);             /* ...whose copy fails */
     assert_int_equal(ranked_sold(&a, 1), 4);  /* meanwhile a answers from PostgreSQL */
     assert_int_equal(ranked_sold(&b, 1), -1); /* b has not heard of it */
 
     proxy_set_up(&px, true); /* Redis answers a again: the caller's retry */
     err_clear(&e);
-    assert_int_equal(ranking_redis_copy_sales(a.rank, (int64_t)time(NULL), ids, 1, &e), ERR_OK);
+    assert_int_equal(ranking_service_copy_sales(&a.svc, (int64_t)time(NULL), ids, 1, &e), ERR_OK);
     assert_int_equal(ranked_sold(&a, 1), 4);
     assert_int_equal(ranked_sold(&b, 1), 4); /* in Redis for everyone */
     instance_stop(&a);

@@ -30,7 +30,6 @@
 
 static struct test_db db;
 static struct pg_pool *pool;
-static struct pg_outbox outbox;
 static struct point_repo_pg point_state; /* batching on, as shopd runs it */
 
 /* Round trips made so far on this thread's connection of the pool. */
@@ -97,7 +96,7 @@ static struct order_deps deps(struct racing_tx *tx)
         .coupons = pg_coupon_port(pool),
         .orders = pg_order_repo(pool),
         .idempotency = pg_idempotency_port(pool),
-        .events = pg_outbox_port(&outbox),
+        .events = pg_outbox_port(pool),
         .presenter = order_http_presenter(),
         .max_attempts = 3,
     };
@@ -517,7 +516,6 @@ static int setup(void **state)
     (void)state;
     test_db_create(&db, "round_trips");
     pool = pg_pool_new(&(struct pg_pool_config){.conninfo = db.url});
-    outbox = (struct pg_outbox){.pool = pool};
     return pool && point_repo_pg_init(
                        &point_state, pool,
                        (struct point_charge_batching){.max_batch = 32, .max_inflight = 2})

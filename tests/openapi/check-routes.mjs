@@ -3,7 +3,7 @@
 //
 //   node tests/openapi/check-routes.mjs <shopd binary> [document]
 //
-// Runs `<shopd> --routes` ("METHOD PATTERN" per route of route_specs, src/app/app.c) and
+// Runs `<shopd> --routes` ("METHOD PATTERN" per route of route_specs, src/composition/app.c) and
 // compares it with every operation (method + path) of the document (default
 // docs/openapi.yaml). Exits 1 naming each route the document lacks and each operation the
 // route table lacks, 2 when either cannot be read, 0 when they are equal.

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "app/app.h"
+#include "composition/app.h"
 #include "http/server.h"
 #include "support/test_db.h"
 #include "support/test_http.h"

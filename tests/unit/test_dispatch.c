@@ -119,8 +119,8 @@ static enum err_code no_content(struct http_req *req, struct http_resp *resp, st
 static enum err_code decode_name(struct http_req *req, struct http_resp *resp, struct err *e)
 {
     const char *name = NULL;
-    const struct json_field f[] = {{"name", JSON_FIELD_STRING, true, 1, 10, &name, NULL}};
-    if (json_body_decode(req->body, req->body_len, f, 1, req->arena, e))
+    const struct body_field f[] = {{"name", BODY_FIELD_STRING, true, 1, 10, &name, NULL}};
+    if (body_decode(req->body, req->body_len, f, 1, req->arena, e))
         return e->code;
     http_resp_json(resp, 200, json_pack("{s:s}", "name", name));
     return ERR_OK;

@@ -39,13 +39,13 @@ static enum err_code decode_n(const char *body, size_t len, struct decoded *d, s
 {
     memset(d, 0, sizeof(*d));
     err_clear(e);
-    const struct json_field fields[] = {
-        {"name", JSON_FIELD_STRING, true, 1, 5, &d->name, &d->name_given},
-        {"amount", JSON_FIELD_INT, false, -10, 1000, &d->amount, &d->amount_given},
-        {"flag", JSON_FIELD_BOOL, false, 0, 0, &d->flag, &d->flag_given},
-        {"tags", JSON_FIELD_ARRAY, false, 1, 3, &d->tags, &d->tags_given},
+    const struct body_field fields[] = {
+        {"name", BODY_FIELD_STRING, true, 1, 5, &d->name, &d->name_given},
+        {"amount", BODY_FIELD_INT, false, -10, 1000, &d->amount, &d->amount_given},
+        {"flag", BODY_FIELD_BOOL, false, 0, 0, &d->flag, &d->flag_given},
+        {"tags", BODY_FIELD_ARRAY, false, 1, 3, &d->tags, &d->tags_given},
     };
-    return json_body_decode(body, len, fields, sizeof(fields) / sizeof(fields[0]), a, e);
+    return body_decode(body, len, fields, sizeof(fields) / sizeof(fields[0]), a, e);
 }
 
 static enum err_code decode(const char *body, struct decoded *d, struct arena *a, struct err *e)
@@ -114,7 +114,7 @@ static void array_member__outlives_the_document_until_the_caller_releases_it(voi
     struct decoded d;
     struct err e;
     assert_int_equal(decode("{\"name\":\"a\",\"tags\":[{\"k\":1},2,3]}", &d, &a, &e), ERR_OK);
-    /* the document is freed inside json_body_decode; the array is ours (ASan would see) */
+    /* the document is freed inside body_decode; the array is ours (ASan would see) */
     assert_int_equal(json_integer_value(json_object_get(json_array_get(d.tags, 0), "k")), 1);
     json_decref(d.tags);
     arena_cleanup(&a);
@@ -161,13 +161,13 @@ static void int64_extremes__decoded_exactly(void **state)
     arena_init(&a);
     int64_t v = 0;
     struct err e;
-    const struct json_field f[] = {{"v", JSON_FIELD_INT, true, INT64_MIN, INT64_MAX, &v, NULL}};
+    const struct body_field f[] = {{"v", BODY_FIELD_INT, true, INT64_MIN, INT64_MAX, &v, NULL}};
     const char *max = "{\"v\":9223372036854775807}";
     const char *min = "{\"v\":-9223372036854775808}";
     err_clear(&e);
-    assert_int_equal(json_body_decode(max, strlen(max), f, 1, &a, &e), ERR_OK);
+    assert_int_equal(body_decode(max, strlen(max), f, 1, &a, &e), ERR_OK);
     assert_true(v == INT64_MAX);
-    assert_int_equal(json_body_decode(min, strlen(min), f, 1, &a, &e), ERR_OK);
+    assert_int_equal(body_decode(min, strlen(min), f, 1, &a, &e), ERR_OK);
     assert_true(v == INT64_MIN);
     arena_cleanup(&a);
 }
@@ -298,7 +298,7 @@ static void nul_byte_in_the_text__invalid_json(void **state)
  * or null is JSON text (RFC 8259 section 2) of the wrong shape, exactly like
  * an array: all of them get the same answer, INVALID_REQUEST.
  */
-static void json_root_not_an_object__invalid_request_whatever_its_type(void **state)
+static void root_not_an_object__invalid_request_whatever_its_type(void **state)
 {
     (void)state;
     const char *roots[] = {"[]", "[{\"name\":\"a\"}]", "5", "\"name\"", "true", "null"};
@@ -404,7 +404,7 @@ static void error_detail__names_the_member(void **state)
     arena_cleanup(&a);
 }
 
-/* ---- json_object_decode: the same rules on a parsed element ---- */
+/* ---- body_object_decode: the same rules on a parsed element ---- */
 
 static void object_decode__element_checked_like_a_body(void **state)
 {
@@ -413,24 +413,24 @@ static void object_decode__element_checked_like_a_body(void **state)
     arena_init(&a);
     int64_t id = 0, qty = 0;
     struct err e;
-    const struct json_field f[] = {
-        {"product_id", JSON_FIELD_INT, true, 1, INT64_MAX, &id, NULL},
-        {"quantity", JSON_FIELD_INT, true, 1, 1000, &qty, NULL},
+    const struct body_field f[] = {
+        {"product_id", BODY_FIELD_INT, true, 1, INT64_MAX, &id, NULL},
+        {"quantity", BODY_FIELD_INT, true, 1, 1000, &qty, NULL},
     };
     json_t *good = json_pack("{s:I,s:I}", "product_id", (json_int_t)3, "quantity", (json_int_t)2);
     err_clear(&e);
-    assert_int_equal(json_object_decode(good, f, 2, &a, &e), ERR_OK);
+    assert_int_equal(body_object_decode(good, f, 2, &a, &e), ERR_OK);
     assert_int_equal(id, 3);
     assert_int_equal(qty, 2);
 
     json_t *zero_qty = json_pack("{s:I,s:I}", "product_id", (json_int_t)3, "quantity", 0);
     err_clear(&e);
-    assert_int_equal(json_object_decode(zero_qty, f, 2, &a, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(body_object_decode(zero_qty, f, 2, &a, &e), ERR_INVALID_REQUEST);
     assert_string_equal(e.field, "quantity");
 
     json_t *not_object = json_integer(3);
     err_clear(&e);
-    assert_int_equal(json_object_decode(not_object, f, 2, &a, &e), ERR_INVALID_REQUEST);
+    assert_int_equal(body_object_decode(not_object, f, 2, &a, &e), ERR_INVALID_REQUEST);
 
     json_decref(good);
     json_decref(zero_qty);
@@ -456,7 +456,7 @@ int main(void)
         cmocka_unit_test(empty_body__invalid_json),
         cmocka_unit_test(duplicate_key__invalid_json),
         cmocka_unit_test(nul_byte_in_the_text__invalid_json),
-        cmocka_unit_test(json_root_not_an_object__invalid_request_whatever_its_type),
+        cmocka_unit_test(root_not_an_object__invalid_request_whatever_its_type),
         cmocka_unit_test(unknown_member__invalid_request_naming_it),
         cmocka_unit_test(missing_required_member__invalid_request_naming_it),
         cmocka_unit_test(wrong_json_type__invalid_request_naming_the_member),

@@ -353,6 +353,11 @@ static enum err_code events_publish(void *self, const char *type, const struct o
     check_expected(o->id);
     return ERR_OK;
 }
+static const struct event_port_ops events_ops = {
+    .publish = events_publish,
+};
+
+/* ---- after commit ---- */
 static void events_committed(void *self, const char *type, const struct order *o)
 {
     (void)self;
@@ -360,8 +365,7 @@ static void events_committed(void *self, const char *type, const struct order *o
     check_expected(type);
     check_expected(o->id);
 }
-static const struct event_port_ops events_ops = {
-    .publish = events_publish,
+static const struct order_notify_ops notify_ops = {
     .committed = events_committed,
 };
 
@@ -447,6 +451,7 @@ static const struct order_deps deps = {
     .orders = {&orders_ops, NULL},
     .idempotency = {&idem_ops, NULL},
     .events = {&events_ops, NULL},
+    .notify = {&notify_ops, NULL},
     .presenter = {&presenter_ops, NULL},
     .max_attempts = 3,
 };
@@ -853,7 +858,7 @@ static void expect_refused(const struct reads *r, enum err_code code, int64_t pr
     expect_refusal_recorded(r, code, product_id, ERR_OK);
 }
 
-/* Runs place_order on r's request expecting the refusal code (recorded and committed). */
+/* Runs order_place on r's request expecting the refusal code (recorded and committed). */
 static void place_refused(const struct reads *r, const struct place_order_cmd *cmd,
                           enum err_code code, int64_t product_id)
 {

@@ -34,14 +34,14 @@ static bool present_refused(void *self, const struct err *e, struct recorded_out
     return out->body != NULL;
 }
 
-static const struct order_presenter_ops json_presenter_ops = {
+static const struct order_presenter_ops http_presenter_ops = {
     .placed = present_placed,
     .refused = present_refused,
 };
 
 struct order_presenter order_http_presenter(void)
 {
-    return (struct order_presenter){.ops = &json_presenter_ops, .self = NULL};
+    return (struct order_presenter){.ops = &http_presenter_ops, .self = NULL};
 }
 
 /* ---- handlers ---- */
@@ -82,15 +82,15 @@ static enum err_code decode_items(json_t *items, struct order_item *out, struct 
                                   struct err *e)
 {
     for (size_t i = 0; i < json_array_size(items); i++) {
-        const struct json_field fields[] = {
-            {"product_id", JSON_FIELD_INT, true, 1, INT64_MAX, &out[i].product_id, NULL},
-            {"quantity", JSON_FIELD_INT, true, 1, ORDER_MAX_LINE_QUANTITY, &out[i].quantity, NULL},
+        const struct body_field fields[] = {
+            {"product_id", BODY_FIELD_INT, true, 1, INT64_MAX, &out[i].product_id, NULL},
+            {"quantity", BODY_FIELD_INT, true, 1, ORDER_MAX_LINE_QUANTITY, &out[i].quantity, NULL},
         };
         json_t *item = json_array_get(items, i);
         if (!json_is_object(item))
             return err_set_field(e, ERR_INVALID_REQUEST, "items", "items[%zu] must be an object",
                                  i);
-        if (json_object_decode(item, fields, 2, a, e)) {
+        if (body_object_decode(item, fields, 2, a, e)) {
             char detail[sizeof(e->detail)];
             memcpy(detail, e->detail, sizeof(detail));
             return err_set_field(e, ERR_INVALID_REQUEST, "items", "items[%zu]: %.200s", i, detail);
@@ -109,13 +109,13 @@ enum err_code order_http_place(struct http_req *req, struct http_resp *resp, str
                        ORDER_KEY_MAX);
     int64_t user_id = 0, coupon_id = 0;
     json_t *items = NULL;
-    const struct json_field fields[] = {
-        {"user_id", JSON_FIELD_INT, true, 1, INT64_MAX, &user_id, NULL},
-        {"items", JSON_FIELD_ARRAY, true, 1, ORDER_MAX_LINES, &items, NULL},
-        {"coupon_id", JSON_FIELD_INT, false, 1, INT64_MAX, &coupon_id, NULL},
+    const struct body_field fields[] = {
+        {"user_id", BODY_FIELD_INT, true, 1, INT64_MAX, &user_id, NULL},
+        {"items", BODY_FIELD_ARRAY, true, 1, ORDER_MAX_LINES, &items, NULL},
+        {"coupon_id", BODY_FIELD_INT, false, 1, INT64_MAX, &coupon_id, NULL},
     };
     struct order_item lines[ORDER_MAX_LINES];
-    enum err_code rc = json_body_decode(req->body, req->body_len, fields, 3, req->arena, e);
+    enum err_code rc = body_decode(req->body, req->body_len, fields, 3, req->arena, e);
     if (rc == ERR_OK)
         rc = decode_items(items, lines, req->arena, e);
     if (rc == ERR_OK) {

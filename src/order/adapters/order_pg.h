@@ -18,18 +18,7 @@ struct idempotency_port pg_idempotency_port(struct pg_pool *pool);
 /* The user's coupons (user_coupons), used and given back in the order's transaction. */
 struct coupon_port pg_coupon_port(struct pg_pool *pool);
 
-/*
- * Writes events to outbox_events. After commit, committed() wakes the relay
- * (wake, when set) and tells the sales listener (on_sale, when set) which
- * products' sales of which UTC day changed.
- */
-struct pg_outbox {
-    struct pg_pool *pool;
-    void (*wake)(void *ud);
-    void *wake_ud;
-    void (*on_sale)(void *ud, int64_t sold_at, const int64_t *product_ids, size_t n);
-    void *on_sale_ud;
-};
-struct event_port pg_outbox_port(struct pg_outbox *outbox);
+/* Events queued into outbox_events in the order's transaction (after commit: order_notify.h). */
+struct event_port pg_outbox_port(struct pg_pool *pool);
 
 #endif

@@ -1,4 +1,4 @@
-/* pg_outbox.c — events written to outbox_events inside the order's transaction. */
+/* pg_outbox.c — the event port: events written to outbox_events inside the order's transaction. */
 #include <assert.h>
 #include <stdlib.h>
 
@@ -13,8 +13,7 @@ static const struct pg_stmt stmt_publish = {
 static enum err_code outbox_publish(void *self, const char *type, const struct order *o,
                                     struct err *e)
 {
-    struct pg_outbox *outbox = self;
-    struct pg_conn *c = pg_pool_conn(outbox->pool, e);
+    struct pg_conn *c = pg_pool_conn(self, e);
     if (!c)
         return e->code;
     assert(pg_conn_in_tx(c)); /* QUEUED: only inside the unit of work */
@@ -30,28 +29,9 @@ static enum err_code outbox_publish(void *self, const char *type, const struct o
     return rc;
 }
 
-static void outbox_committed(void *self, const char *type, const struct order *o)
-{
-    (void)type;
-    struct pg_outbox *outbox = self;
-    assert(!pg_pool_in_tx(outbox->pool)); /* after commit, never inside the transaction */
-    if (outbox->wake)
-        outbox->wake(outbox->wake_ud);
-    if (outbox->on_sale && o->n_lines > 0) {
-        int64_t ids[ORDER_MAX_LINES];
-        size_t n = o->n_lines < ORDER_MAX_LINES ? o->n_lines : ORDER_MAX_LINES;
-        for (size_t i = 0; i < n; i++)
-            ids[i] = o->lines[i].product_id;
-        outbox->on_sale(outbox->on_sale_ud, o->created_at, ids, n);
-    }
-}
+static const struct event_port_ops pg_outbox_ops = {.publish = outbox_publish};
 
-static const struct event_port_ops pg_outbox_ops = {
-    .publish = outbox_publish,
-    .committed = outbox_committed,
-};
-
-struct event_port pg_outbox_port(struct pg_outbox *outbox)
+struct event_port pg_outbox_port(struct pg_pool *pool)
 {
-    return (struct event_port){.ops = &pg_outbox_ops, .self = outbox};
+    return (struct event_port){.ops = &pg_outbox_ops, .self = pool};
 }

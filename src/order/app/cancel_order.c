@@ -26,7 +26,7 @@ static enum err_code cancel_once(const struct order_deps *d, int64_t order_id, s
         tx_port_rollback(&d->tx);
         return e->code;
     }
-    event_port_committed(&d->events, "ORDER_CANCELLED", o);
+    order_notify_committed(d, "ORDER_CANCELLED", o);
     return ERR_OK;
 }
 

@@ -14,10 +14,22 @@ struct order_deps {
     struct order_repo orders;
     struct idempotency_port idempotency;
     struct event_port events;
+    struct order_notify_port notify; /* after each commit (ops NULL: nobody listens) */
     struct order_presenter presenter;
     struct lock_port locks; /* per-user lock around each use case (ops NULL: none) */
     int max_attempts;       /* unit-of-work attempts on serialization failure/deadlock (>= 1) */
 };
+
+/*
+ * Tells d's notify port, after a commit, that type about o committed;
+ * nothing when d has none. Never fails. Thread-safe if the port is.
+ */
+static inline void order_notify_committed(const struct order_deps *d, const char *type,
+                                          const struct order *o)
+{
+    if (d->notify.ops)
+        order_notify_port_committed(&d->notify, type, o);
+}
 
 /*
  * Takes the per-user lock (core/lock.h's key) when d has a lock port:

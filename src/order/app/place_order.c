@@ -168,7 +168,7 @@ static enum err_code attempt(const struct order_deps *d, const struct place_orde
             recorded_outcome_cleanup(&placed);
             goto out_rollback;
         }
-        event_port_committed(&d->events, "ORDER_PAID", o);
+        order_notify_committed(d, "ORDER_PAID", o);
         out->order = *o; /* the lines move to out */
         o->lines = NULL;
         o->n_lines = 0;

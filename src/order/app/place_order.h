@@ -12,7 +12,7 @@ struct place_order_cmd {
     const char *idempotency_key;
 };
 
-/* What placing an order came to, when place_order returns ERR_OK. */
+/* What placing an order came to, when order_place returns ERR_OK. */
 struct place_order_outcome {
     bool replayed;
     struct order order; /* !replayed: the order placed (lines owned) */

@@ -333,7 +333,6 @@ static inline enum err_code idempotency_port_record(const struct idempotency_por
 /* Domain events, written to the outbox in the transaction. */
 struct event_port_ops {
     enum err_code (*publish)(void *self, const char *type, const struct order *o, struct err *e);
-    void (*committed)(void *self, const char *type, const struct order *o);
 };
 struct event_port {
     const struct event_port_ops *ops;
@@ -347,13 +346,23 @@ static inline enum err_code event_port_publish(const struct event_port *p, const
     return p->ops->publish(p->self, type, o, e);
 }
 
+/* Who hears of an order change once its transaction committed. */
+struct order_notify_ops {
+    void (*committed)(void *self, const char *type, const struct order *o);
+};
+struct order_notify_port {
+    const struct order_notify_ops *ops;
+    void *self;
+};
+
 /*
- * After commit (never inside the transaction): tells listeners such as
- * the relay and the ranking. Never fails, never waits on I/O: only
- * hands work to background threads.
+ * After commit (never inside the transaction): the event type just
+ * committed ("ORDER_PAID" or "ORDER_CANCELLED") about o (read at once), for
+ * listeners such as the outbox relay and the ranking. Never fails, never
+ * waits on I/O: only hands work to background threads.
  */
-static inline void event_port_committed(const struct event_port *p, const char *type,
-                                        const struct order *o)
+static inline void order_notify_port_committed(const struct order_notify_port *p, const char *type,
+                                               const struct order *o)
 {
     p->ops->committed(p->self, type, o);
 }

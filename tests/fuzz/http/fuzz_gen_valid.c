@@ -1,4 +1,4 @@
-/* fuzz_gen_valid.c — valid requests for every route of src/app/app.c's route table. */
+/* fuzz_gen_valid.c — valid requests for every route of src/composition/app.c's route table. */
 #include <string.h>
 
 #include "fuzz_gen.h"

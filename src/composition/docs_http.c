@@ -1,5 +1,5 @@
 /* docs_http.c — GET /docs, its Swagger UI assets and GET /openapi.yaml, served from memory. */
-#include "app/docs_http.h"
+#include "composition/docs_http.h"
 
 #include <errno.h>
 #include <fcntl.h>

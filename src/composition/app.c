@@ -1,5 +1,5 @@
 /* app.c — wiring of every module; the only place that knows them all. */
-#include "app/app.h"
+#include "composition/app.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/docs_http.h"
-#include "app/ops_http.h"
+#include "composition/docs_http.h"
+#include "composition/ops_http.h"
 #include "auth/auth_http.h"
 #include "auth/auth_repo_pg.h"
 #include "auth/login_throttle_redis.h"
@@ -34,6 +34,7 @@
 #include "infra/redis.h"
 #include "infra/redis_lock.h"
 #include "order/adapters/order_http.h"
+#include "order/adapters/order_notify.h"
 #include "order/adapters/order_pg.h"
 #include "order/app/order_deps.h"
 #include "point/point_http.h"
@@ -42,6 +43,7 @@
 #include "product/product_http.h"
 #include "product/product_repo_pg.h"
 #include "product/product_service.h"
+#include "ranking/ranking_cache.h"
 #include "ranking/ranking_consumer.h"
 #include "ranking/ranking_http.h"
 #include "ranking/ranking_redis.h"
@@ -83,7 +85,7 @@ struct app {
     struct ranking_redis *ranking_redis;
     struct ranking_sync *ranking_sync; /* without Kafka: copies sales after commit, off-request */
     struct cache *cache;
-    struct pg_outbox outbox;
+    struct order_notify notify; /* after commit: the relay's wake, the ranking sync's sales */
     struct outbox_sink_http *sink_http;
     struct kafka_producer *producer; /* NULL without SHOPD_KAFKA_BROKERS */
     struct outbox_sink_kafka *sink_kafka;
@@ -262,7 +264,7 @@ static enum err_code start_kafka(struct app *a, struct err *e)
             .dlq_topic = APP_TOPIC_ORDER_EVENTS ".dlq",
             .extra = a->kafka_props,
             .dlq = a->producer,
-            .ranking = a->ranking_redis,
+            .ranking = &a->ranking,
         };
         a->ranking_consumer = ranking_consumer_start(&rc, e);
         if (!a->ranking_consumer)
@@ -465,21 +467,22 @@ struct app *app_new(const struct config *cfg, struct err *e)
         a->user_locks = redis_lock_port(a->user_lock);
     }
     a->coupons.repo = coupon_repo_pg(a->pg);
-    a->ranking_redis =
-        ranking_redis_new(a->redis, a->pg, ranking_repo_pg(a->pg), a->cfg.redis_namespace);
+    a->ranking_redis = ranking_redis_new(a->redis, a->cfg.redis_namespace);
     if (!a->ranking_redis) {
         err_set(e, ERR_INTERNAL, "out of memory");
         goto out_free;
     }
+    a->ranking = (struct ranking_service){.repo = ranking_repo_pg(a->pg),
+                                          .store = ranking_redis_store(a->ranking_redis)};
     if (a->cfg.cache_ttl_ms) {
         a->cache = cache_new(a->redis, a->cfg.redis_namespace);
         if (!a->cache) {
             err_set(e, ERR_INTERNAL, "out of memory");
             goto out_free;
         }
-        ranking_redis_set_cache(a->ranking_redis, a->cache, a->cfg.cache_ttl_ms);
+        a->ranking.cache = ranking_cache_redis(a->cache);
+        a->ranking.cache_ttl_ms = a->cfg.cache_ttl_ms;
     }
-    a->ranking.repo = ranking_redis_repo(a->ranking_redis);
     if (a->cfg.coupon_gate) {
         a->gate = coupon_gate_redis_new(a->redis, a->cfg.redis_namespace);
         if (!a->gate) {
@@ -498,15 +501,14 @@ struct app *app_new(const struct config *cfg, struct err *e)
        here. Without Kafka the after-commit hook only enqueues the sales, and the ranking sync
        worker copies them (docs/ranking.md). */
     if (!a->cfg.kafka_brokers[0]) {
-        struct ranking_sync_config sync_cfg = {.copy = ranking_redis_copy_sales_fn,
-                                               .copy_ud = a->ranking_redis};
+        struct ranking_sync_config sync_cfg = {.copy = ranking_service_copy_sales_fn,
+                                               .copy_ud = &a->ranking};
         a->ranking_sync = ranking_sync_start(&sync_cfg, e);
         if (!a->ranking_sync)
             goto out_free;
     }
-    a->outbox = (struct pg_outbox){.pool = a->pg,
-                                   .on_sale = a->ranking_sync ? ranking_sync_on_sale : NULL,
-                                   .on_sale_ud = a->ranking_sync};
+    a->notify = (struct order_notify){.on_sale = a->ranking_sync ? ranking_sync_on_sale : NULL,
+                                      .on_sale_ud = a->ranking_sync};
     if (a->cfg.kafka_brokers[0] && start_kafka(a, e) != ERR_OK)
         goto out_free;
     a->coupon_async = (struct coupon_async){
@@ -560,8 +562,8 @@ struct app *app_new(const struct config *cfg, struct err *e)
         a->relay = outbox_relay_start(&relay_cfg, e);
         if (!a->relay)
             goto out_free;
-        a->outbox.wake = outbox_relay_wake;
-        a->outbox.wake_ud = a->relay;
+        a->notify.wake = outbox_relay_wake;
+        a->notify.wake_ud = a->relay;
     }
     a->orders = (struct order_deps){
         .tx = pg_tx_port(a->pg),
@@ -570,7 +572,8 @@ struct app *app_new(const struct config *cfg, struct err *e)
         .coupons = pg_coupon_port(a->pg),
         .orders = pg_order_repo(a->pg),
         .idempotency = pg_idempotency_port(a->pg),
-        .events = pg_outbox_port(&a->outbox),
+        .events = pg_outbox_port(a->pg),
+        .notify = order_notify_port(&a->notify),
         .presenter = order_http_presenter(),
         .locks = a->user_locks,
         .max_attempts = 3,

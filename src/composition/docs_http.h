@@ -8,8 +8,8 @@
  * makes its routes (and /docs, which needs all three) answer 503 problem+json
  * saying which file and why; shopd still starts.
  */
-#ifndef SHOPD_APP_DOCS_HTTP_H
-#define SHOPD_APP_DOCS_HTTP_H
+#ifndef SHOPD_COMPOSITION_DOCS_HTTP_H
+#define SHOPD_COMPOSITION_DOCS_HTTP_H
 
 #include <stddef.h>
 

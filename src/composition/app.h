@@ -1,6 +1,6 @@
 /* app.h — the composition root: config → infra → services → routes. */
-#ifndef SHOPD_APP_APP_H
-#define SHOPD_APP_APP_H
+#ifndef SHOPD_COMPOSITION_APP_H
+#define SHOPD_COMPOSITION_APP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* ops_http.c — liveness, readiness, metrics and the outbox requeue. */
-#include "app/ops_http.h"
+#include "composition/ops_http.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* ops_http.h — operational endpoints: /healthz, /readyz, /metrics, outbox requeue. */
-#ifndef SHOPD_APP_OPS_HTTP_H
-#define SHOPD_APP_OPS_HTTP_H
+#ifndef SHOPD_COMPOSITION_OPS_HTTP_H
+#define SHOPD_COMPOSITION_OPS_HTTP_H
 
 #include "http/http.h"
 #include "http/metrics.h"
