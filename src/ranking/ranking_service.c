@@ -118,8 +118,8 @@ static bool ranked(const struct ranking_service *s, int days, size_t limit,
     size_t n_items = 0;
     struct err e;
     err_clear(&e);
-    if (ranking_store_top(&s->store, (const char(*)[RANKING_DAY_LEN + 1]) day, days, limit,
-                          items, &n_items, &e) != ERR_OK)
+    if (ranking_store_top(&s->store, (const char(*)[RANKING_DAY_LEN + 1]) day, days, limit, items,
+                          &n_items, &e) != ERR_OK)
         return false;
     qsort(*items, n_items, sizeof(**items), by_sold_then_id);
     *k = 0;
