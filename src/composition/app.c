@@ -360,6 +360,99 @@ static int64_t unix_now(void)
     return (int64_t)time(NULL);
 }
 
+/* A gauge and whether this instance has what it reads. */
+struct gauge_row {
+    bool on;
+    struct metrics_gauge gauge;
+};
+
+/*
+ * Registers every gauge of what this instance runs (one table: name, help,
+ * reader, what it reads) and the labelled consumer-lag gauge. Returns -1 when
+ * the metrics registry is full (then the app does not start).
+ */
+static int add_gauges(struct app *a)
+{
+    struct kafka_consumer *dp = a->dp_sink ? dataplatform_sink_consumer(a->dp_sink) : NULL;
+    struct kafka_consumer *rank =
+        a->ranking_consumer ? ranking_consumer_kafka(a->ranking_consumer) : NULL;
+    struct kafka_consumer *issuer =
+        a->coupon_issuer ? coupon_issuer_consumer(a->coupon_issuer) : NULL;
+    const struct gauge_row rows[] = {
+        {true,
+         {"shopd_pg_connections_open", "Open PostgreSQL connections (one per worker thread).",
+          pg_pool_open_count, a->pg}},
+        {true,
+         {"shopd_outbox_backlog", "Events written but not yet delivered (PENDING).", outbox_backlog,
+          a->pg}},
+        {true,
+         {"shopd_outbox_parked",
+          "Events parked after a permanent failure (FAILED); "
+          "POST /api/v1/admin/outbox/requeue retries them.",
+          outbox_parked, a->pg}},
+        {true,
+         {"shopd_outbox_oldest_pending_seconds", "Age of the oldest event not yet delivered.",
+          outbox_oldest_pending_s, a->pg}},
+        {a->producer != NULL,
+         {"shopd_kafka_producer_queue_depth", "Records queued or in flight to Kafka.",
+          gauge_producer_queue, a}},
+        {a->producer != NULL,
+         {"shopd_kafka_producer_delivery_errors", "Kafka delivery reports that failed since start.",
+          gauge_producer_errors, a}},
+        {dp != NULL,
+         {"shopd_kafka_dataplatform_sink_lag",
+          "Order events in Kafka not yet delivered to the data platform (this instance's "
+          "partitions).",
+          lag_total, dp}},
+        {dp != NULL,
+         {"shopd_kafka_dataplatform_sink_dlq",
+          "Order events the data platform refused, dead-lettered to shop.order.events.dlq.",
+          dlq_total, dp}},
+        {rank != NULL,
+         {"shopd_kafka_ranking_lag",
+          "Order events in Kafka not yet applied to the Redis ranking (this instance's "
+          "partitions).",
+          lag_total, rank}},
+        {rank != NULL,
+         {"shopd_kafka_ranking_dlq",
+          "Order events the ranking could not decode, dead-lettered to shop.order.events.dlq.",
+          dlq_total, rank}},
+        {a->producer != NULL,
+         {"shopd_coupon_issue_requests_pending",
+          "Accepted coupon issue requests not yet decided (all instances; -1: Redis "
+          "unreachable).",
+          coupon_requests_pending, a->coupon_requests}},
+        {issuer != NULL,
+         {"shopd_kafka_coupon_issuer_lag",
+          "Coupon issue requests in Kafka not yet decided (this instance's partitions).", lag_total,
+          issuer}},
+        {issuer != NULL,
+         {"shopd_kafka_coupon_issuer_dlq",
+          "Coupon issue requests that could not be read, dead-lettered to "
+          "shop.coupon.issue.requests.dlq.",
+          dlq_total, issuer}},
+        {a->ranking_sync != NULL,
+         {"shopd_ranking_sync_pending",
+          "Sales (products, whole days) committed but not yet copied into the Redis ranking.",
+          ranking_sync_pending, a->ranking_sync}},
+        {true,
+         {"shopd_redis_connections_open", "Open Redis connections.", redis_pool_open_count,
+          a->redis}},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (rows[i].on && metrics_add_gauge(a->metrics, &rows[i].gauge) < 0)
+            return -1;
+    if (a->producer &&
+        metrics_add_labelled(
+            a->metrics,
+            &(struct metrics_labelled){"shopd_kafka_consumer_lag",
+                                       "Messages not yet handled, per consumer group and assigned "
+                                       "partition (high watermark - next offset).",
+                                       read_consumer_lag, a}) < 0)
+        return -1;
+    return 0;
+}
+
 /* Token keys, the password hasher, the login throttle and the dispatcher's view of tokens. */
 static enum err_code setup_auth(struct app *a, struct err *e)
 {
@@ -586,92 +679,10 @@ struct app *app_new(const struct config *cfg, struct err *e)
         err_set(e, ERR_INTERNAL, "out of memory");
         goto out_free;
     }
-    metrics_add_gauge(
-        a->metrics, &(struct metrics_gauge){"shopd_pg_connections_open",
-                                            "Open PostgreSQL connections (one per worker thread).",
-                                            pg_pool_open_count, a->pg});
-    metrics_add_gauge(a->metrics,
-                      &(struct metrics_gauge){"shopd_outbox_backlog",
-                                              "Events written but not yet delivered (PENDING).",
-                                              outbox_backlog, a->pg});
-    metrics_add_gauge(a->metrics,
-                      &(struct metrics_gauge){"shopd_outbox_parked",
-                                              "Events parked after a permanent failure (FAILED); "
-                                              "POST /api/v1/admin/outbox/requeue retries them.",
-                                              outbox_parked, a->pg});
-    metrics_add_gauge(a->metrics,
-                      &(struct metrics_gauge){"shopd_outbox_oldest_pending_seconds",
-                                              "Age of the oldest event not yet delivered.",
-                                              outbox_oldest_pending_s, a->pg});
-    if (a->producer) {
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_kafka_producer_queue_depth",
-                                                  "Records queued or in flight to Kafka.",
-                                                  gauge_producer_queue, a});
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_kafka_producer_delivery_errors",
-                                                  "Kafka delivery reports that failed since start.",
-                                                  gauge_producer_errors, a});
+    if (add_gauges(a)) {
+        err_set(e, ERR_INTERNAL, "too many metrics");
+        goto out_free;
     }
-    if (a->producer)
-        metrics_add_labelled(
-            a->metrics,
-            &(struct metrics_labelled){"shopd_kafka_consumer_lag",
-                                       "Messages not yet handled, per consumer group and assigned "
-                                       "partition (high watermark - next offset).",
-                                       read_consumer_lag, a});
-    if (a->dp_sink) {
-        metrics_add_gauge(
-            a->metrics, &(struct metrics_gauge){"shopd_kafka_dataplatform_sink_lag",
-                                                "Order events in Kafka not yet delivered to the "
-                                                "data platform (this instance's partitions).",
-                                                lag_total, dataplatform_sink_consumer(a->dp_sink)});
-        metrics_add_gauge(
-            a->metrics, &(struct metrics_gauge){"shopd_kafka_dataplatform_sink_dlq",
-                                                "Order events the data platform refused, "
-                                                "dead-lettered to shop.order.events.dlq.",
-                                                dlq_total, dataplatform_sink_consumer(a->dp_sink)});
-    }
-    if (a->ranking_consumer) {
-        metrics_add_gauge(a->metrics, &(struct metrics_gauge){
-                                          "shopd_kafka_ranking_lag",
-                                          "Order events in Kafka not yet applied to the "
-                                          "Redis ranking (this instance's partitions).",
-                                          lag_total, ranking_consumer_kafka(a->ranking_consumer)});
-        metrics_add_gauge(a->metrics, &(struct metrics_gauge){
-                                          "shopd_kafka_ranking_dlq",
-                                          "Order events the ranking could not decode, "
-                                          "dead-lettered to shop.order.events.dlq.",
-                                          dlq_total, ranking_consumer_kafka(a->ranking_consumer)});
-    }
-    if (a->producer)
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_coupon_issue_requests_pending",
-                                                  "Accepted coupon issue requests not yet decided "
-                                                  "(all instances; -1: Redis unreachable).",
-                                                  coupon_requests_pending, a->coupon_requests});
-    if (a->coupon_issuer) {
-        metrics_add_gauge(a->metrics, &(struct metrics_gauge){
-                                          "shopd_kafka_coupon_issuer_lag",
-                                          "Coupon issue requests in Kafka not yet decided "
-                                          "(this instance's partitions).",
-                                          lag_total, coupon_issuer_consumer(a->coupon_issuer)});
-        metrics_add_gauge(a->metrics, &(struct metrics_gauge){
-                                          "shopd_kafka_coupon_issuer_dlq",
-                                          "Coupon issue requests that could not be read, "
-                                          "dead-lettered to "
-                                          "shop.coupon.issue.requests.dlq.",
-                                          dlq_total, coupon_issuer_consumer(a->coupon_issuer)});
-    }
-    if (a->ranking_sync)
-        metrics_add_gauge(a->metrics,
-                          &(struct metrics_gauge){"shopd_ranking_sync_pending",
-                                                  "Sales (products, whole days) committed but not "
-                                                  "yet copied into the Redis ranking.",
-                                                  ranking_sync_pending, a->ranking_sync});
-    metrics_add_gauge(a->metrics, &(struct metrics_gauge){"shopd_redis_connections_open",
-                                                          "Open Redis connections.",
-                                                          redis_pool_open_count, a->redis});
     a->ops = (struct ops_ctx){.pg = a->pg, .redis = a->redis, .metrics = a->metrics};
     return a;
 
