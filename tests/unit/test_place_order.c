@@ -98,17 +98,25 @@ static enum err_code stock_quote(void *self, struct order_line *lines, size_t n,
     }
     return ERR_OK;
 }
+/* In a stock mock: checks n and each line's product and quantity against what the test expects
+ * of that mock (a macro: check_expected names the function it stands in). */
+#define CHECK_EXPECTED_LINES(lines, n)                                                             \
+    do {                                                                                           \
+        check_expected(n);                                                                         \
+        for (size_t i = 0; i < (n); i++) {                                                         \
+            check_expected(lines[i].product_id);                                                   \
+            check_expected(lines[i].quantity);                                                     \
+        }                                                                                          \
+    } while (0)
+
 static enum err_code stock_take(void *self, const struct order_line *lines, size_t n, struct err *e)
 {
     (void)self;
     (void)e;
     function_called();
-    check_expected(n);
-    for (size_t i = 0; i < n; i++) {
-        check_expected(lines[i].product_id);
-        check_expected(lines[i].quantity);
+    CHECK_EXPECTED_LINES(lines, n);
+    for (size_t i = 0; i < n; i++)
         check_expected(lines[i].unit_price);
-    }
     return ERR_OK;
 }
 static enum err_code stock_give_back(void *self, const struct order_line *lines, size_t n,
@@ -117,11 +125,7 @@ static enum err_code stock_give_back(void *self, const struct order_line *lines,
     (void)self;
     (void)e;
     function_called();
-    check_expected(n);
-    for (size_t i = 0; i < n; i++) {
-        check_expected(lines[i].product_id);
-        check_expected(lines[i].quantity);
-    }
+    CHECK_EXPECTED_LINES(lines, n);
     check_expected(sold_at);
     return ERR_OK;
 }
@@ -301,15 +305,22 @@ static const struct order_repo_ops orders_ops = {
 /* ---- idempotency ---- */
 enum claim_kind { CLAIM_NEW, CLAIM_BUSY, CLAIM_REUSED, CLAIM_REPLAY };
 
+/* In an idempotency mock: checks the user, scope and key it was called with (a macro:
+ * check_expected names the function it stands in). */
+#define CHECK_EXPECTED_KEY()                                                                       \
+    do {                                                                                           \
+        check_expected(user_id);                                                                   \
+        check_expected(scope);                                                                     \
+        check_expected(key);                                                                       \
+    } while (0)
+
 static enum err_code idem_claim(void *self, int64_t user_id, const char *scope, const char *key,
                                 struct idempotency_claim *claim, struct err *e)
 {
     (void)self;
     (void)e;
     function_called();
-    check_expected(user_id);
-    check_expected(scope);
-    check_expected(key);
+    CHECK_EXPECTED_KEY();
     check_expected(claim->fingerprint);
     enum claim_kind kind = mock_type(enum claim_kind);
     claim->locked = kind != CLAIM_BUSY;
@@ -329,9 +340,7 @@ static enum err_code idem_record(void *self, int64_t user_id, const char *scope,
     (void)self;
     (void)e;
     function_called();
-    check_expected(user_id);
-    check_expected(scope);
-    check_expected(key);
+    CHECK_EXPECTED_KEY();
     check_expected(fingerprint);
     check_expected(outcome->status);
     check_expected(outcome->body);
@@ -702,6 +711,24 @@ static void expect_placed(const struct reads *r, struct totals t)
     expect_value(events_committed, o->id, r->order_id);
 }
 
+/* The reads, their flush, then the order placed with totals t. */
+static void expect_reads_then_placed(const struct reads *r, struct totals t)
+{
+    expect_reads(r);
+    expect_flush(ERR_OK);
+    expect_placed(r, t);
+}
+
+/* One whole attempt of the one-line order (6000, no coupon) whose commit a concurrent writer makes
+ * fail (retryable): reads, flush, every write, the failed commit, the rollback. */
+static void expect_attempt_lost_at_commit(const struct reads *r)
+{
+    expect_reads(r);
+    expect_flush(ERR_OK);
+    expect_writes_then_commit(r, (struct totals){6000, 0, 6000}, ERR_UNAVAILABLE);
+    expect_rolled_back(true);
+}
+
 /* A refusal: presented, recorded under the key, committed (answering commit_rc); nothing taken. */
 static void expect_refusal_recorded(const struct reads *r, enum err_code code, int64_t product_id,
                                     enum err_code commit_rc)
@@ -722,21 +749,32 @@ static void assert_nothing_out(const struct place_order_outcome *out)
     assert_null(out->recorded.body);
 }
 
+/* order_place of cmd through d must return want and set e->code to want (e: NULL when the caller
+ * does not look at it); on a failure nothing is handed out in *out. The caller owns *out on
+ * ERR_OK (place_order_outcome_cleanup). */
+static void place_expecting(const struct order_deps *d, struct place_order_cmd cmd,
+                            enum err_code want, struct place_order_outcome *out, struct err *e)
+{
+    struct err local;
+    if (!e)
+        e = &local;
+    err_clear(e);
+    assert_int_equal(order_place(d, &cmd, out, e), want);
+    assert_int_equal(e->code, want);
+    if (want != ERR_OK)
+        assert_nothing_out(out);
+}
+
 /* ================================ place_order ================================ */
 
 static void place__success__steps_in_order_and_event_announced_after_commit(void **state)
 {
     (void)state;
     struct reads r = plain_reads();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_reads_then_placed(&r, (struct totals){6000, 0, 6000});
 
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
     struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
+    place_expecting(&deps, cmd_of(one_item, 1, 0), ERR_OK, &out, NULL);
     assert_false(out.replayed);
     /* what was recorded under the key is what the first answer sends */
     assert_int_equal(out.recorded.status, 201);
@@ -786,16 +824,11 @@ static void place__repeated_products__merged_and_sorted_for_stock(void **state)
     r.n_lines = 2;
     r.fingerprint = "u=7;c=0;i=9x1,3x2,9x4"; /* the request as sent, not merged */
     r.balance = 51000;                       /* exactly the total: enough */
-    expect_reads(&r);
-    expect_flush(ERR_OK);
     /* prices are the stock port's (catalogue), never the client's: 2×3000 + 5×9000 */
-    expect_placed(&r, (struct totals){51000, 0, 51000});
+    expect_reads_then_placed(&r, (struct totals){51000, 0, 51000});
 
-    struct place_order_cmd cmd = cmd_of(items, 3, 0);
     struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
+    place_expecting(&deps, cmd_of(items, 3, 0), ERR_OK, &out, NULL);
     assert_int_equal(out.order.n_lines, 2);
     assert_int_equal(out.order.lines[0].product_id, 3);
     assert_int_equal(out.order.lines[1].product_id, 9);
@@ -810,15 +843,10 @@ static void place__coupon__quoted_used_and_charged_total_reduced(void **state)
     (void)state;
     struct reads r = coupon_reads(2500);
     r.balance = 3500; /* exactly the discounted total */
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 2500, 3500});
+    expect_reads_then_placed(&r, (struct totals){6000, 2500, 3500});
 
-    struct place_order_cmd cmd = cmd_of(one_item, 1, COUPON);
     struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
+    place_expecting(&deps, cmd_of(one_item, 1, COUPON), ERR_OK, &out, NULL);
     assert_int_equal(out.order.coupon_id, COUPON);
     assert_int_equal(out.order.subtotal, 6000);
     assert_int_equal(out.order.discount, 2500);
@@ -837,11 +865,8 @@ static void place__replay__first_outcome_and_nothing_written(void **state)
     expect_function_call(tx_rollback); /* nothing to keep: not even the claim */
     expect_unlock();
 
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
     struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&locked, &cmd, &out, &e), ERR_OK);
+    place_expecting(&locked, cmd_of(one_item, 1, 0), ERR_OK, &out, NULL);
     assert_true(out.replayed);
     assert_int_equal(out.recorded.status, 201);
     assert_string_equal(out.recorded.body, "{\"first\":true}");
@@ -863,14 +888,10 @@ static void place_refused(const struct reads *r, const struct place_order_cmd *c
                           enum err_code code, int64_t product_id)
 {
     expect_refused(r, code, product_id);
-
     struct place_order_outcome out;
     struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, cmd, &out, &e), code);
-    assert_int_equal(e.code, code);
+    place_expecting(&deps, *cmd, code, &out, &e);
     assert_int_equal(e.product_id, product_id);
-    assert_nothing_out(&out);
 }
 
 static void place__out_of_stock__refusal_recorded_and_nothing_taken(void **state)
@@ -939,13 +960,10 @@ static void place__total_overflows__invalid_and_nothing_recorded(void **state)
     expect_flush(ERR_OK);
     expect_rolled_back_unasked();
 
-    struct place_order_cmd cmd = cmd_of(item, 1, 0);
     struct place_order_outcome out;
     struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_INVALID_REQUEST);
+    place_expecting(&deps, cmd_of(item, 1, 0), ERR_INVALID_REQUEST, &out, &e);
     assert_string_equal(e.field, "items");
-    assert_nothing_out(&out);
 }
 
 static void place__race_at_commit__whole_attempt_runs_again_on_fresh_reads(void **state)
@@ -953,24 +971,15 @@ static void place__race_at_commit__whole_attempt_runs_again_on_fresh_reads(void 
     (void)state;
     /* first attempt: a concurrent writer changed what was read, so the commit fails */
     struct reads first = plain_reads();
-    expect_reads(&first);
-    expect_flush(ERR_OK);
-    expect_writes_then_commit(&first, (struct totals){6000, 0, 6000}, ERR_UNAVAILABLE);
-    expect_rolled_back(true);
+    expect_attempt_lost_at_commit(&first);
     /* second attempt, from begin: a new price, a new order id; decided on those */
     struct reads second = plain_reads();
     second.price_per_id = 1500;
     second.order_id = ORDER_ID + 1;
-    expect_reads(&second);
-    expect_flush(ERR_OK);
-    expect_placed(&second, (struct totals){9000, 0, 9000});
+    expect_reads_then_placed(&second, (struct totals){9000, 0, 9000});
 
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
     struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&deps, &cmd, &out, &e), ERR_OK);
-    assert_int_equal(e.code, ERR_OK);
+    place_expecting(&deps, cmd_of(one_item, 1, 0), ERR_OK, &out, NULL);
     assert_int_equal(out.order.id, ORDER_ID + 1);
     assert_int_equal(out.order.total, 9000);
     assert_int_equal(out.order.lines[0].unit_price, 4500);
@@ -983,28 +992,18 @@ static void place__retries_stop_after_max_attempts(void **state)
     struct order_deps two = deps;
     two.max_attempts = 2;
     struct reads r = plain_reads();
-    for (int i = 0; i < 2; i++) {
-        expect_reads(&r);
-        expect_flush(ERR_OK);
-        expect_writes_then_commit(&r, (struct totals){6000, 0, 6000}, ERR_UNAVAILABLE);
-        expect_rolled_back(true);
-    }
+    for (int i = 0; i < 2; i++)
+        expect_attempt_lost_at_commit(&r);
 
-    struct place_order_cmd cmd = cmd_of(one_item, 1, 0);
     struct place_order_outcome out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&two, &cmd, &out, &e), ERR_UNAVAILABLE);
-    assert_int_equal(e.code, ERR_UNAVAILABLE);
-    assert_nothing_out(&out);
+    place_expecting(&two, cmd_of(one_item, 1, 0), ERR_UNAVAILABLE, &out, NULL);
 
     /* max_attempts below 1 still makes one attempt */
     two.max_attempts = 0;
     expect_reads(&r);
     expect_flush(ERR_UNAVAILABLE);
     expect_rolled_back(true);
-    assert_int_equal(order_place(&two, &cmd, &out, &e), ERR_UNAVAILABLE);
-    assert_nothing_out(&out);
+    place_expecting(&two, cmd_of(one_item, 1, 0), ERR_UNAVAILABLE, &out, NULL);
 }
 
 static void place__invalid_requests__no_port_touched(void **state)
@@ -1068,9 +1067,7 @@ static void expect_user_lock_around_the_whole_transaction(void)
 {
     struct reads r = plain_reads();
     expect_lock(ERR_OK, true);
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_reads_then_placed(&r, (struct totals){6000, 0, 6000});
     expect_unlock();
 }
 
@@ -1078,9 +1075,7 @@ static void expect_lock_service_down_proceeds_and_releases_nothing(void)
 {
     struct reads r = plain_reads();
     expect_lock(ERR_OK, false); /* fail open: not held, so nothing to release */
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_reads_then_placed(&r, (struct totals){6000, 0, 6000});
 }
 
 static void expect_lock_wait_times_out_nothing_else_runs(void)
@@ -1088,15 +1083,23 @@ static void expect_lock_wait_times_out_nothing_else_runs(void)
     expect_lock(ERR_UNAVAILABLE, false);
 }
 
+/* The split lock sent, the reads (their flush answering flush_rc), then the lock's answer read
+ * (held, contended). */
+static void expect_split_lock_reads(const struct reads *r, enum err_code flush_rc, bool held,
+                                    bool contended)
+{
+    expect_lock_start();
+    expect_reads(r);
+    expect_flush(flush_rc);
+    expect_lock_finish(held, contended);
+}
+
 /* The lock's round trip rides with the reads: sent before BEGIN, its answer read before any write.
  */
 static void expect_split_lock_sent_before_the_reads_answered_before_the_writes(void)
 {
     struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_lock_finish(true, false);
+    expect_split_lock_reads(&r, ERR_OK, true, false);
     expect_placed(&r, (struct totals){6000, 0, 6000});
     expect_unlock();
 }
@@ -1105,15 +1108,10 @@ static void expect_split_lock_sent_before_the_reads_answered_before_the_writes(v
 static void expect_split_lock_contended_rolls_back_waits_and_starts_over(void)
 {
     struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_lock_finish(false, true);
+    expect_split_lock_reads(&r, ERR_OK, false, true);
     expect_function_call(tx_rollback); /* nothing written, nothing asked of the store */
     expect_lock(ERR_OK, true);         /* the waiting acquire */
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_reads_then_placed(&r, (struct totals){6000, 0, 6000});
     expect_unlock();
 }
 
@@ -1121,10 +1119,7 @@ static void expect_split_lock_contended_rolls_back_waits_and_starts_over(void)
 static void expect_split_lock_contended_wait_times_out_nothing_written(void)
 {
     struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_lock_finish(false, true);
+    expect_split_lock_reads(&r, ERR_OK, false, true);
     expect_function_call(tx_rollback);
     expect_lock(ERR_UNAVAILABLE, false);
 }
@@ -1133,10 +1128,7 @@ static void expect_split_lock_contended_wait_times_out_nothing_written(void)
 static void expect_split_lock_unreachable_proceeds_and_releases_nothing(void)
 {
     struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_lock_finish(false, false);
+    expect_split_lock_reads(&r, ERR_OK, false, false);
     expect_placed(&r, (struct totals){6000, 0, 6000});
 }
 
@@ -1144,10 +1136,7 @@ static void expect_split_lock_unreachable_proceeds_and_releases_nothing(void)
 static void expect_split_lock_reads_fail_answer_read_and_lock_released(void)
 {
     struct reads r = plain_reads();
-    expect_lock_start();
-    expect_reads(&r);
-    expect_flush(ERR_UNAVAILABLE);
-    expect_lock_finish(true, false);
+    expect_split_lock_reads(&r, ERR_UNAVAILABLE, true, false);
     expect_rolled_back(false);
     expect_unlock();
 }
@@ -1157,34 +1146,32 @@ static void expect_coupon_covers_everything_pay_still_called_with_zero(void)
 {
     struct reads r = coupon_reads(10000); /* FIXED above the subtotal: capped at 6000 */
     r.balance = 0;
-    expect_reads(&r);
+    expect_reads_then_placed(&r, (struct totals){6000, 6000, 0});
+}
+
+/* The reads with the key's claim answering kind, then a rollback without asking the store. */
+static void expect_claim_refused(enum claim_kind kind)
+{
+    struct reads r = plain_reads();
+    expect_reads_claiming(&r, kind);
     expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 6000, 0});
+    expect_rolled_back_unasked();
 }
 
 static void expect_key_in_progress_refused_and_nothing_recorded(void)
 {
-    struct reads r = plain_reads();
-    expect_reads_claiming(&r, CLAIM_BUSY);
-    expect_flush(ERR_OK);
-    expect_rolled_back_unasked();
+    expect_claim_refused(CLAIM_BUSY);
 }
 
 static void expect_key_reused_for_another_request_refused_and_nothing_recorded(void)
 {
-    struct reads r = plain_reads();
-    expect_reads_claiming(&r, CLAIM_REUSED);
-    expect_flush(ERR_OK);
-    expect_rolled_back_unasked();
+    expect_claim_refused(CLAIM_REUSED);
 }
 
 static void expect_race_then_fresh_reads_refuse_refusal_recorded(void)
 {
     struct reads first = plain_reads();
-    expect_reads(&first);
-    expect_flush(ERR_OK);
-    expect_writes_then_commit(&first, (struct totals){6000, 0, 6000}, ERR_UNAVAILABLE);
-    expect_rolled_back(true);
+    expect_attempt_lost_at_commit(&first);
     /* the concurrent order took the last units */
     struct reads second = plain_reads();
     second.stock_refusal = ERR_OUT_OF_STOCK;
@@ -1200,9 +1187,7 @@ static void expect_retryable_failure_of_the_reads_retried(void)
     expect_reads(&r);
     expect_flush(ERR_UNAVAILABLE); /* deadlock on the key claim */
     expect_rolled_back(true);
-    expect_reads(&r);
-    expect_flush(ERR_OK);
-    expect_placed(&r, (struct totals){6000, 0, 6000});
+    expect_reads_then_placed(&r, (struct totals){6000, 0, 6000});
 }
 
 static void expect_flush_fails_rolled_back_nothing_decided_or_recorded(void)
@@ -1264,9 +1249,7 @@ static void expect_refusal_commit_races_retried_and_decided_again(void)
     expect_rolled_back(true);
     /* meanwhile the user was credited */
     struct reads second = plain_reads();
-    expect_reads(&second);
-    expect_flush(ERR_OK);
-    expect_placed(&second, (struct totals){6000, 0, 6000});
+    expect_reads_then_placed(&second, (struct totals){6000, 0, 6000});
 }
 
 static void expect_product_not_found_refusal_recorded_with_its_product(void)
@@ -1368,15 +1351,11 @@ static void run_place_case(void **state)
                           : c->lock == SPLIT_LOCK ? deps_with_split_lock()
                                                   : deps;
     c->script();
-    struct place_order_cmd cmd = cmd_of(one_item, 1, c->coupon);
     struct place_order_outcome out;
     struct err e;
-    err_clear(&e);
-    assert_int_equal(order_place(&d, &cmd, &out, &e), c->want);
-    assert_int_equal(e.code, c->want);
+    place_expecting(&d, cmd_of(one_item, 1, c->coupon), c->want, &out, &e);
     if (c->want != ERR_OK) {
         assert_int_equal(e.product_id, c->refused_product);
-        assert_nothing_out(&out);
         return;
     }
     assert_false(out.replayed);
@@ -1426,11 +1405,46 @@ static void expect_given_back(int64_t coupon_id, int64_t total, enum err_code co
     expect_commit(commit_rc);
 }
 
-static void expect_cancel_announced(void)
+/* One whole cancel attempt (coupon_id: the order's coupon, 0 for none) whose commit answers
+ * commit_rc; on ERR_OK the event is announced after it, otherwise the rollback asks whether
+ * it is worth a retry (retryable). */
+static void expect_cancel_attempt(int64_t coupon_id, enum err_code commit_rc, bool retryable)
 {
+    expect_cancel_exchange(coupon_id, ERR_OK);
+    expect_given_back(coupon_id, coupon_id ? 5000 : 6000, commit_rc);
+    if (commit_rc != ERR_OK) {
+        expect_rolled_back(retryable);
+        return;
+    }
     expect_function_call(events_committed);
     expect_string(events_committed, type, "ORDER_CANCELLED");
     expect_value(events_committed, o->id, ORDER_ID);
+}
+
+/* order_cancel of id through d must return want and set e.code to want; on a failure nothing is
+ * handed out in *out. On ERR_OK the caller owns *out (order_cleanup). */
+static void cancel_expecting(const struct order_deps *d, int64_t id, enum err_code want,
+                             struct order *out)
+{
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(order_cancel(d, id, 0, out, &e), want);
+    assert_int_equal(e.code, want);
+    if (want != ERR_OK)
+        assert_null(out->lines);
+}
+
+/* A cancel that must succeed: the order handed out is ORDER_ID, cancelled; then freed. */
+static void cancel_succeeds(const struct order_deps *d, int64_t coupon_id)
+{
+    struct order out;
+    cancel_expecting(d, ORDER_ID, ERR_OK, &out);
+    assert_int_equal(out.id, ORDER_ID);
+    assert_int_equal(out.status, ORDER_CANCELLED);
+    assert_int_equal(out.total, coupon_id ? 5000 : 6000);
+    assert_int_equal(out.coupon_id, coupon_id);
+    assert_int_equal(out.n_lines, 1);
+    order_cleanup(&out);
 }
 
 static void cancel__gives_everything_back_then_announces(void **state)
@@ -1439,37 +1453,17 @@ static void cancel__gives_everything_back_then_announces(void **state)
     struct order_deps locked = deps_with_lock();
     expect_order_read(ERR_OK); /* outside the transaction, to know whose lock */
     expect_lock(ERR_OK, true);
-    expect_cancel_exchange(COUPON, ERR_OK);
-    expect_given_back(COUPON, 5000, ERR_OK);
-    expect_cancel_announced();
+    expect_cancel_attempt(COUPON, ERR_OK, false);
     expect_unlock();
-
-    struct order out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_cancel(&locked, ORDER_ID, 0, &out, &e), ERR_OK);
-    assert_int_equal(out.id, ORDER_ID);
-    assert_int_equal(out.status, ORDER_CANCELLED);
-    assert_int_equal(out.total, 5000);
-    assert_int_equal(out.coupon_id, COUPON);
-    assert_int_equal(out.n_lines, 1);
-    order_cleanup(&out);
+    cancel_succeeds(&locked, COUPON);
 }
 
 static void cancel__without_coupon__nothing_released(void **state)
 {
     (void)state;
     expect_order_read(ERR_OK);
-    expect_cancel_exchange(0, ERR_OK);
-    expect_given_back(0, 6000, ERR_OK);
-    expect_cancel_announced();
-
-    struct order out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_cancel(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
-    assert_int_equal(out.status, ORDER_CANCELLED);
-    order_cleanup(&out);
+    expect_cancel_attempt(0, ERR_OK, false);
+    cancel_succeeds(&deps, 0);
 }
 
 static void cancel__refused_at_flush__rolled_back_nothing_given_back(void **state)
@@ -1483,13 +1477,8 @@ static void cancel__refused_at_flush__rolled_back_nothing_given_back(void **stat
         expect_cancel_exchange(COUPON, refusals[i]); /* another cancel won */
         expect_rolled_back(false);
         expect_unlock();
-
         struct order out;
-        struct err e;
-        err_clear(&e);
-        assert_int_equal(order_cancel(&locked, ORDER_ID, 0, &out, &e), refusals[i]);
-        assert_int_equal(e.code, refusals[i]);
-        assert_null(out.lines);
+        cancel_expecting(&locked, ORDER_ID, refusals[i], &out);
     }
 }
 
@@ -1498,13 +1487,10 @@ static void cancel__unknown_order__nothing_else_not_even_a_lock(void **state)
     (void)state;
     struct order_deps locked = deps_with_lock();
     struct order out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_cancel(&locked, 0, 0, &out, &e), ERR_ORDER_NOT_FOUND);
-    assert_int_equal(order_cancel(&locked, -3, 0, &out, &e), ERR_ORDER_NOT_FOUND);
+    cancel_expecting(&locked, 0, ERR_ORDER_NOT_FOUND, &out);
+    cancel_expecting(&locked, -3, ERR_ORDER_NOT_FOUND, &out);
     expect_order_read(ERR_ORDER_NOT_FOUND);
-    assert_int_equal(order_cancel(&locked, ORDER_ID, 0, &out, &e), ERR_ORDER_NOT_FOUND);
-    assert_null(out.lines);
+    cancel_expecting(&locked, ORDER_ID, ERR_ORDER_NOT_FOUND, &out);
 }
 
 static void cancel__lock_wait_times_out__no_transaction(void **state)
@@ -1513,70 +1499,54 @@ static void cancel__lock_wait_times_out__no_transaction(void **state)
     struct order_deps locked = deps_with_lock();
     expect_order_read(ERR_OK);
     expect_lock(ERR_UNAVAILABLE, false);
-
     struct order out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_cancel(&locked, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
-    assert_null(out.lines); /* the order read is freed */
+    cancel_expecting(&locked, ORDER_ID, ERR_UNAVAILABLE, &out); /* the order read is freed */
 }
 
 static void cancel__race_at_commit__whole_cancel_runs_again(void **state)
 {
     (void)state;
     expect_order_read(ERR_OK);
-    expect_cancel_exchange(COUPON, ERR_OK);
-    expect_given_back(COUPON, 5000, ERR_UNAVAILABLE);
-    expect_rolled_back(true);
-    expect_cancel_exchange(COUPON, ERR_OK);
-    expect_given_back(COUPON, 5000, ERR_OK);
-    expect_cancel_announced();
-
-    struct order out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_cancel(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
-    assert_int_equal(e.code, ERR_OK);
-    assert_int_equal(out.status, ORDER_CANCELLED);
-    order_cleanup(&out);
+    expect_cancel_attempt(COUPON, ERR_UNAVAILABLE, true);
+    expect_cancel_attempt(COUPON, ERR_OK, false);
+    cancel_succeeds(&deps, COUPON);
 }
 
 static void cancel__commit_fails__nothing_announced_and_retries_bounded(void **state)
 {
     (void)state;
+    struct order out;
     /* not worth a retry */
     expect_order_read(ERR_OK);
-    expect_cancel_exchange(0, ERR_OK);
-    expect_given_back(0, 6000, ERR_UNAVAILABLE);
-    expect_rolled_back(false);
-
-    struct order out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_cancel(&deps, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
-    assert_null(out.lines);
+    expect_cancel_attempt(0, ERR_UNAVAILABLE, false);
+    cancel_expecting(&deps, ORDER_ID, ERR_UNAVAILABLE, &out);
 
     /* always worth a retry: max_attempts (3) attempts, then the error */
     expect_order_read(ERR_OK);
-    for (int i = 0; i < deps.max_attempts; i++) {
-        expect_cancel_exchange(0, ERR_OK);
-        expect_given_back(0, 6000, ERR_UNAVAILABLE);
-        expect_rolled_back(true);
-    }
-    assert_int_equal(order_cancel(&deps, ORDER_ID, 0, &out, &e), ERR_UNAVAILABLE);
-    assert_null(out.lines);
+    for (int i = 0; i < deps.max_attempts; i++)
+        expect_cancel_attempt(0, ERR_UNAVAILABLE, true);
+    cancel_expecting(&deps, ORDER_ID, ERR_UNAVAILABLE, &out);
 }
 
 /* ================================ reads ================================ */
 
+/* order_get of id must return want; on a failure nothing is handed out in *out. */
+static void get_expecting(int64_t id, enum err_code want, struct order *out)
+{
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(order_get(&deps, id, 0, out, &e), want);
+    assert_int_equal(e.code, want);
+    if (want != ERR_OK)
+        assert_null(out->lines);
+}
+
 static void get_order__returns_the_repository_order(void **state)
 {
     (void)state;
-    expect_order_read(ERR_OK);
     struct order out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_get(&deps, ORDER_ID, 0, &out, &e), ERR_OK);
+    expect_order_read(ERR_OK);
+    get_expecting(ORDER_ID, ERR_OK, &out);
     assert_int_equal(out.id, ORDER_ID);
     assert_int_equal(out.user_id, USER);
     assert_int_equal(out.total, 6000);
@@ -1585,19 +1555,15 @@ static void get_order__returns_the_repository_order(void **state)
     order_cleanup(&out);
 
     expect_order_read(ERR_ORDER_NOT_FOUND);
-    assert_int_equal(order_get(&deps, ORDER_ID, 0, &out, &e), ERR_ORDER_NOT_FOUND);
-    assert_null(out.lines);
+    get_expecting(ORDER_ID, ERR_ORDER_NOT_FOUND, &out);
 }
 
 static void get_order__invalid_id__no_port_touched(void **state)
 {
     (void)state;
     struct order out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_get(&deps, 0, 0, &out, &e), ERR_ORDER_NOT_FOUND);
-    assert_int_equal(order_get(&deps, -1, 0, &out, &e), ERR_ORDER_NOT_FOUND);
-    assert_null(out.lines);
+    get_expecting(0, ERR_ORDER_NOT_FOUND, &out);
+    get_expecting(-1, ERR_ORDER_NOT_FOUND, &out);
 }
 
 static void expect_list(size_t limit, size_t filled, enum err_code rc)
@@ -1609,14 +1575,27 @@ static void expect_list(size_t limit, size_t filled, enum err_code rc)
     will_return(orders_list, rc);
 }
 
+/* order_list_by_user(user, limit) must return want into *e; on a failure nothing is handed out
+ * in *out. The caller owns *out on ERR_OK (order_list_cleanup). */
+static void list_expecting(int64_t user, int64_t limit, enum err_code want, struct order_list *out,
+                           struct err *e)
+{
+    err_clear(e);
+    assert_int_equal(order_list_by_user(&deps, user, limit, out, e), want);
+    assert_int_equal(e->code, want);
+    if (want != ERR_OK) {
+        assert_null(out->items);
+        assert_int_equal(out->n, 0);
+    }
+}
+
 static void list_user_orders__returns_the_repository_orders(void **state)
 {
     (void)state;
     struct order_list out;
     struct err e;
-    err_clear(&e);
     expect_list(5, 2, ERR_OK);
-    assert_int_equal(order_list_by_user(&deps, USER, 5, &out, &e), ERR_OK);
+    list_expecting(USER, 5, ERR_OK, &out, &e);
     assert_int_equal(out.n, 2);
     assert_int_equal(out.items[0].id, 100);
     assert_int_equal(out.items[1].id, 99);
@@ -1625,14 +1604,16 @@ static void list_user_orders__returns_the_repository_orders(void **state)
     assert_null(out.items);
 
     /* the bounds themselves are allowed */
-    expect_list(1, 1, ERR_OK);
-    assert_int_equal(order_list_by_user(&deps, USER, 1, &out, &e), ERR_OK);
-    assert_int_equal(out.n, 1);
-    order_list_cleanup(&out);
-    expect_list(ORDER_LIST_MAX, 0, ERR_OK);
-    assert_int_equal(order_list_by_user(&deps, USER, ORDER_LIST_MAX, &out, &e), ERR_OK);
-    assert_int_equal(out.n, 0);
-    order_list_cleanup(&out);
+    const struct {
+        int64_t limit;
+        size_t filled;
+    } bounds[] = {{1, 1}, {ORDER_LIST_MAX, 0}};
+    for (size_t i = 0; i < 2; i++) {
+        expect_list((size_t)bounds[i].limit, bounds[i].filled, ERR_OK);
+        list_expecting(USER, bounds[i].limit, ERR_OK, &out, &e);
+        assert_int_equal(out.n, bounds[i].filled);
+        order_list_cleanup(&out);
+    }
 }
 
 static void list_user_orders__repository_error__returned_and_everything_freed(void **state)
@@ -1640,30 +1621,33 @@ static void list_user_orders__repository_error__returned_and_everything_freed(vo
     (void)state;
     struct order_list out;
     struct err e;
-    err_clear(&e);
     expect_list(5, 1, ERR_UNAVAILABLE); /* failed after filling one order */
-    assert_int_equal(order_list_by_user(&deps, USER, 5, &out, &e), ERR_UNAVAILABLE);
-    assert_null(out.items);
-    assert_int_equal(out.n, 0);
+    list_expecting(USER, 5, ERR_UNAVAILABLE, &out, &e);
 }
 
 static void list_user_orders__invalid__no_port_touched(void **state)
 {
     (void)state;
-    struct order_list out;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(order_list_by_user(&deps, USER, 0, &out, &e), ERR_INVALID_REQUEST);
-    assert_string_equal(e.field, "limit");
-    assert_int_equal(order_list_by_user(&deps, USER, ORDER_LIST_MAX + 1, &out, &e),
-                     ERR_INVALID_REQUEST);
-    assert_string_equal(e.field, "limit");
-    assert_int_equal(order_list_by_user(&deps, USER, -1, &out, &e), ERR_INVALID_REQUEST);
-    assert_int_equal(order_list_by_user(&deps, 0, 10, &out, &e), ERR_USER_NOT_FOUND);
-    assert_int_equal(order_list_by_user(&deps, -7, 10, &out, &e), ERR_USER_NOT_FOUND);
-    /* the limit is checked first */
-    assert_int_equal(order_list_by_user(&deps, 0, 0, &out, &e), ERR_INVALID_REQUEST);
-    assert_null(out.items);
+    /* the limit is checked first: (0, 0) is a bad limit, not an unknown user */
+    const struct {
+        int64_t user, limit;
+        enum err_code want;
+        const char *field; /* NULL: not checked */
+    } cases[] = {
+        {USER, 0, ERR_INVALID_REQUEST, "limit"},
+        {USER, ORDER_LIST_MAX + 1, ERR_INVALID_REQUEST, "limit"},
+        {USER, -1, ERR_INVALID_REQUEST, NULL},
+        {0, 10, ERR_USER_NOT_FOUND, NULL},
+        {-7, 10, ERR_USER_NOT_FOUND, NULL},
+        {0, 0, ERR_INVALID_REQUEST, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct order_list out;
+        struct err e;
+        list_expecting(cases[i].user, cases[i].limit, cases[i].want, &out, &e);
+        if (cases[i].field)
+            assert_string_equal(e.field, cases[i].field);
+    }
 }
 
 int main(void)
