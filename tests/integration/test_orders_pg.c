@@ -35,6 +35,68 @@ static void order(long long user, const char *key, const char *body, struct test
     assert_int_equal(test_post_order(srv.base, user, key, body, r), 0);
 }
 
+/* Asserts that r answered status and, when code is not NULL, that error code; frees r. */
+static void expect_answer(struct test_resp *r, long status, const char *code)
+{
+    assert_int_equal(r->status, status);
+    if (code)
+        assert_string_equal(test_resp_code(r), code);
+    test_resp_free(r);
+}
+
+/* POST /api/v1/orders as user under key must answer status (and code when not NULL). */
+static void order_expecting(long long user, const char *key, const char *body, long status,
+                            const char *code)
+{
+    struct test_resp r;
+    order(user, key, body, &r);
+    expect_answer(&r, status, code);
+}
+
+/* method path as user must answer status (and code when not NULL). */
+static void call_expecting(const char *method, const char *path, long long user, long status,
+                           const char *code)
+{
+    struct test_resp r;
+    test_call_as(srv.base, method, path, NULL, user, &r);
+    expect_answer(&r, status, code);
+}
+
+/* quantity units of product ordered by user under key: 201; returns the order's id. */
+static long long order_placed(long long user, const char *key, long long product,
+                              long long quantity)
+{
+    char body[160];
+    test_order_body(body, sizeof(body), user, product, quantity, 0);
+    struct test_resp r;
+    order(user, key, body, &r);
+    assert_int_equal(r.status, 201);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+/* POST /api/v1/orders/{id}/cancel as user: 200 and the order answered CANCELLED. */
+static void cancel_succeeds(long long user, long long id)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
+    struct test_resp r;
+    test_call_as(srv.base, "POST", path, NULL, user, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "CANCELLED");
+    test_resp_free(&r);
+}
+
+/* A product "p" at price with stock (returned) and a user "buyer" funded with points (*user). */
+static long long new_product_and_buyer(long long price, long long stock, long long points,
+                                       long long *user)
+{
+    long long p = test_new_product(srv.base, "p", price, stock);
+    *user = test_new_funded_user(srv.base, "buyer", points);
+    return p;
+}
+
 /* One int64 from SQL with one %lld argument. */
 #define scalar(fmt, a) test_db_scalar(&db, fmt, (long long)(a))
 
@@ -111,8 +173,7 @@ static void charge_then_order__takes_stock_and_points_and_writes_everything(void
 static void same_key_same_body__one_order_and_the_first_answer_replayed(void **state)
 {
     (void)state;
-    long long p = test_new_product(srv.base, "p", 1000, 10),
-              user = test_new_funded_user(srv.base, "buyer", 10000);
+    long long user, p = new_product_and_buyer(1000, 10, 10000, &user);
     char body[160];
     test_order_body(body, sizeof(body), user, p, 2, 0);
     struct test_resp a, b;
@@ -138,25 +199,18 @@ static void same_key_same_body__one_order_and_the_first_answer_replayed(void **s
 
     /* same key, another body: 422, nothing taken */
     test_order_body(body, sizeof(body), user, p, 3, 0);
-    order(user, "same-1", body, &a);
-    assert_int_equal(a.status, 422);
-    assert_string_equal(test_resp_code(&a), "IDEMPOTENCY_KEY_REUSED");
-    test_resp_free(&a);
+    order_expecting(user, "same-1", body, 422, "IDEMPOTENCY_KEY_REUSED");
     assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 8);
 
     /* keys are per user: another user may use the same key */
     long long other = test_new_funded_user(srv.base, "buyer", 10000);
-    test_order_body(body, sizeof(body), other, p, 1, 0);
-    order(other, "same-1", body, &a);
-    assert_int_equal(a.status, 201);
-    test_resp_free(&a);
+    order_placed(other, "same-1", p, 1);
 }
 
 static void refusal__recorded_and_replayed_even_when_it_would_now_succeed(void **state)
 {
     (void)state;
-    long long p = test_new_product(srv.base, "p", 1000, 1),
-              user = test_new_funded_user(srv.base, "buyer", 10000);
+    long long user, p = new_product_and_buyer(1000, 1, 10000, &user);
     char body[160];
     test_order_body(body, sizeof(body), user, p, 2, 0);
     struct test_resp r;
@@ -175,59 +229,43 @@ static void refusal__recorded_and_replayed_even_when_it_would_now_succeed(void *
     test_resp_free(&r);
     /* a malformed request is not recorded: the key stays free */
     snprintf(sql, sizeof(sql), "{\"user_id\":%lld,\"items\":[]}", user);
-    order(user, "short-2", sql, &r);
-    assert_int_equal(r.status, 400);
-    test_resp_free(&r);
-    order(user, "short-2", body, &r);
-    assert_int_equal(r.status, 201);
-    test_resp_free(&r);
+    order_expecting(user, "short-2", sql, 400, NULL);
+    order_expecting(user, "short-2", body, 201, NULL);
     assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 48);
 }
 
 static void refusals__each_precise_and_nothing_taken(void **state)
 {
     (void)state;
-    long long p = test_new_product(srv.base, "p", 5000, 3),
-              user = test_new_funded_user(srv.base, "buyer", 4000);
-    char body[256];
-    struct test_resp r;
-    test_order_body(body, sizeof(body), user, p, 1, 0);
-    order(user, "ref-1", body, &r);
-    assert_int_equal(r.status, 409);
-    assert_string_equal(test_resp_code(&r), "INSUFFICIENT_BALANCE");
-    test_resp_free(&r);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":999999,\"quantity\":1}]}", user);
-    order(user, "ref-2", body, &r);
-    assert_int_equal(r.status, 404);
-    assert_string_equal(test_resp_code(&r), "PRODUCT_NOT_FOUND");
-    assert_int_equal(test_resp_int(&r, "product_id"), 999999);
-    test_resp_free(&r);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":987654,\"items\":[{\"product_id\":%lld,\"quantity\":1}]}", p);
-    order(987654, "ref-3", body, &r);
-    assert_int_equal(r.status, 404);
-    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
-    test_resp_free(&r);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1}],\"coupon_id\":5}",
-             user, p);
-    order(user, "ref-4", body, &r);
-    assert_int_equal(r.status, 409);
-    assert_string_equal(test_resp_code(&r), "COUPON_NOT_USABLE");
-    test_resp_free(&r);
-    /* prices come from the catalogue; a client price is an unknown member */
-    snprintf(body, sizeof(body),
-             "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1,\"price\":1}]}",
-             user, p);
-    order(user, "ref-5", body, &r);
-    assert_int_equal(r.status, 400);
-    assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
-    test_resp_free(&r);
-    order(user, NULL, body, &r);
-    assert_int_equal(r.status, 400);
-    assert_string_equal(test_resp_code(&r), "IDEMPOTENCY_KEY_REQUIRED");
-    test_resp_free(&r);
+    long long user, p = new_product_and_buyer(5000, 3, 4000, &user);
+    /* one line of 1 unit of product by who (also the sender); in_item: more members of the
+     * line, after: more members of the order */
+    const struct {
+        const char *key;
+        long long who, product;
+        const char *in_item, *after;
+        long status;
+        const char *code;
+    } cases[] = {
+        {"ref-1", user, p, "", "", 409, "INSUFFICIENT_BALANCE"},
+        {"ref-2", user, 999999, "", "", 404, "PRODUCT_NOT_FOUND"},
+        {"ref-3", 987654, p, "", "", 404, "USER_NOT_FOUND"},
+        {"ref-4", user, p, "", ",\"coupon_id\":5", 409, "COUPON_NOT_USABLE"},
+        /* prices come from the catalogue; a client price is an unknown member */
+        {"ref-5", user, p, ",\"price\":1", "", 400, "INVALID_REQUEST"},
+        {NULL, user, p, ",\"price\":1", "", 400, "IDEMPOTENCY_KEY_REQUIRED"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[256];
+        snprintf(body, sizeof(body),
+                 "{\"user_id\":%lld,\"items\":[{\"product_id\":%lld,\"quantity\":1%s}]%s}",
+                 cases[i].who, cases[i].product, cases[i].in_item, cases[i].after);
+        struct test_resp r;
+        order(cases[i].who, cases[i].key, body, &r);
+        if (cases[i].product != p)
+            assert_int_equal(test_resp_int(&r, "product_id"), cases[i].product);
+        expect_answer(&r, cases[i].status, cases[i].code);
+    }
     assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 3);
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 4000);
     assert_int_equal(scalar("SELECT count(*) FROM orders WHERE user_id = %lld", user), 0);
@@ -263,8 +301,7 @@ static void *same_key_sender(void *arg)
 static void same_key_from_20_threads__exactly_one_order(void **state)
 {
     (void)state;
-    long long p = test_new_product(srv.base, "p", 100, 1000),
-              user = test_new_funded_user(srv.base, "buyer", 100000);
+    long long user, p = new_product_and_buyer(100, 1000, 100000, &user);
     char body[160];
     test_order_body(body, sizeof(body), user, p, 1, 0);
     atomic_int created, replayed, in_progress, other;
@@ -289,23 +326,11 @@ static void same_key_from_20_threads__exactly_one_order(void **state)
 static void cancel__gives_stock_points_back_and_only_once(void **state)
 {
     (void)state;
-    long long p = test_new_product(srv.base, "p", 2500, 10),
-              user = test_new_funded_user(srv.base, "buyer", 50000);
-    char body[160];
-    test_order_body(body, sizeof(body), user, p, 4, 0);
-    struct test_resp r;
-    order(user, "cancel-1", body, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
+    long long user, p = new_product_and_buyer(2500, 10, 50000, &user);
+    long long id = order_placed(user, "cancel-1", p, 4);
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 40000);
 
-    char path[96];
-    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
-    test_call_as(srv.base, "POST", path, NULL, user, &r);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "CANCELLED");
-    test_resp_free(&r);
+    cancel_succeeds(user, id);
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 50000);
     assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 10);
     assert_int_equal(
@@ -316,22 +341,13 @@ static void cancel__gives_stock_points_back_and_only_once(void **state)
                             id),
                      1);
 
-    test_call_as(srv.base, "POST", path, NULL, user, &r);
-    assert_int_equal(r.status, 409);
-    assert_string_equal(test_resp_code(&r), "ORDER_NOT_CANCELLABLE");
-    test_resp_free(&r);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
+    call_expecting("POST", path, user, 409, "ORDER_NOT_CANCELLABLE");
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 50000);
-    test_call_as(srv.base, "POST", "/api/v1/orders/99999999/cancel", NULL, user, &r);
-    assert_int_equal(r.status, 404);
-    assert_string_equal(test_resp_code(&r), "ORDER_NOT_FOUND");
-    test_resp_free(&r);
-    test_call_as(srv.base, "GET", "/api/v1/orders/99999999", NULL, user, &r);
-    assert_int_equal(r.status, 404);
-    test_resp_free(&r);
-    test_call_as(srv.base, "GET", "/api/v1/users/99999999/orders", NULL, 99999999, &r);
-    assert_int_equal(r.status, 404);
-    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
-    test_resp_free(&r);
+    call_expecting("POST", "/api/v1/orders/99999999/cancel", user, 404, "ORDER_NOT_FOUND");
+    call_expecting("GET", "/api/v1/orders/99999999", user, 404, NULL);
+    call_expecting("GET", "/api/v1/users/99999999/orders", 99999999, 404, "USER_NOT_FOUND");
     assert_ledgers_consistent();
 }
 
@@ -351,30 +367,19 @@ static long charge_points(long long user, long long amount, struct test_resp *r)
 static void cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused(void **state)
 {
     (void)state;
-    long long p = test_new_product(srv.base, "p", 1000, 5),
-              user = test_new_funded_user(srv.base, "buyer", 0);
+    long long user, p = new_product_and_buyer(1000, 5, 0, &user);
     struct test_resp r;
     for (int i = 0; i < 5; i++) {
         assert_int_equal(charge_points(user, 1000000, &r), 200);
         test_resp_free(&r);
     }
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 5000000);
-    char body[160];
-    test_order_body(body, sizeof(body), user, p, 1, 0);
-    order(user, "cap-1", body, &r);
-    assert_int_equal(r.status, 201);
-    long long id = test_resp_int(&r, "id");
-    test_resp_free(&r);
+    long long id = order_placed(user, "cap-1", p, 1);
     assert_int_equal(charge_points(user, 1000, &r), 200);
     assert_int_equal(test_resp_int(&r, "balance"), 5000000);
     test_resp_free(&r);
 
-    char path[96];
-    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
-    test_call_as(srv.base, "POST", path, NULL, user, &r);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "CANCELLED");
-    test_resp_free(&r);
+    cancel_succeeds(user, id);
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 5001000);
     assert_int_equal(scalar("SELECT sum(amount) FROM point_ledger WHERE user_id = %lld", user),
                      5001000);
@@ -383,9 +388,9 @@ static void cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused(v
                             user),
                      5001000);
 
-    assert_int_equal(charge_points(user, 1, &r), 409);
-    assert_string_equal(test_resp_code(&r), "BALANCE_LIMIT_EXCEEDED");
-    test_resp_free(&r);
+    charge_points(user, 1, &r);
+    expect_answer(&r, 409, "BALANCE_LIMIT_EXCEEDED");
+    char path[96];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points", user);
     test_call_as(srv.base, "GET", path, NULL, user, &r);
     assert_int_equal(r.status, 200);
@@ -402,21 +407,12 @@ static void order_ids_beyond_32_bits__404_not_500(void **state)
     long long user = test_new_funded_user(srv.base, "buyer", 0);
     for (size_t i = 0; i < 2; i++) {
         char path[96];
-        struct test_resp r;
         snprintf(path, sizeof(path), "/api/v1/orders/%s", ids[i]);
-        test_call_as(srv.base, "GET", path, NULL, user, &r);
-        assert_int_equal(r.status, 404);
-        assert_string_equal(test_resp_code(&r), "ORDER_NOT_FOUND");
-        test_resp_free(&r);
+        call_expecting("GET", path, user, 404, "ORDER_NOT_FOUND");
         snprintf(path, sizeof(path), "/api/v1/orders/%s/cancel", ids[i]);
-        test_call_as(srv.base, "POST", path, NULL, user, &r);
-        assert_int_equal(r.status, 404);
-        test_resp_free(&r);
+        call_expecting("POST", path, user, 404, NULL);
         snprintf(path, sizeof(path), "/api/v1/users/%s/orders", ids[i]);
-        test_call_as(srv.base, "GET", path, NULL, strtoll(ids[i], NULL, 10), &r);
-        assert_int_equal(r.status, 404);
-        assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
-        test_resp_free(&r);
+        call_expecting("GET", path, strtoll(ids[i], NULL, 10), 404, "USER_NOT_FOUND");
     }
 }
 
