@@ -165,17 +165,6 @@ static int64_t recorded_status(int64_t user, const char *key)
     return test_db_scalar(&db, "%s", sql);
 }
 
-/* Places {a: qa, b: qb} for user with key (coupon 0 = none) on d. */
-static enum err_code place(const struct order_deps *d, int64_t user, int64_t a, int64_t qa,
-                           int64_t b, int64_t qb, int64_t coupon, const char *key,
-                           struct place_order_outcome *out, struct err *e)
-{
-    struct order_item items[] = {{a, qa}, {b, qb}};
-    struct place_order_cmd cmd = {user, items, 2, coupon, key};
-    err_clear(e);
-    return order_place(d, &cmd, out, e);
-}
-
 /* ---- charges ---- */
 
 static void charge_without_key__one_round_trip(void **state)
@@ -310,118 +299,149 @@ static void charge_with_key__two_round_trips_and_a_replay_two(void **state)
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 700);
 }
 
+/*
+ * One order test's world: products a (1000 each, 10 in stock) and b, a user
+ * with points, and the order use case's dependencies on pool: through a
+ * racing_tx (tx, its race_sql set by the test) when racing, else the plain
+ * unit of work. out and e hold the last order's outcome and error.
+ */
+struct shop {
+    int64_t a, b, user;
+    struct racing_tx tx;
+    struct order_deps d;
+    struct place_order_outcome out;
+    struct err e;
+};
+
+/* Fills *s: new products a and b (price_b, stock_b), a new user with points. */
+static void shop_open(struct shop *s, int64_t price_b, int64_t stock_b, int64_t points, bool racing)
+{
+    s->a = new_product(1000, 10);
+    s->b = new_product(price_b, stock_b);
+    s->user = new_user(points);
+    s->tx = (struct racing_tx){pg_tx_port(pool), 0, NULL};
+    s->d = deps(racing ? &s->tx : NULL);
+}
+
+/*
+ * Places {a: qa, b: qb} for s's user with key (coupon 0 = none) into s->out
+ * and s->e; it must return want and, when want_trips is not 0, take that many
+ * round trips. On ERR_OK the caller cleans s->out up.
+ */
+static void shop_place(struct shop *s, int64_t qa, int64_t qb, int64_t coupon, const char *key,
+                       enum err_code want, uint64_t want_trips)
+{
+    struct order_item items[] = {{s->a, qa}, {s->b, qb}};
+    struct place_order_cmd cmd = {s->user, items, 2, coupon, key};
+    err_clear(&s->e);
+    uint64_t before = want_trips ? trips() : 0;
+    assert_int_equal(order_place(&s->d, &cmd, &s->out, &s->e), want);
+    if (want_trips)
+        assert_int_equal(trips() - before, want_trips);
+}
+
+/* The stock of product id. */
+static int64_t stock_of(int64_t id)
+{
+    return scalar("SELECT stock FROM products WHERE id = %lld", id);
+}
+
 /* ---- orders ---- */
 
 static void two_line_order__two_round_trips(void **state)
 {
     (void)state;
-    int64_t a = new_product(1000, 10), b = new_product(2500, 10), user = new_user(100000);
-    struct order_deps d = deps(NULL);
-    struct place_order_outcome out;
-    struct err e;
+    struct shop s;
+    shop_open(&s, 2500, 10, 100000, false);
     /* the first order on this connection also prepares its statements, in the same exchanges */
-    uint64_t before = trips();
-    assert_int_equal(place(&d, user, a, 1, b, 2, 0, "two-1", &out, &e), ERR_OK);
-    assert_int_equal(trips() - before, 2);
-    place_order_outcome_cleanup(&out);
-    before = trips();
-    assert_int_equal(place(&d, user, a, 2, b, 1, 0, "two-2", &out, &e), ERR_OK);
-    assert_int_equal(trips() - before, 2);
-    assert_false(out.replayed);
-    assert_int_equal(out.order.total, 2 * 1000 + 2500);
-    assert_int_equal(out.order.n_lines, 2);
-    assert_string_equal(out.order.lines[0].name, "rt");
-    int64_t id = out.order.id;
-    place_order_outcome_cleanup(&out);
+    shop_place(&s, 1, 2, 0, "two-1", ERR_OK, 2);
+    place_order_outcome_cleanup(&s.out);
+    shop_place(&s, 2, 1, 0, "two-2", ERR_OK, 2);
+    assert_false(s.out.replayed);
+    assert_int_equal(s.out.order.total, 2 * 1000 + 2500);
+    assert_int_equal(s.out.order.n_lines, 2);
+    assert_string_equal(s.out.order.lines[0].name, "rt");
+    int64_t id = s.out.order.id;
+    place_order_outcome_cleanup(&s.out);
     /* everything written, in the one transaction */
     assert_int_equal(scalar("SELECT total FROM orders WHERE id = %lld", id), 4500);
     assert_int_equal(scalar("SELECT count(*) FROM order_lines WHERE order_id = %lld", id), 2);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", a), 7);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", b), 7);
-    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user),
+    assert_int_equal(stock_of(s.a), 7);
+    assert_int_equal(stock_of(s.b), 7);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", s.user),
                      100000 - 6000 - 4500);
     assert_int_equal(scalar("SELECT -amount FROM point_ledger WHERE order_id = %lld", id), 4500);
     assert_int_equal(scalar("SELECT count(*) FROM outbox_events WHERE aggregate_id = %lld", id), 1);
-    assert_int_equal(recorded_status(user, "two-2"), 201);
+    assert_int_equal(recorded_status(s.user, "two-2"), 201);
     /* a replay: the reads, then a rollback */
-    before = trips();
-    assert_int_equal(place(&d, user, a, 2, b, 1, 0, "two-2", &out, &e), ERR_OK);
-    assert_int_equal(trips() - before, 2);
-    assert_true(out.replayed);
-    assert_int_equal(out.recorded.status, 201);
-    place_order_outcome_cleanup(&out);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", a), 7);
+    shop_place(&s, 2, 1, 0, "two-2", ERR_OK, 2);
+    assert_true(s.out.replayed);
+    assert_int_equal(s.out.recorded.status, 201);
+    place_order_outcome_cleanup(&s.out);
+    assert_int_equal(stock_of(s.a), 7);
 }
 
 static void out_of_stock_at_second_line__recorded_nothing_behind(void **state)
 {
     (void)state;
-    int64_t a = new_product(1000, 10), b = new_product(1000, 1), user = new_user(100000);
-    struct order_deps d = deps(NULL);
-    struct place_order_outcome out;
-    struct err e;
-    uint64_t before = trips();
-    assert_int_equal(place(&d, user, a, 1, b, 2, 0, "oos", &out, &e), ERR_OUT_OF_STOCK);
-    assert_int_equal(trips() - before, 2);
-    assert_int_equal(e.product_id, b);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", a), 10);
-    assert_nothing_behind(user, 100000);
-    assert_int_equal(recorded_status(user, "oos"), 409);
+    struct shop s;
+    shop_open(&s, 1000, 1, 100000, false);
+    shop_place(&s, 1, 2, 0, "oos", ERR_OUT_OF_STOCK, 2);
+    assert_int_equal(s.e.product_id, s.b);
+    assert_int_equal(stock_of(s.a), 10);
+    assert_nothing_behind(s.user, 100000);
+    assert_int_equal(recorded_status(s.user, "oos"), 409);
     /* the retry gets the same refusal, even though stock came back */
-    test_db_scalar(&db, "UPDATE products SET stock = 5 WHERE id = %lld RETURNING 1", (long long)b);
-    assert_int_equal(place(&d, user, a, 1, b, 2, 0, "oos", &out, &e), ERR_OK);
-    assert_true(out.replayed);
-    assert_int_equal(out.recorded.status, 409);
-    assert_non_null(strstr(out.recorded.body, "OUT_OF_STOCK"));
-    place_order_outcome_cleanup(&out);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", b), 5);
+    test_db_scalar(&db, "UPDATE products SET stock = 5 WHERE id = %lld RETURNING 1",
+                   (long long)s.b);
+    shop_place(&s, 1, 2, 0, "oos", ERR_OK, 0);
+    assert_true(s.out.replayed);
+    assert_int_equal(s.out.recorded.status, 409);
+    assert_non_null(strstr(s.out.recorded.body, "OUT_OF_STOCK"));
+    place_order_outcome_cleanup(&s.out);
+    assert_int_equal(stock_of(s.b), 5);
 }
 
 static void balance_short_and_coupon_used__recorded_nothing_behind(void **state)
 {
     (void)state;
-    int64_t a = new_product(1000, 10), b = new_product(2000, 10), user = new_user(2500);
-    struct order_deps d = deps(NULL);
-    struct place_order_outcome out;
-    struct err e;
-    assert_int_equal(place(&d, user, a, 1, b, 1, 0, "short", &out, &e), ERR_INSUFFICIENT_BALANCE);
-    assert_nothing_behind(user, 2500);
-    assert_int_equal(recorded_status(user, "short"), 409);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", a), 10);
+    struct shop s;
+    shop_open(&s, 2000, 10, 2500, false);
+    shop_place(&s, 1, 1, 0, "short", ERR_INSUFFICIENT_BALANCE, 0);
+    assert_nothing_behind(s.user, 2500);
+    assert_int_equal(recorded_status(s.user, "short"), 409);
+    assert_int_equal(stock_of(s.a), 10);
 
     /* a coupon pays once: the second order that names it is refused */
-    int64_t coupon = new_coupon(user, 1000);
-    assert_int_equal(place(&d, user, a, 1, b, 1, coupon, "coupon-1", &out, &e), ERR_OK);
-    assert_int_equal(out.order.total, 2000);
-    place_order_outcome_cleanup(&out);
-    assert_int_equal(place(&d, user, a, 1, b, 1, coupon, "coupon-2", &out, &e),
-                     ERR_COUPON_NOT_USABLE);
-    assert_int_equal(scalar("SELECT count(*) FROM orders WHERE user_id = %lld", user), 1);
-    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 500);
-    assert_int_equal(recorded_status(user, "coupon-2"), 409);
+    int64_t coupon = new_coupon(s.user, 1000);
+    shop_place(&s, 1, 1, coupon, "coupon-1", ERR_OK, 0);
+    assert_int_equal(s.out.order.total, 2000);
+    place_order_outcome_cleanup(&s.out);
+    shop_place(&s, 1, 1, coupon, "coupon-2", ERR_COUPON_NOT_USABLE, 0);
+    assert_int_equal(scalar("SELECT count(*) FROM orders WHERE user_id = %lld", s.user), 1);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", s.user), 500);
+    assert_int_equal(recorded_status(s.user, "coupon-2"), 409);
 }
 
 static void key_in_progress__conflict_nothing_behind(void **state)
 {
     (void)state;
-    int64_t a = new_product(1000, 10), b = new_product(1000, 10), user = new_user(100000);
-    struct order_deps d = deps(NULL);
-    struct place_order_outcome out;
-    struct err e;
+    struct shop s;
+    shop_open(&s, 1000, 10, 100000, false);
     char sql[256];
     snprintf(sql, sizeof(sql),
              "SELECT pg_advisory_xact_lock(hashtextextended('%lld:order:busy', 0))",
-             (long long)user);
+             (long long)s.user);
     PQclear(test_db_query(&db, "BEGIN"));
     PQclear(test_db_query(&db, sql)); /* another transaction works under the key */
-    assert_int_equal(place(&d, user, a, 1, b, 1, 0, "busy", &out, &e), ERR_REQUEST_IN_PROGRESS);
+    shop_place(&s, 1, 1, 0, "busy", ERR_REQUEST_IN_PROGRESS, 0);
     PQclear(test_db_query(&db, "ROLLBACK"));
-    assert_nothing_behind(user, 100000);
-    assert_int_equal(recorded_status(user, "busy"), 0);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", a), 10);
+    assert_nothing_behind(s.user, 100000);
+    assert_int_equal(recorded_status(s.user, "busy"), 0);
+    assert_int_equal(stock_of(s.a), 10);
     /* and once it let go, the key works */
-    assert_int_equal(place(&d, user, a, 1, b, 1, 0, "busy", &out, &e), ERR_OK);
-    place_order_outcome_cleanup(&out);
+    shop_place(&s, 1, 1, 0, "busy", ERR_OK, 0);
+    place_order_outcome_cleanup(&s.out);
 }
 
 /* ---- races between the reads and the writes ---- */
@@ -429,86 +449,75 @@ static void key_in_progress__conflict_nothing_behind(void **state)
 static void stock_gone_after_the_reads__order_runs_again_and_is_refused(void **state)
 {
     (void)state;
-    int64_t a = new_product(1000, 10), b = new_product(1000, 10), user = new_user(100000);
+    struct shop s;
+    shop_open(&s, 1000, 10, 100000, true);
     char race[128];
-    snprintf(race, sizeof(race), "UPDATE products SET stock = 1 WHERE id = %lld", (long long)b);
-    struct racing_tx tx = {pg_tx_port(pool), 0, race};
-    struct order_deps d = deps(&tx);
-    struct place_order_outcome out;
-    struct err e;
-    uint64_t before = trips();
-    assert_int_equal(place(&d, user, a, 1, b, 2, 0, "race-stock", &out, &e), ERR_OUT_OF_STOCK);
+    snprintf(race, sizeof(race), "UPDATE products SET stock = 1 WHERE id = %lld", (long long)s.b);
+    s.tx.race_sql = race;
     /* reads, writes refused (40001), rollback, reads again, the refusal recorded */
-    assert_int_equal(trips() - before, 5);
-    assert_int_equal(e.product_id, b);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", a), 10);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", b), 1);
-    assert_nothing_behind(user, 100000);
-    assert_int_equal(recorded_status(user, "race-stock"), 409);
+    shop_place(&s, 1, 2, 0, "race-stock", ERR_OUT_OF_STOCK, 5);
+    assert_int_equal(s.e.product_id, s.b);
+    assert_int_equal(stock_of(s.a), 10);
+    assert_int_equal(stock_of(s.b), 1);
+    assert_nothing_behind(s.user, 100000);
+    assert_int_equal(recorded_status(s.user, "race-stock"), 409);
 }
 
 static void balance_spent_after_the_reads__refused(void **state)
 {
     (void)state;
-    int64_t a = new_product(1000, 10), b = new_product(1000, 10), user = new_user(3000);
+    struct shop s;
+    shop_open(&s, 1000, 10, 3000, true);
     char race[320];
     snprintf(race, sizeof(race),
              "WITH u AS (UPDATE users SET balance = 1000 WHERE id = %lld RETURNING id)"
              " INSERT INTO point_ledger (user_id, type, amount, balance_after)"
              " SELECT id, 'USE', -2000, 1000 FROM u",
-             (long long)user);
-    struct racing_tx tx = {pg_tx_port(pool), 0, race};
-    struct order_deps d = deps(&tx);
-    struct place_order_outcome out;
-    struct err e;
-    assert_int_equal(place(&d, user, a, 1, b, 1, 0, "race-balance", &out, &e),
-                     ERR_INSUFFICIENT_BALANCE);
-    assert_int_equal(scalar("SELECT count(*) FROM orders WHERE user_id = %lld", user), 0);
-    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 1000);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", a), 10);
-    assert_int_equal(recorded_status(user, "race-balance"), 409);
+             (long long)s.user);
+    s.tx.race_sql = race;
+    shop_place(&s, 1, 1, 0, "race-balance", ERR_INSUFFICIENT_BALANCE, 0);
+    assert_int_equal(scalar("SELECT count(*) FROM orders WHERE user_id = %lld", s.user), 0);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", s.user), 1000);
+    assert_int_equal(stock_of(s.a), 10);
+    assert_int_equal(recorded_status(s.user, "race-balance"), 409);
 }
 
 static void coupon_used_after_the_reads__refused(void **state)
 {
     (void)state;
-    int64_t a = new_product(1000, 10), b = new_product(1000, 10), user = new_user(100000);
-    int64_t coupon = new_coupon(user, 500);
+    struct shop s;
+    shop_open(&s, 1000, 10, 100000, true);
+    int64_t coupon = new_coupon(s.user, 500);
     char race[128];
     snprintf(race, sizeof(race), "UPDATE user_coupons SET used_at = now() WHERE id = %lld",
              (long long)coupon);
-    struct racing_tx tx = {pg_tx_port(pool), 0, race};
-    struct order_deps d = deps(&tx);
-    struct place_order_outcome out;
-    struct err e;
-    assert_int_equal(place(&d, user, a, 1, b, 1, coupon, "race-coupon", &out, &e),
-                     ERR_COUPON_NOT_USABLE);
-    assert_nothing_behind(user, 100000);
-    assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", b), 10);
-    assert_int_equal(recorded_status(user, "race-coupon"), 409);
+    s.tx.race_sql = race;
+    shop_place(&s, 1, 1, coupon, "race-coupon", ERR_COUPON_NOT_USABLE, 0);
+    assert_nothing_behind(s.user, 100000);
+    assert_int_equal(stock_of(s.b), 10);
+    assert_int_equal(recorded_status(s.user, "race-coupon"), 409);
 }
 
 static void price_changed_after_the_reads__order_at_the_new_price(void **state)
 {
     (void)state;
-    int64_t a = new_product(1000, 10), b = new_product(1000, 10), user = new_user(100000);
+    struct shop s;
+    shop_open(&s, 1000, 10, 100000, true);
     char race[128];
-    snprintf(race, sizeof(race), "UPDATE products SET price = 1500 WHERE id = %lld", (long long)a);
-    struct racing_tx tx = {pg_tx_port(pool), 0, race};
-    struct order_deps d = deps(&tx);
-    struct place_order_outcome out;
-    struct err e;
-    assert_int_equal(place(&d, user, a, 1, b, 1, 0, "race-price", &out, &e), ERR_OK);
-    assert_int_equal(out.order.total, 2500); /* never priced on the stale catalogue */
-    int64_t id = out.order.id;
-    place_order_outcome_cleanup(&out);
+    snprintf(race, sizeof(race), "UPDATE products SET price = 1500 WHERE id = %lld",
+             (long long)s.a);
+    s.tx.race_sql = race;
+    shop_place(&s, 1, 1, 0, "race-price", ERR_OK, 0);
+    assert_int_equal(s.out.order.total, 2500); /* never priced on the stale catalogue */
+    int64_t id = s.out.order.id;
+    place_order_outcome_cleanup(&s.out);
     assert_int_equal(scalar("SELECT total FROM orders WHERE id = %lld", id), 2500);
     assert_int_equal(
         scalar("SELECT unit_price FROM order_lines WHERE order_id = %lld ORDER BY product_id"
                " LIMIT 1",
                id),
         1500);
-    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 100000 - 2500);
+    assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", s.user), 100000 - 2500);
 }
 
 static int setup(void **state)
