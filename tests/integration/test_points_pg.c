@@ -44,6 +44,49 @@ static long charge(long long user, const char *body, struct test_resp *r)
     return r->status;
 }
 
+/* Asserts that r answered status and, when code is not NULL, that error code; frees r. */
+static void expect_answer(struct test_resp *r, long status, const char *code)
+{
+    assert_int_equal(r->status, status);
+    if (code)
+        assert_string_equal(test_resp_code(r), code);
+    test_resp_free(r);
+}
+
+/* A charge of body by user must answer status (and code when not NULL). */
+static void charge_expecting(long long user, const char *body, long status, const char *code)
+{
+    struct test_resp r;
+    charge(user, body, &r);
+    expect_answer(&r, status, code);
+}
+
+/* POST /api/v1/users with body must answer status (and code when not NULL). */
+static void sign_up_expecting(const char *body, long status, const char *code)
+{
+    struct test_resp r;
+    test_call(srv.base, "POST", "/api/v1/users", body, 0, &r);
+    expect_answer(&r, status, code);
+}
+
+/* GET user's points history with query ("" for none) as user into *r; returns the status. */
+static long history(long long user, const char *query, struct test_resp *r)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history%s%s", user, *query ? "?" : "",
+             query);
+    test_call_as(srv.base, "GET", path, NULL, user, r);
+    return r->status;
+}
+
+/* n times c, NUL-terminated, in buf (n + 1 bytes at least); returns buf. */
+static char *repeated(char *buf, char c, size_t n)
+{
+    memset(buf, c, n);
+    buf[n] = '\0';
+    return buf;
+}
+
 /* Every user's balance equals the sum of its ledger, and its newest balance_after. */
 static void assert_ledger_consistent(void)
 {
@@ -85,23 +128,12 @@ static void create_user__invalid_names__400_and_nothing_written(void **state)
                             "{\"password\":\"" TEST_PASSWORD "\"}",
                             "{\"name\":\"a\",\"admin\":true" PW "}",
                             "not json"};
-    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        struct test_resp r;
-        test_call(srv.base, "POST", "/api/v1/users", bodies[i], 0, &r);
-        assert_int_equal(r.status, 400);
-        test_resp_free(&r);
-    }
-    char long_name[200];
-    memset(long_name, 'x', 101);
-    long_name[101] = '\0';
-    char body[256];
-    snprintf(body, sizeof(body), "{\"name\":\"%s\"" PW "}", long_name);
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+        sign_up_expecting(bodies[i], 400, NULL);
+    char long_name[200], body[256];
+    snprintf(body, sizeof(body), "{\"name\":\"%s\"" PW "}", repeated(long_name, 'x', 101));
 #undef PW
-    struct test_resp r;
-    test_call(srv.base, "POST", "/api/v1/users", body, 0, &r);
-    assert_int_equal(r.status, 400);
-    assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
-    test_resp_free(&r);
+    sign_up_expecting(body, 400, "INVALID_REQUEST");
     assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users"), before);
 }
 
@@ -111,32 +143,21 @@ static void create_user__missing_or_bad_password__400_and_nothing_written(void *
     (void)state;
     int64_t before = test_db_scalar(&db, "SELECT count(*) FROM users");
     int64_t creds = test_db_scalar(&db, "SELECT count(*) FROM user_credentials");
-    char long_pw[140];
-    memset(long_pw, 'p', 129);
-    long_pw[129] = '\0';
-    char too_long[200];
-    snprintf(too_long, sizeof(too_long), "{\"name\":\"pw\",\"password\":\"%s\"}", long_pw);
+    char long_pw[140], too_long[200];
+    snprintf(too_long, sizeof(too_long), "{\"name\":\"pw\",\"password\":\"%s\"}",
+             repeated(long_pw, 'p', 129));
     const char *bodies[] = {"{\"name\":\"pw\"}", "{\"name\":\"pw\",\"password\":\"1234567\"}",
                             "{\"name\":\"pw\",\"password\":12345678}", too_long};
-    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        struct test_resp r;
-        test_call(srv.base, "POST", "/api/v1/users", bodies[i], 0, &r);
-        assert_int_equal(r.status, 400);
-        assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
-        test_resp_free(&r);
-    }
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+        sign_up_expecting(bodies[i], 400, "INVALID_REQUEST");
     assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users"), before);
     assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM user_credentials"), creds);
     /* 8 and 128 characters are accepted */
     long_pw[128] = '\0';
     snprintf(too_long, sizeof(too_long), "{\"name\":\"pw\",\"password\":\"%s\"}", long_pw);
     const char *good[] = {"{\"name\":\"pw\",\"password\":\"12345678\"}", too_long};
-    for (size_t i = 0; i < 2; i++) {
-        struct test_resp r;
-        test_call(srv.base, "POST", "/api/v1/users", good[i], 0, &r);
-        assert_int_equal(r.status, 201);
-        test_resp_free(&r);
-    }
+    for (size_t i = 0; i < 2; i++)
+        sign_up_expecting(good[i], 201, NULL);
     assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM users"), before + 2);
     assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM user_credentials"), creds + 2);
 }
@@ -167,18 +188,11 @@ static void charge__invalid_amounts__400_invalid_amount_and_nothing_written(void
     (void)state;
     long long id = create_user("park");
     const char *bodies[] = {"{\"amount\":0}", "{\"amount\":-5}", "{\"amount\":60001}"};
-    for (size_t i = 0; i < 3; i++) {
-        struct test_resp r;
-        assert_int_equal(charge(id, bodies[i], &r), 400);
-        assert_string_equal(test_resp_code(&r), "INVALID_AMOUNT");
-        test_resp_free(&r);
-    }
+    for (size_t i = 0; i < 3; i++)
+        charge_expecting(id, bodies[i], 400, "INVALID_AMOUNT");
     const char *malformed[] = {"{\"amount\":\"5\"}", "{\"amount\":1.5}", "{}", "{\"amount\":1,"};
-    for (size_t i = 0; i < 4; i++) {
-        struct test_resp r;
-        assert_int_equal(charge(id, malformed[i], &r), 400);
-        test_resp_free(&r);
-    }
+    for (size_t i = 0; i < 4; i++)
+        charge_expecting(id, malformed[i], 400, NULL);
     assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", id), 0);
     assert_int_equal(
         test_db_scalar(&db, "SELECT count(*) FROM point_ledger WHERE user_id = %lld", id), 0);
@@ -188,15 +202,12 @@ static void charge__past_the_cap__409_and_nothing_written(void **state)
 {
     (void)state;
     long long id = create_user("choi");
+    charge_expecting(id, "{\"amount\":60000}", 200, NULL);
     struct test_resp r;
-    assert_int_equal(charge(id, "{\"amount\":60000}", &r), 200);
-    test_resp_free(&r);
     assert_int_equal(charge(id, "{\"amount\":40000}", &r), 200); /* exactly the cap */
     assert_int_equal(test_resp_int(&r, "balance"), 100000);
     test_resp_free(&r);
-    assert_int_equal(charge(id, "{\"amount\":1}", &r), 409);
-    assert_string_equal(test_resp_code(&r), "BALANCE_LIMIT_EXCEEDED");
-    test_resp_free(&r);
+    charge_expecting(id, "{\"amount\":1}", 409, "BALANCE_LIMIT_EXCEEDED");
     assert_int_equal(test_db_scalar(&db, "SELECT balance FROM users WHERE id = %lld", id), 100000);
     assert_int_equal(
         test_db_scalar(&db, "SELECT count(*) FROM point_ledger WHERE user_id = %lld", id), 2);
@@ -206,26 +217,28 @@ static void charge__past_the_cap__409_and_nothing_written(void **state)
 static void unknown_user__404_on_balance_charge_and_history(void **state)
 {
     (void)state;
-    struct test_resp r;
-    test_call_as(srv.base, "GET", "/api/v1/users/987654/points", NULL, 987654, &r);
-    assert_int_equal(r.status, 404);
-    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
-    test_resp_free(&r);
-    assert_int_equal(charge(987654, "{\"amount\":10}", &r), 404);
-    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
-    test_resp_free(&r);
-    test_call_as(srv.base, "GET", "/api/v1/users/987654/points/history", NULL, 987654, &r);
-    assert_int_equal(r.status, 404);
-    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
-    test_resp_free(&r);
     /* no user holds a token for user 0: a user's token is refused, the admin's reaches 404 */
-    test_call_as(srv.base, "GET", "/api/v1/users/0/points", NULL, 987654, &r);
-    assert_int_equal(r.status, 403);
-    assert_string_equal(test_resp_code(&r), "FORBIDDEN");
-    test_resp_free(&r);
-    test_call(srv.base, "GET", "/api/v1/users/0/points", NULL, 1, &r);
-    assert_int_equal(r.status, 404);
-    test_resp_free(&r);
+    const struct {
+        const char *method, *path;
+        long long as; /* 0: the admin */
+        long status;
+        const char *code; /* NULL: not checked */
+    } calls[] = {
+        {"GET", "/api/v1/users/987654/points", 987654, 404, "USER_NOT_FOUND"},
+        {"POST", "/api/v1/users/987654/points/charge", 987654, 404, "USER_NOT_FOUND"},
+        {"GET", "/api/v1/users/987654/points/history", 987654, 404, "USER_NOT_FOUND"},
+        {"GET", "/api/v1/users/0/points", 987654, 403, "FORBIDDEN"},
+        {"GET", "/api/v1/users/0/points", 0, 404, NULL},
+    };
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+        const char *body = strcmp(calls[i].method, "POST") == 0 ? "{\"amount\":10}" : NULL;
+        struct test_resp r;
+        if (calls[i].as)
+            test_call_as(srv.base, calls[i].method, calls[i].path, body, calls[i].as, &r);
+        else
+            test_call(srv.base, calls[i].method, calls[i].path, body, 1, &r);
+        expect_answer(&r, calls[i].status, calls[i].code);
+    }
     assert_int_equal(
         test_db_scalar(&db, "SELECT count(*) FROM point_ledger WHERE user_id = 987654"), 0);
 }
@@ -235,10 +248,7 @@ static void history__newest_first_with_paging(void **state)
     (void)state;
     long long id = create_user("jung");
     struct test_resp r;
-    char path[160];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history", id);
-    test_call_as(srv.base, "GET", path, NULL, id, &r);
-    assert_int_equal(r.status, 200);
+    assert_int_equal(history(id, "", &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
     assert_true(json_is_null(json_object_get(r.json, "next_before")));
     test_resp_free(&r);
@@ -246,13 +256,10 @@ static void history__newest_first_with_paging(void **state)
     for (int i = 1; i <= 5; i++) {
         char body[64];
         snprintf(body, sizeof(body), "{\"amount\":%d}", i * 100);
-        assert_int_equal(charge(id, body, &r), 200);
-        test_resp_free(&r);
+        charge_expecting(id, body, 200, NULL);
     }
     /* page 1: the two newest */
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?limit=2", id);
-    test_call_as(srv.base, "GET", path, NULL, id, &r);
-    assert_int_equal(r.status, 200);
+    assert_int_equal(history(id, "limit=2", &r), 200);
     json_t *items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 2);
     json_t *first = json_array_get(items, 0);
@@ -271,16 +278,17 @@ static void history__newest_first_with_paging(void **state)
     test_resp_free(&r);
 
     /* pages 2 and 3 */
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?limit=2&before=%lld", id, next);
-    test_call_as(srv.base, "GET", path, NULL, id, &r);
+    char query[96];
+    snprintf(query, sizeof(query), "limit=2&before=%lld", next);
+    assert_int_equal(history(id, query, &r), 200);
     items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 2);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "amount")), 300);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 1), "amount")), 200);
     next = test_resp_int(&r, "next_before");
     test_resp_free(&r);
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?limit=2&before=%lld", id, next);
-    test_call_as(srv.base, "GET", path, NULL, id, &r);
+    snprintf(query, sizeof(query), "limit=2&before=%lld", next);
+    assert_int_equal(history(id, query, &r), 200);
     items = json_object_get(r.json, "items");
     assert_int_equal(json_array_size(items), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "amount")), 100);
@@ -291,15 +299,11 @@ static void history__newest_first_with_paging(void **state)
 
     const char *bad[] = {"limit=0", "limit=101", "limit=abc", "before=-1", "limit="};
     for (size_t i = 0; i < 5; i++) {
-        snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?%s", id, bad[i]);
-        test_call_as(srv.base, "GET", path, NULL, id, &r);
-        assert_int_equal(r.status, 400);
-        assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
-        test_resp_free(&r);
+        history(id, bad[i], &r);
+        expect_answer(&r, 400, "INVALID_REQUEST");
     }
     assert_ledger_consistent();
 }
-
 /*
  * Any int64 `before` works: the statement once let PostgreSQL type it as a 32-bit
  * integer, and before=2147483648 answered 500.
@@ -308,17 +312,14 @@ static void history__before_beyond_32_bits__200_with_every_older_row(void **stat
 {
     (void)state;
     long long id = create_user("wide");
-    struct test_resp r;
-    assert_int_equal(charge(id, "{\"amount\":10}", &r), 200);
-    test_resp_free(&r);
-    assert_int_equal(charge(id, "{\"amount\":20}", &r), 200);
-    test_resp_free(&r);
+    charge_expecting(id, "{\"amount\":10}", 200, NULL);
+    charge_expecting(id, "{\"amount\":20}", 200, NULL);
     const char *befores[] = {"2147483647", "2147483648", "4294967296", "9223372036854775807"};
+    struct test_resp r;
     for (size_t i = 0; i < 4; i++) {
-        char path[160];
-        snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?before=%s", id, befores[i]);
-        test_call_as(srv.base, "GET", path, NULL, id, &r);
-        assert_int_equal(r.status, 200);
+        char query[64];
+        snprintf(query, sizeof(query), "before=%s", befores[i]);
+        assert_int_equal(history(id, query, &r), 200);
         json_t *items = json_object_get(r.json, "items");
         assert_int_equal(json_array_size(items), 2);
         assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "amount")),
@@ -327,13 +328,8 @@ static void history__before_beyond_32_bits__200_with_every_older_row(void **stat
         test_resp_free(&r);
     }
     /* beyond int64: refused by the decoder, not by the database */
-    char path[160];
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/points/history?before=9223372036854775808",
-             id);
-    test_call_as(srv.base, "GET", path, NULL, id, &r);
-    assert_int_equal(r.status, 400);
-    assert_string_equal(test_resp_code(&r), "INVALID_REQUEST");
-    test_resp_free(&r);
+    history(id, "before=9223372036854775808", &r);
+    expect_answer(&r, 400, "INVALID_REQUEST");
 }
 
 /* POST charge with an Idempotency-Key. */
@@ -364,23 +360,24 @@ static void charge_with_key__applied_once_and_replayed(void **state)
     assert_int_equal(
         test_db_scalar(&db, "SELECT count(*) FROM point_ledger WHERE user_id = %lld", id), 1);
     /* same key, other amount */
-    assert_int_equal(keyed_charge(id, "c-1", "{\"amount\":800}", &a), 422);
-    assert_string_equal(test_resp_code(&a), "IDEMPOTENCY_KEY_REUSED");
-    test_resp_free(&a);
-    /* malformed key; invalid amount is not recorded (the key stays usable) */
-    assert_int_equal(keyed_charge(id, "bad\x01key", "{\"amount\":1}", &a), 400);
-    assert_string_equal(test_resp_code(&a), "IDEMPOTENCY_KEY_REQUIRED");
-    test_resp_free(&a);
-    assert_int_equal(keyed_charge(id, "c-2", "{\"amount\":0}", &a), 400);
-    test_resp_free(&a);
-    assert_int_equal(keyed_charge(id, "c-2", "{\"amount\":5}", &a), 200);
-    test_resp_free(&a);
-    /* a refusal at the cap is recorded and replayed */
-    assert_int_equal(keyed_charge(id, "c-3", "{\"amount\":60000}", &a), 200);
-    test_resp_free(&a);
-    assert_int_equal(keyed_charge(id, "c-4", "{\"amount\":60000}", &a), 409);
-    assert_string_equal(test_resp_code(&a), "BALANCE_LIMIT_EXCEEDED");
-    test_resp_free(&a);
+    /* then: same key, other amount; a malformed key; an invalid amount, not recorded (the key
+     * stays usable); a refusal at the cap, recorded (and replayed below) */
+    const struct {
+        const char *key, *body;
+        long status;
+        const char *code; /* NULL: not checked */
+    } then[] = {
+        {"c-1", "{\"amount\":800}", 422, "IDEMPOTENCY_KEY_REUSED"},
+        {"bad\x01key", "{\"amount\":1}", 400, "IDEMPOTENCY_KEY_REQUIRED"},
+        {"c-2", "{\"amount\":0}", 400, NULL},
+        {"c-2", "{\"amount\":5}", 200, NULL},
+        {"c-3", "{\"amount\":60000}", 200, NULL},
+        {"c-4", "{\"amount\":60000}", 409, "BALANCE_LIMIT_EXCEEDED"},
+    };
+    for (size_t i = 0; i < sizeof(then) / sizeof(then[0]); i++) {
+        keyed_charge(id, then[i].key, then[i].body, &a);
+        expect_answer(&a, then[i].status, then[i].code);
+    }
     assert_int_equal(keyed_charge(id, "c-4", "{\"amount\":60000}", &a), 409);
     assert_non_null(test_resp_header(&a, "Idempotent-Replayed", h, sizeof(h)));
     test_resp_free(&a);
