@@ -44,6 +44,44 @@ static void order_with(long long user, long long product, long long user_coupon,
     assert_int_equal(test_post_order(srv.base, user, key, body, r), 0);
 }
 
+/* An order of one unit of product with user_coupon by user under key must answer status (and
+ * code when not NULL). */
+static void order_expecting(long long user, long long product, long long user_coupon,
+                            const char *key, long status, const char *code)
+{
+    struct test_resp r;
+    order_with(user, product, user_coupon, key, &r);
+    test_resp_expect(&r, status, code);
+}
+
+/* An order of one unit of product with user_coupon by user under key: 201 with that discount
+ * and total, naming the coupon. Returns the order's id. */
+static long long order_discounted(long long user, long long product, long long user_coupon,
+                                  const char *key, long long discount, long long total)
+{
+    struct test_resp r;
+    order_with(user, product, user_coupon, key, &r);
+    assert_int_equal(r.status, 201);
+    assert_int_equal(test_resp_int(&r, "discount"), discount);
+    assert_int_equal(test_resp_int(&r, "total"), total);
+    assert_int_equal(test_resp_int(&r, "coupon_id"), user_coupon);
+    long long id = test_resp_int(&r, "id");
+    test_resp_free(&r);
+    return id;
+}
+
+/* GET /api/v1/coupons/{coupon} must answer status with expires_at written as expires_at. */
+static void expect_campaign_read(long long coupon, long status, const char *expires_at)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/api/v1/coupons/%lld", coupon);
+    struct test_resp r;
+    test_call(srv.base, "GET", path, NULL, 0, &r);
+    assert_int_equal(r.status, status);
+    assert_string_equal(json_string_value(json_object_get(r.json, "expires_at")), expires_at);
+    test_resp_free(&r);
+}
+
 static const char *status_of(long long user, long long user_coupon)
 {
     static char status[16];
@@ -81,44 +119,33 @@ static void issue_list_use_cancel__status_follows(void **state)
     assert_int_equal(test_resp_int(&r, "remaining_quantity"), 9);
     test_resp_free(&r);
 
-    order_with(user, product, mine, "cp-1", &r);
-    assert_int_equal(r.status, 201);
-    assert_int_equal(test_resp_int(&r, "discount"), 5000);
-    assert_int_equal(test_resp_int(&r, "total"), 34000);
-    assert_int_equal(test_resp_int(&r, "coupon_id"), mine);
-    long long order = test_resp_int(&r, "id");
-    test_resp_free(&r);
+    long long order = order_discounted(user, product, mine, "cp-1", 5000, 34000);
     assert_string_equal(status_of(user, mine), "USED");
 
     /* used: a second order cannot use it */
-    order_with(user, product, mine, "cp-2", &r);
-    assert_int_equal(r.status, 409);
-    assert_string_equal(test_resp_code(&r), "COUPON_NOT_USABLE");
-    test_resp_free(&r);
+    order_expecting(user, product, mine, "cp-2", 409, "COUPON_NOT_USABLE");
 
-    /* the status filter */
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=USED", user);
-    test_call_as(srv.base, "GET", path, NULL, user, &r);
-    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
-    test_resp_free(&r);
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=AVAILABLE", user);
-    test_call_as(srv.base, "GET", path, NULL, user, &r);
-    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
-    test_resp_free(&r);
-    snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=used", user);
-    test_call_as(srv.base, "GET", path, NULL, user, &r);
-    assert_int_equal(r.status, 400);
-    test_resp_free(&r);
+    /* the status filter: how many it lists (-1: refused, 400) */
+    const struct {
+        const char *status;
+        long long listed;
+    } filters[] = {{"USED", 1}, {"AVAILABLE", 0}, {"used", -1}};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons?status=%s", user,
+                 filters[i].status);
+        test_call_as(srv.base, "GET", path, NULL, user, &r);
+        if (filters[i].listed < 0)
+            assert_int_equal(r.status, 400);
+        else
+            assert_int_equal(json_array_size(json_object_get(r.json, "items")), filters[i].listed);
+        test_resp_free(&r);
+    }
 
     /* cancel gives it back */
     snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", order);
-    test_call_as(srv.base, "POST", path, NULL, user, &r);
-    assert_int_equal(r.status, 200);
-    test_resp_free(&r);
+    test_call_expect(srv.base, "POST", path, NULL, user, 200, NULL);
     assert_string_equal(status_of(user, mine), "AVAILABLE");
-    order_with(user, product, mine, "cp-3", &r);
-    assert_int_equal(r.status, 201);
-    test_resp_free(&r);
+    order_expecting(user, product, mine, "cp-3", 201, NULL);
 }
 
 static void rate_coupon__rounded_down_and_fixed_capped_at_total(void **state)
@@ -127,18 +154,9 @@ static void rate_coupon__rounded_down_and_fixed_capped_at_total(void **state)
     long long user = test_new_funded_user(srv.base, "cu", 500000);
     long long product = test_new_product(srv.base, "odd", 999, 9);
     long long rate = issue(campaign("RATE", 15, 5), user);
-    struct test_resp r;
-    order_with(user, product, rate, "rate-1", &r);
-    assert_int_equal(r.status, 201);
-    assert_int_equal(test_resp_int(&r, "discount"), 149); /* 149.85 */
-    assert_int_equal(test_resp_int(&r, "total"), 850);
-    test_resp_free(&r);
+    order_discounted(user, product, rate, "rate-1", 149, 850); /* 149.85 */
     long long big = issue(campaign("FIXED", 5000, 5), user);
-    order_with(user, product, big, "fixed-1", &r);
-    assert_int_equal(r.status, 201);
-    assert_int_equal(test_resp_int(&r, "discount"), 999);
-    assert_int_equal(test_resp_int(&r, "total"), 0);
-    test_resp_free(&r);
+    order_discounted(user, product, big, "fixed-1", 999, 0);
 }
 
 static void refusals__expired_foreign_unknown(void **state)
@@ -151,61 +169,48 @@ static void refusals__expired_foreign_unknown(void **state)
     long long owned = issue(coupon, owner);
     struct test_resp r;
     /* another user's coupon */
-    order_with(other, product, owned, "ref-1", &r);
-    assert_int_equal(r.status, 409);
-    assert_string_equal(test_resp_code(&r), "COUPON_NOT_USABLE");
-    test_resp_free(&r);
+    order_expecting(other, product, owned, "ref-1", 409, "COUPON_NOT_USABLE");
     /* expired: the owner can no longer use it; it lists as EXPIRED; nobody can be issued one */
     char sql[128];
     snprintf(sql, sizeof(sql),
              "UPDATE coupons SET expires_at = now() - interval '1 second' WHERE id = %lld", coupon);
     PQclear(test_db_query(&db, sql));
-    order_with(owner, product, owned, "ref-2", &r);
-    assert_int_equal(r.status, 409);
-    assert_string_equal(test_resp_code(&r), "COUPON_NOT_USABLE");
-    test_resp_free(&r);
+    order_expecting(owner, product, owned, "ref-2", 409, "COUPON_NOT_USABLE");
     assert_string_equal(status_of(owner, owned), "EXPIRED");
     char path[96], body[64];
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", coupon);
     snprintf(body, sizeof(body), "{\"user_id\":%lld}", other);
-    test_call_as(srv.base, "POST", path, body, other, &r);
-    assert_int_equal(r.status, 409);
-    assert_string_equal(test_resp_code(&r), "COUPON_EXPIRED");
-    test_resp_free(&r);
+    test_call_expect(srv.base, "POST", path, body, other, 409, "COUPON_EXPIRED");
     /* unknown campaign, unknown user */
-    test_call_as(srv.base, "POST", "/api/v1/coupons/999999/issue", body, other, &r);
-    assert_int_equal(r.status, 404);
-    assert_string_equal(test_resp_code(&r), "COUPON_NOT_FOUND");
-    test_resp_free(&r);
+    test_call_expect(srv.base, "POST", "/api/v1/coupons/999999/issue", body, other, 404,
+                     "COUPON_NOT_FOUND");
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue", campaign("FIXED", 100, 5));
-    test_call_as(srv.base, "POST", path, "{\"user_id\":99999999}", 99999999, &r);
-    assert_int_equal(r.status, 404);
-    assert_string_equal(test_resp_code(&r), "USER_NOT_FOUND");
-    test_resp_free(&r);
-    test_call_as(srv.base, "GET", "/api/v1/users/99999999/coupons", NULL, 99999999, &r);
-    assert_int_equal(r.status, 404);
-    test_resp_free(&r);
-    /* admin only, validated */
-    test_call(srv.base, "POST", "/api/v1/coupons",
-              "{\"name\":\"C\",\"discount_type\":\"FIXED\",\"discount_value\":1,"
-              "\"total_quantity\":1,\"expires_at\":\"2099-12-31T23:59:59Z\"}",
-              0, &r);
-    assert_int_equal(r.status, 401);
-    test_resp_free(&r);
-    test_call(srv.base, "POST", "/api/v1/coupons",
-              "{\"name\":\"C\",\"discount_type\":\"PERCENT\",\"discount_value\":1,"
-              "\"total_quantity\":1,\"expires_at\":\"2099-12-31T23:59:59Z\"}",
-              1, &r);
-    assert_int_equal(r.status, 400);
-    assert_string_equal(json_string_value(json_object_get(r.json, "field")), "discount_type");
-    test_resp_free(&r);
-    test_call(srv.base, "POST", "/api/v1/coupons",
-              "{\"name\":\"C\",\"discount_type\":\"FIXED\",\"discount_value\":1,"
-              "\"total_quantity\":1,\"expires_at\":\"next year\"}",
-              1, &r);
-    assert_int_equal(r.status, 400);
-    assert_string_equal(json_string_value(json_object_get(r.json, "field")), "expires_at");
-    test_resp_free(&r);
+    test_call_expect(srv.base, "POST", path, "{\"user_id\":99999999}", 99999999, 404,
+                     "USER_NOT_FOUND");
+    test_call_expect(srv.base, "GET", "/api/v1/users/99999999/coupons", NULL, 99999999, 404, NULL);
+    /* admin only, validated: the campaign's type and expiry, and who creates it */
+    const struct {
+        const char *type, *expires_at;
+        long long as;
+        long status;
+        const char *field; /* NULL: not checked */
+    } creates[] = {
+        {"FIXED", "2099-12-31T23:59:59Z", TEST_AS_NOBODY, 401, NULL},
+        {"PERCENT", "2099-12-31T23:59:59Z", TEST_AS_ADMIN, 400, "discount_type"},
+        {"FIXED", "next year", TEST_AS_ADMIN, 400, "expires_at"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char create[256];
+        snprintf(create, sizeof(create),
+                 "{\"name\":\"C\",\"discount_type\":\"%s\",\"discount_value\":1,"
+                 "\"total_quantity\":1,\"expires_at\":\"%s\"}",
+                 creates[i].type, creates[i].expires_at);
+        test_call(srv.base, "POST", "/api/v1/coupons", create, creates[i].as == TEST_AS_ADMIN, &r);
+        if (creates[i].field)
+            assert_string_equal(json_string_value(json_object_get(r.json, "field")),
+                                creates[i].field);
+        test_resp_expect(&r, creates[i].status, NULL);
+    }
 }
 
 static void create_get(const char *expires_at, long expect_create, long expect_get,
@@ -228,12 +233,7 @@ static void create_get(const char *expires_at, long expect_create, long expect_g
     long long id = test_resp_int(&r, "id");
     assert_string_equal(json_string_value(json_object_get(r.json, "expires_at")), expect_text);
     test_resp_free(&r);
-    char path[64];
-    snprintf(path, sizeof(path), "/api/v1/coupons/%lld", id);
-    test_call(srv.base, "GET", path, NULL, 0, &r);
-    assert_int_equal(r.status, expect_get);
-    assert_string_equal(json_string_value(json_object_get(r.json, "expires_at")), expect_text);
-    test_resp_free(&r);
+    expect_campaign_read(id, expect_get, expect_text);
 }
 
 /*
@@ -252,15 +252,7 @@ static void expires_at__outside_years_1_to_9999_utc__400_and_gets_still_work(voi
                                     "10000-01-01T00:00:00Z"),
                      0);
     /* and a campaign created before still reads */
-    long long coupon = campaign("FIXED", 100, 5);
-    char path[64];
-    snprintf(path, sizeof(path), "/api/v1/coupons/%lld", coupon);
-    struct test_resp r;
-    test_call(srv.base, "GET", path, NULL, 0, &r);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(json_string_value(json_object_get(r.json, "expires_at")),
-                        "2099-12-31T23:59:59Z");
-    test_resp_free(&r);
+    expect_campaign_read(campaign("FIXED", 100, 5), 200, "2099-12-31T23:59:59Z");
 }
 
 /* A stored instant the API cannot write (PostgreSQL accepts up to year 294276): a 500, not a
@@ -277,16 +269,9 @@ static void expires_at_beyond_9999_in_the_database__500_internal(void **state)
     PQclear(test_db_query(&db, sql));
     char path[64];
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld", coupon);
-    struct test_resp r;
-    test_call(srv.base, "GET", path, NULL, 0, &r);
-    assert_int_equal(r.status, 500);
-    assert_string_equal(test_resp_code(&r), "INTERNAL_ERROR");
-    test_resp_free(&r);
+    test_call_expect(srv.base, "GET", path, NULL, TEST_AS_NOBODY, 500, "INTERNAL_ERROR");
     snprintf(path, sizeof(path), "/api/v1/users/%lld/coupons", user);
-    test_call_as(srv.base, "GET", path, NULL, user, &r);
-    assert_int_equal(r.status, 500);
-    assert_string_equal(test_resp_code(&r), "INTERNAL_ERROR");
-    test_resp_free(&r);
+    test_call_expect(srv.base, "GET", path, NULL, user, 500, "INTERNAL_ERROR");
 }
 
 int main(void)

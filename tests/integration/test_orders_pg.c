@@ -35,31 +35,13 @@ static void order(long long user, const char *key, const char *body, struct test
     assert_int_equal(test_post_order(srv.base, user, key, body, r), 0);
 }
 
-/* Asserts that r answered status and, when code is not NULL, that error code; frees r. */
-static void expect_answer(struct test_resp *r, long status, const char *code)
-{
-    assert_int_equal(r->status, status);
-    if (code)
-        assert_string_equal(test_resp_code(r), code);
-    test_resp_free(r);
-}
-
 /* POST /api/v1/orders as user under key must answer status (and code when not NULL). */
 static void order_expecting(long long user, const char *key, const char *body, long status,
                             const char *code)
 {
     struct test_resp r;
     order(user, key, body, &r);
-    expect_answer(&r, status, code);
-}
-
-/* method path as user must answer status (and code when not NULL). */
-static void call_expecting(const char *method, const char *path, long long user, long status,
-                           const char *code)
-{
-    struct test_resp r;
-    test_call_as(srv.base, method, path, NULL, user, &r);
-    expect_answer(&r, status, code);
+    test_resp_expect(&r, status, code);
 }
 
 /* quantity units of product ordered by user under key: 201; returns the order's id. */
@@ -264,7 +246,7 @@ static void refusals__each_precise_and_nothing_taken(void **state)
         order(cases[i].who, cases[i].key, body, &r);
         if (cases[i].product != p)
             assert_int_equal(test_resp_int(&r, "product_id"), cases[i].product);
-        expect_answer(&r, cases[i].status, cases[i].code);
+        test_resp_expect(&r, cases[i].status, cases[i].code);
     }
     assert_int_equal(scalar("SELECT stock FROM products WHERE id = %lld", p), 3);
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 4000);
@@ -343,11 +325,13 @@ static void cancel__gives_stock_points_back_and_only_once(void **state)
 
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", id);
-    call_expecting("POST", path, user, 409, "ORDER_NOT_CANCELLABLE");
+    test_call_expect(srv.base, "POST", path, NULL, user, 409, "ORDER_NOT_CANCELLABLE");
     assert_int_equal(scalar("SELECT balance FROM users WHERE id = %lld", user), 50000);
-    call_expecting("POST", "/api/v1/orders/99999999/cancel", user, 404, "ORDER_NOT_FOUND");
-    call_expecting("GET", "/api/v1/orders/99999999", user, 404, NULL);
-    call_expecting("GET", "/api/v1/users/99999999/orders", 99999999, 404, "USER_NOT_FOUND");
+    test_call_expect(srv.base, "POST", "/api/v1/orders/99999999/cancel", NULL, user, 404,
+                     "ORDER_NOT_FOUND");
+    test_call_expect(srv.base, "GET", "/api/v1/orders/99999999", NULL, user, 404, NULL);
+    test_call_expect(srv.base, "GET", "/api/v1/users/99999999/orders", NULL, 99999999, 404,
+                     "USER_NOT_FOUND");
     assert_ledgers_consistent();
 }
 
@@ -389,7 +373,7 @@ static void cancel_at_the_cap__refund_passes_it_and_the_next_charge_is_refused(v
                      5001000);
 
     charge_points(user, 1, &r);
-    expect_answer(&r, 409, "BALANCE_LIMIT_EXCEEDED");
+    test_resp_expect(&r, 409, "BALANCE_LIMIT_EXCEEDED");
     char path[96];
     snprintf(path, sizeof(path), "/api/v1/users/%lld/points", user);
     test_call_as(srv.base, "GET", path, NULL, user, &r);
@@ -408,11 +392,12 @@ static void order_ids_beyond_32_bits__404_not_500(void **state)
     for (size_t i = 0; i < 2; i++) {
         char path[96];
         snprintf(path, sizeof(path), "/api/v1/orders/%s", ids[i]);
-        call_expecting("GET", path, user, 404, "ORDER_NOT_FOUND");
+        test_call_expect(srv.base, "GET", path, NULL, user, 404, "ORDER_NOT_FOUND");
         snprintf(path, sizeof(path), "/api/v1/orders/%s/cancel", ids[i]);
-        call_expecting("POST", path, user, 404, NULL);
+        test_call_expect(srv.base, "POST", path, NULL, user, 404, NULL);
         snprintf(path, sizeof(path), "/api/v1/users/%s/orders", ids[i]);
-        call_expecting("GET", path, strtoll(ids[i], NULL, 10), 404, "USER_NOT_FOUND");
+        test_call_expect(srv.base, "GET", path, NULL, strtoll(ids[i], NULL, 10), 404,
+                         "USER_NOT_FOUND");
     }
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "support/test_db.h"
+#include "support/test_fixtures.h"
 #include "support/test_http.h"
 #include "support/test_server.h"
 
@@ -44,21 +45,12 @@ static long charge(long long user, const char *body, struct test_resp *r)
     return r->status;
 }
 
-/* Asserts that r answered status and, when code is not NULL, that error code; frees r. */
-static void expect_answer(struct test_resp *r, long status, const char *code)
-{
-    assert_int_equal(r->status, status);
-    if (code)
-        assert_string_equal(test_resp_code(r), code);
-    test_resp_free(r);
-}
-
 /* A charge of body by user must answer status (and code when not NULL). */
 static void charge_expecting(long long user, const char *body, long status, const char *code)
 {
     struct test_resp r;
     charge(user, body, &r);
-    expect_answer(&r, status, code);
+    test_resp_expect(&r, status, code);
 }
 
 /* POST /api/v1/users with body must answer status (and code when not NULL). */
@@ -66,7 +58,7 @@ static void sign_up_expecting(const char *body, long status, const char *code)
 {
     struct test_resp r;
     test_call(srv.base, "POST", "/api/v1/users", body, 0, &r);
-    expect_answer(&r, status, code);
+    test_resp_expect(&r, status, code);
 }
 
 /* GET user's points history with query ("" for none) as user into *r; returns the status. */
@@ -220,7 +212,7 @@ static void unknown_user__404_on_balance_charge_and_history(void **state)
     /* no user holds a token for user 0: a user's token is refused, the admin's reaches 404 */
     const struct {
         const char *method, *path;
-        long long as; /* 0: the admin */
+        long long as; /* a user, or TEST_AS_ADMIN */
         long status;
         const char *code; /* NULL: not checked */
     } calls[] = {
@@ -228,16 +220,12 @@ static void unknown_user__404_on_balance_charge_and_history(void **state)
         {"POST", "/api/v1/users/987654/points/charge", 987654, 404, "USER_NOT_FOUND"},
         {"GET", "/api/v1/users/987654/points/history", 987654, 404, "USER_NOT_FOUND"},
         {"GET", "/api/v1/users/0/points", 987654, 403, "FORBIDDEN"},
-        {"GET", "/api/v1/users/0/points", 0, 404, NULL},
+        {"GET", "/api/v1/users/0/points", TEST_AS_ADMIN, 404, NULL},
     };
     for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
         const char *body = strcmp(calls[i].method, "POST") == 0 ? "{\"amount\":10}" : NULL;
-        struct test_resp r;
-        if (calls[i].as)
-            test_call_as(srv.base, calls[i].method, calls[i].path, body, calls[i].as, &r);
-        else
-            test_call(srv.base, calls[i].method, calls[i].path, body, 1, &r);
-        expect_answer(&r, calls[i].status, calls[i].code);
+        test_call_expect(srv.base, calls[i].method, calls[i].path, body, calls[i].as,
+                         calls[i].status, calls[i].code);
     }
     assert_int_equal(
         test_db_scalar(&db, "SELECT count(*) FROM point_ledger WHERE user_id = 987654"), 0);
@@ -300,7 +288,7 @@ static void history__newest_first_with_paging(void **state)
     const char *bad[] = {"limit=0", "limit=101", "limit=abc", "before=-1", "limit="};
     for (size_t i = 0; i < 5; i++) {
         history(id, bad[i], &r);
-        expect_answer(&r, 400, "INVALID_REQUEST");
+        test_resp_expect(&r, 400, "INVALID_REQUEST");
     }
     assert_ledger_consistent();
 }
@@ -329,7 +317,7 @@ static void history__before_beyond_32_bits__200_with_every_older_row(void **stat
     }
     /* beyond int64: refused by the decoder, not by the database */
     history(id, "before=9223372036854775808", &r);
-    expect_answer(&r, 400, "INVALID_REQUEST");
+    test_resp_expect(&r, 400, "INVALID_REQUEST");
 }
 
 /* POST charge with an Idempotency-Key. */
@@ -376,7 +364,7 @@ static void charge_with_key__applied_once_and_replayed(void **state)
     };
     for (size_t i = 0; i < sizeof(then) / sizeof(then[0]); i++) {
         keyed_charge(id, then[i].key, then[i].body, &a);
-        expect_answer(&a, then[i].status, then[i].code);
+        test_resp_expect(&a, then[i].status, then[i].code);
     }
     assert_int_equal(keyed_charge(id, "c-4", "{\"amount\":60000}", &a), 409);
     assert_non_null(test_resp_header(&a, "Idempotent-Replayed", h, sizeof(h)));

@@ -101,6 +101,25 @@ int test_post_order(const char *base, long long user, const char *key, const cha
     return test_http("POST", url, body, headers, out);
 }
 
+void test_resp_expect(struct test_resp *r, long status, const char *code)
+{
+    assert_int_equal(r->status, status);
+    if (code)
+        assert_string_equal(test_resp_code(r), code);
+    test_resp_free(r);
+}
+
+void test_call_expect(const char *base, const char *method, const char *path, const char *body,
+                      long long as, long status, const char *code)
+{
+    struct test_resp r;
+    if (as > 0)
+        test_call_as(base, method, path, body, as, &r);
+    else
+        test_call(base, method, path, body, as == TEST_AS_ADMIN, &r);
+    test_resp_expect(&r, status, code);
+}
+
 void test_failures_init(struct test_failures *f)
 {
     pthread_mutex_init(&f->mu, NULL);

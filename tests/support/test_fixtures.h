@@ -1,7 +1,8 @@
 /*
  * test_fixtures.h — the shop data tests make over HTTP (products, funded
- * users, coupons), orders posted with a key and a token, and a record of
- * failures seen by worker threads for the main thread to assert.
+ * users, coupons), orders posted with a key and a token, answers checked
+ * against their status and error code, and a record of failures seen by
+ * worker threads for the main thread to assert.
  *
  * cmocka assertions jump (longjmp) to the test's runner: they must run in
  * the test's main thread only. Functions marked "main thread" assert; the
@@ -64,6 +65,23 @@ const char *test_random_order_body(char *buf, size_t cap, long long user, const 
  */
 int test_post_order(const char *base, long long user, const char *key, const char *body,
                     struct test_resp *out);
+
+/*
+ * Asserts that r answered status and, when code is not NULL, the error code
+ * code; then frees r. Main thread.
+ */
+void test_resp_expect(struct test_resp *r, long status, const char *code);
+
+/* Who test_call_expect acts as, besides a user id (> 0). */
+enum { TEST_AS_NOBODY = 0, TEST_AS_ADMIN = -1 };
+
+/*
+ * Sends method base+path with body (NULL: none) as `as` (a user id: that
+ * user's token; TEST_AS_NOBODY: no token; TEST_AS_ADMIN: the admin token) and
+ * asserts the answer as test_resp_expect does. Main thread.
+ */
+void test_call_expect(const char *base, const char *method, const char *path, const char *body,
+                      long long as, long status, const char *code);
 
 /*
  * What worker threads saw go wrong: a count and the first message. Threads
