@@ -39,49 +39,63 @@ static struct redis_pool *pool_for(const char *url)
     return p;
 }
 
-static void miss_then_hit(void **state)
+/* A cache in ns over a new pool on url (*pool: the caller's, with the cache); loads reset to 0. */
+static struct cache *cache_open(const char *url, struct redis_pool **pool)
 {
-    (void)state;
-    struct redis_pool *pool = pool_for(test_redis_url());
-    struct cache *c = cache_new(pool, ns);
+    *pool = pool_for(url);
+    struct cache *c = cache_new(*pool, ns);
+    assert_non_null(c);
     atomic_store(&loads, 0);
+    return c;
+}
+
+static void cache_close(struct cache *c, struct redis_pool *pool)
+{
+    cache_free(c);
+    redis_pool_free(pool);
+}
+
+/*
+ * cache_get of key (a 10 s entry, waiting up to wait_ms for another loader)
+ * with load answering ud must return ERR_OK with want, a hit or a miss as
+ * want_hit says.
+ */
+static void get_expecting(struct cache *c, const char *key, unsigned wait_ms, cache_load_fn load,
+                          void *ud, bool want_hit, const char *want)
+{
     char *out;
     bool hit;
     struct err e;
     err_clear(&e);
-    assert_int_equal(cache_get(c, "k1", 10000, 500, slow_load, "v1", &out, &hit, &e), ERR_OK);
-    assert_false(hit);
-    assert_string_equal(out, "v1");
+    assert_int_equal(cache_get(c, key, 10000, wait_ms, load, ud, &out, &hit, &e), ERR_OK);
+    assert_int_equal(hit, want_hit);
+    assert_string_equal(out, want);
     free(out);
-    assert_int_equal(cache_get(c, "k1", 10000, 500, slow_load, "v2", &out, &hit, &e), ERR_OK);
-    assert_true(hit);
-    assert_string_equal(out, "v1"); /* from the cache, not the loader */
-    free(out);
+}
+
+static void miss_then_hit(void **state)
+{
+    (void)state;
+    struct redis_pool *pool;
+    struct cache *c = cache_open(test_redis_url(), &pool);
+    get_expecting(c, "k1", 500, slow_load, "v1", false, "v1");
+    get_expecting(c, "k1", 500, slow_load, "v2", true, "v1"); /* from the cache, not the loader */
     assert_int_equal(atomic_load(&loads), 1);
-    cache_free(c);
-    redis_pool_free(pool);
+    cache_close(c, pool);
 }
 
 static void generation_bump__old_entries_never_read_again(void **state)
 {
     (void)state;
-    struct redis_pool *pool = pool_for(test_redis_url());
-    struct cache *c = cache_new(pool, ns);
-    char key[64], *out;
-    bool hit;
-    struct err e;
-    err_clear(&e);
+    struct redis_pool *pool;
+    struct cache *c = cache_open(test_redis_url(), &pool);
+    char key[64];
     snprintf(key, sizeof(key), "g:%lld", cache_generation(c, "things"));
-    assert_int_equal(cache_get(c, key, 10000, 500, slow_load, "old", &out, &hit, &e), ERR_OK);
-    free(out);
+    get_expecting(c, key, 500, slow_load, "old", false, "old");
     assert_true(cache_bump(c, "things") > 0); /* a write happened */
     snprintf(key, sizeof(key), "g:%lld", cache_generation(c, "things"));
-    assert_int_equal(cache_get(c, key, 10000, 500, slow_load, "new", &out, &hit, &e), ERR_OK);
-    assert_false(hit);
-    assert_string_equal(out, "new");
-    free(out);
-    cache_free(c);
-    redis_pool_free(pool);
+    get_expecting(c, key, 500, slow_load, "new", false, "new");
+    cache_close(c, pool);
 }
 
 struct stampede {
@@ -106,9 +120,8 @@ static void *reader(void *arg)
 static void hundred_concurrent_misses__one_load(void **state)
 {
     (void)state;
-    struct redis_pool *pool = pool_for(test_redis_url());
-    struct cache *c = cache_new(pool, ns);
-    atomic_store(&loads, 0);
+    struct redis_pool *pool;
+    struct cache *c = cache_open(test_redis_url(), &pool);
     atomic_int wrong;
     atomic_init(&wrong, 0);
     struct stampede s = {c, &wrong};
@@ -119,8 +132,7 @@ static void hundred_concurrent_misses__one_load(void **state)
         pthread_join(t[i], NULL);
     assert_int_equal(atomic_load(&wrong), 0);
     assert_int_equal(atomic_load(&loads), 1);
-    cache_free(c);
-    redis_pool_free(pool);
+    cache_close(c, pool);
 }
 
 static struct redis_pool *guard_pool;
@@ -146,16 +158,10 @@ static enum err_code load_outliving_the_guard(void *ud, char **out, struct err *
 static void expired_guard__taken_by_another_loader__not_deleted_by_the_first(void **state)
 {
     (void)state;
-    guard_pool = pool_for(test_redis_url());
-    struct cache *c = cache_new(guard_pool, ns);
-    char *out;
-    bool hit;
+    struct cache *c = cache_open(test_redis_url(), &guard_pool);
+    get_expecting(c, "slow", 50, load_outliving_the_guard, "v", false, "v");
     struct err e;
     err_clear(&e);
-    assert_int_equal(cache_get(c, "slow", 10000, 50, load_outliving_the_guard, "v", &out, &hit, &e),
-                     ERR_OK);
-    assert_string_equal(out, "v");
-    free(out);
     /* the second loader's guard is still there: only its owner may delete it */
     redisReply *r = redis_command(guard_pool, &e, "GET %s:cache:slow:load", ns);
     assert_non_null(r);
@@ -163,27 +169,17 @@ static void expired_guard__taken_by_another_loader__not_deleted_by_the_first(voi
     assert_string_equal(r->str, "other");
     freeReplyObject(r);
     freeReplyObject(redis_command(guard_pool, &e, "DEL %s:cache:slow:load", ns));
-    cache_free(c);
-    redis_pool_free(guard_pool);
+    cache_close(c, guard_pool);
 }
 
 static void redis_down__the_loader_answers(void **state)
 {
     (void)state;
-    struct redis_pool *pool = pool_for("redis://127.0.0.1:1/0");
-    struct cache *c = cache_new(pool, ns);
-    atomic_store(&loads, 0);
-    char *out;
-    bool hit;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(cache_get(c, "k", 1000, 100, slow_load, "direct", &out, &hit, &e), ERR_OK);
-    assert_false(hit);
-    assert_string_equal(out, "direct");
-    free(out);
+    struct redis_pool *pool;
+    struct cache *c = cache_open("redis://127.0.0.1:1/0", &pool);
+    get_expecting(c, "k", 100, slow_load, "direct", false, "direct");
     assert_int_equal(atomic_load(&loads), 1);
-    cache_free(c);
-    redis_pool_free(pool);
+    cache_close(c, pool);
 }
 
 int main(void)
