@@ -147,20 +147,14 @@ struct storm_ctx {
     atomic_int failures; /* any answer other than 201/200 or a clean refusal */
 };
 
-struct storm_worker {
-    struct storm_ctx *ctx;
-    int n;
-    unsigned seed;
-};
-
 static void *storm(void *arg)
 {
-    struct storm_worker *w = arg;
+    struct test_worker *w = arg;
+    struct storm_ctx *ctx = w->ctx;
     for (int round = 0; round < STORM_ROUNDS; round++) {
-        long long user = w->ctx->users[rand_r(&w->seed) % STORM_USERS];
+        long long user = ctx->users[rand_r(&w->seed) % STORM_USERS];
         char body[512];
-        test_random_order_body(body, sizeof(body), user, w->ctx->products, STORM_PRODUCTS,
-                               &w->seed);
+        test_random_order_body(body, sizeof(body), user, ctx->products, STORM_PRODUCTS, &w->seed);
         char key[48], code[64] = "";
         snprintf(key, sizeof(key), "storm-%d-%d", w->n, round);
         struct test_resp r;
@@ -172,16 +166,14 @@ static void *storm(void *arg)
                                                     strcmp(code, "INSUFFICIENT_BALANCE") == 0));
         if (!clean) {
             fprintf(stderr, "storm: unexpected %ld %s\n", r.status, r.body);
-            atomic_fetch_add(&w->ctx->failures, 1);
+            atomic_fetch_add(&ctx->failures, 1);
         }
         test_resp_free(&r);
         if (order_id && rand_r(&w->seed) % 3 == 0) {
-            char path[96];
-            snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", order_id);
-            test_call_as(srv.base, "POST", path, NULL, user, &r); /* the owner cancels */
+            test_cancel_order(srv.base, user, order_id, &r); /* the owner cancels */
             if (r.status != 200) {
                 fprintf(stderr, "storm: cancel %ld %s\n", r.status, r.body);
-                atomic_fetch_add(&w->ctx->failures, 1);
+                atomic_fetch_add(&ctx->failures, 1);
             }
             test_resp_free(&r);
         }
@@ -203,24 +195,12 @@ static void storm_of_orders_and_cancels__money_and_stock_conserved(void **state)
         ctx.users[i] = test_new_funded_user(srv.base, "racer", 150000);
         charged += 150000;
     }
-    struct storm_worker workers[STORM_THREADS];
-    pthread_t threads[STORM_THREADS];
-    for (int i = 0; i < STORM_THREADS; i++) {
-        workers[i] = (struct storm_worker){&ctx, i, 1234u + (unsigned)i};
-        pthread_create(&threads[i], NULL, storm, &workers[i]);
-    }
-    for (int i = 0; i < STORM_THREADS; i++)
-        pthread_join(threads[i], NULL);
+    test_run_workers(STORM_THREADS, storm, &ctx, 1234u);
     assert_int_equal(atomic_load(&ctx.failures), 0);
 
-    char ids[256] = "";
-    for (int i = 0; i < STORM_USERS; i++)
-        snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%lld", i ? "," : "",
-                 ctx.users[i]);
-    char pids[256] = "";
-    for (int i = 0; i < STORM_PRODUCTS; i++)
-        snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%lld", i ? "," : "",
-                 ctx.products[i]);
+    char ids[256], pids[256];
+    test_id_list(ids, sizeof(ids), ctx.users, STORM_USERS);
+    test_id_list(pids, sizeof(pids), ctx.products, STORM_PRODUCTS);
     /* money: balances + totals of orders still paid = everything charged */
     int64_t balances = test_db_scalar(&db, "SELECT sum(balance) FROM users WHERE id IN (%s)", ids);
     int64_t paid = test_db_scalar(

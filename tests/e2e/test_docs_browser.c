@@ -170,8 +170,7 @@ static void docs__every_route_rendered_as_an_operation_from_this_instance(void *
     if (override)
         snprintf(docs_dir, sizeof(docs_dir), "SHOPD_DOCS_DIR=%s", override);
     struct proc *p = &running;
-    proc_start(p, db.url, override ? extra : NULL);
-    proc_wait_ready(p);
+    proc_start_ready(p, db.url, override ? extra : NULL);
     char url[256];
     snprintf(url, sizeof(url), "%s/docs", p->base);
     char *dom = browser_dom(url);
@@ -220,8 +219,7 @@ static void docs__empty_docs_dir__no_operation_rendered_and_the_check_says_so(vo
     snprintf(setting, sizeof(setting), "SHOPD_DOCS_DIR=%s", empty);
     const char *extra[] = {setting, NULL};
     struct proc *p = &running;
-    proc_start(p, db.url, extra);
-    proc_wait_ready(p); /* starts without its docs */
+    proc_start_ready(p, db.url, extra); /* starts without its docs */
     char url[256];
     snprintf(url, sizeof(url), "%s/docs", p->base);
     char *dom = browser_dom(url);
@@ -239,7 +237,6 @@ static void docs__empty_docs_dir__no_operation_rendered_and_the_check_says_so(vo
     assert_non_null(strstr(dom, "SERVICE_UNAVAILABLE"));
     free(dom);
     proc_kill(p);
-    p->pid = 0;
     rmdir(empty);
 }
 
@@ -247,12 +244,8 @@ int main(void)
 {
     test_http_global_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(
-            docs__every_route_rendered_as_an_operation_from_this_instance, NULL, proc_teardown,
-            &running),
-        cmocka_unit_test_prestate_setup_teardown(
-            docs__empty_docs_dir__no_operation_rendered_and_the_check_says_so, NULL, proc_teardown,
-            &running),
+        PROC_TEST(docs__every_route_rendered_as_an_operation_from_this_instance, &running),
+        PROC_TEST(docs__empty_docs_dir__no_operation_rendered_and_the_check_says_so, &running),
     };
     return TEST_DB_RUN(tests, &db, "e2e_docs_browser");
 }

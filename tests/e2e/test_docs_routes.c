@@ -88,8 +88,7 @@ static void defaults__document_and_assets_served_byte_for_byte(void **state)
 {
     (void)state;
     struct proc *p = &running;
-    proc_start(p, db.url, NULL);
-    proc_wait_ready(p);
+    proc_start_ready(p, db.url, NULL);
     size_t len;
     char *doc = source_file("docs/openapi.yaml", &len);
     assert_serves(p, "/openapi.yaml", doc, len, "application/yaml", "no-cache");
@@ -137,7 +136,6 @@ static void defaults__document_and_assets_served_byte_for_byte(void **state)
         test_resp_free(&r);
     }
     proc_kill(p);
-    p->pid = 0;
 }
 
 static void docs_dir_set__that_folders_document_served(void **state)
@@ -158,8 +156,7 @@ static void docs_dir_set__that_folders_document_served(void **state)
     snprintf(setting, sizeof(setting), "SHOPD_DOCS_DIR=%s", dir);
     const char *extra[] = {setting, NULL};
     struct proc *p = &running;
-    proc_start(p, db.url, extra);
-    proc_wait_ready(p);
+    proc_start_ready(p, db.url, extra);
     assert_serves(p, "/openapi.yaml", doc, sizeof(doc) - 1, "application/yaml", "no-cache");
     /* read once at start: a later change on disk is not served */
     f = fopen(path, "wb");
@@ -168,7 +165,6 @@ static void docs_dir_set__that_folders_document_served(void **state)
     fclose(f);
     assert_serves(p, "/openapi.yaml", doc, sizeof(doc) - 1, "application/yaml", "no-cache");
     proc_kill(p);
-    p->pid = 0;
     unlink(path);
     rmdir(dir);
 }
@@ -183,8 +179,7 @@ static void files_missing__routes_answer_503_naming_the_file_and_shopd_runs(void
     snprintf(ui, sizeof(ui), "SHOPD_SWAGGER_UI_DIR=%s/no-such-folder", empty);
     const char *extra[] = {docs, ui, NULL};
     struct proc *p = &running;
-    proc_start(p, db.url, extra);
-    proc_wait_ready(p); /* started all the same */
+    proc_start_ready(p, db.url, extra); /* started all the same */
     assert_unavailable(p, "/openapi.yaml", "openapi.yaml");
     assert_unavailable(p, "/docs/swagger-ui.css", "swagger-ui.css");
     assert_unavailable(p, "/docs/swagger-ui-bundle.js", "npm ci");
@@ -202,7 +197,6 @@ static void files_missing__routes_answer_503_naming_the_file_and_shopd_runs(void
     assert_true(warned);
     assert_true(named);
     proc_kill(p);
-    p->pid = 0;
     rmdir(empty);
 }
 
@@ -210,13 +204,9 @@ int main(void)
 {
     test_http_global_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(defaults__document_and_assets_served_byte_for_byte,
-                                                 NULL, proc_teardown, &running),
-        cmocka_unit_test_prestate_setup_teardown(docs_dir_set__that_folders_document_served, NULL,
-                                                 proc_teardown, &running),
-        cmocka_unit_test_prestate_setup_teardown(
-            files_missing__routes_answer_503_naming_the_file_and_shopd_runs, NULL, proc_teardown,
-            &running),
+        PROC_TEST(defaults__document_and_assets_served_byte_for_byte, &running),
+        PROC_TEST(docs_dir_set__that_folders_document_served, &running),
+        PROC_TEST(files_missing__routes_answer_503_naming_the_file_and_shopd_runs, &running),
     };
     return TEST_DB_RUN(tests, &db, "e2e_docs_routes");
 }

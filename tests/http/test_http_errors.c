@@ -21,23 +21,6 @@
 
 static struct test_server srv;
 
-static int setup(void **state)
-{
-    (void)state;
-    test_http_global_init();
-    struct config cfg;
-    test_server_config(&cfg, NULL);
-    test_server_start(&srv, &cfg);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_server_stop(&srv);
-    return 0;
-}
-
 /* A problem+json answer with the given status and code, and all RFC 9457 members. */
 static void assert_problem(const struct test_resp *r, long status, const char *code)
 {
@@ -403,5 +386,5 @@ int main(void)
         cmocka_unit_test(user_endpoint__401_without_token_403_for_another_user),
         cmocka_unit_test(ops_endpoints__healthz_readyz_metrics),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_SERVER_RUN_WITHOUT_DB(tests, &srv, "http_errors");
 }

@@ -31,23 +31,6 @@ static uint16_t port(void)
     return http_server_port(srv.http);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    test_http_global_init();
-    struct config cfg;
-    test_server_config(&cfg, NULL);
-    test_server_start(&srv, &cfg);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_server_stop(&srv);
-    return 0;
-}
-
 /*
  * The first response in raw is a problem+json document with this status and
  * code, it is the only status line in raw, and its body parses.
@@ -418,5 +401,5 @@ int main(void)
         cmocka_unit_test(keep_alive_pipelining_continue_and_head),
         cmocka_unit_test(slow_clients_connection_limit_and_prompt_stop),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return TEST_SERVER_RUN_WITHOUT_DB(tests, &srv, "http_framing");
 }

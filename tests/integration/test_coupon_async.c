@@ -35,26 +35,19 @@
 #include "support/test_db.h"
 #include "support/test_fixtures.h"
 #include "support/test_http.h"
+#include "support/test_kafka_env.h"
 #include "support/test_server.h"
 #include "support/test_proc.h"
 
-#define TEST_KAFKA_PROPS                                                                           \
-    "reconnect.backoff.ms=10,reconnect.backoff.max.ms=100,session.timeout.ms=3000,"                \
-    "heartbeat.interval.ms=100,auto.commit.interval.ms=100,fetch.wait.max.ms=50,"                  \
-    "topic.metadata.refresh.interval.ms=1000"
-
 static struct test_db db;
 static struct test_server server;
-static bool srv_running;
 static const char *brokers;
 static struct redis_pool *redis;
 
 static int stop_server(void **state)
 {
     (void)state;
-    if (srv_running)
-        test_server_stop(&server);
-    srv_running = false;
+    test_server_stop_if_started(&server);
     return 0;
 }
 
@@ -62,15 +55,13 @@ static int stop_server(void **state)
 static void start_server(void)
 {
     struct config cfg;
-    test_server_config(&cfg, db.url);
-    snprintf(cfg.kafka_brokers, sizeof(cfg.kafka_brokers), "%s", brokers);
-    snprintf(cfg.kafka_properties, sizeof(cfg.kafka_properties), "%s", TEST_KAFKA_PROPS);
-    snprintf(cfg.kafka_group_prefix, sizeof(cfg.kafka_group_prefix), "tca%ld", (long)getpid());
+    char group_prefix[32];
+    snprintf(group_prefix, sizeof(group_prefix), "tca%ld", (long)getpid());
+    test_kafka_server_config(&cfg, db.url, group_prefix);
     cfg.kafka_message_timeout_ms = 1500;
     cfg.consumers = CONFIG_CONSUMER_COUPON_ISSUER;
     cfg.threads = 16;
     test_server_start(&server, &cfg);
-    srv_running = true;
 }
 
 static long long new_coupon(long long total)
@@ -295,7 +286,6 @@ static void without_kafka__503_service_unavailable(void **state)
     struct config cfg;
     test_server_config(&cfg, db.url); /* no SHOPD_KAFKA_BROKERS */
     test_server_start(&server, &cfg);
-    srv_running = true;
     long long c = new_coupon(3), u = new_users(1);
     char path[96], body[64], retry[16];
     snprintf(path, sizeof(path), "/api/v1/coupons/%lld/issue-requests", c);
@@ -571,29 +561,11 @@ static enum kafka_handled collect_dead_letter(void *ctx, const struct kafka_mess
 /* Reads <request topic>.dlq from its start (a group of its own) until d's record shows up. */
 static void await_dead_letter(struct dead_letter *d)
 {
-    const char *topics[] = {COUPON_ISSUE_REQUESTS_TOPIC ".dlq", NULL};
-    static const char *const extra[] = {"session.timeout.ms=3000", "heartbeat.interval.ms=100",
-                                        "fetch.wait.max.ms=50",
-                                        "topic.metadata.refresh.interval.ms=1000", NULL};
+    const char *topic = COUPON_ISSUE_REQUESTS_TOPIC ".dlq";
     char group[64];
     snprintf(group, sizeof(group), "tca-dlq-reader-%ld-%ld", (long)getpid(), (long)time(NULL));
-    struct err e;
-    err_clear(&e);
-    struct kafka_producer *unused = kafka_producer_new(
-        &(struct kafka_producer_config){.brokers = brokers, .extra = extra + 4}, &e);
-    assert_non_null(unused); /* the runner needs one; collect_dead_letter never dead-letters */
-    struct kafka_consumer *reader =
-        kafka_consumer_start(&(struct kafka_consumer_config){.brokers = brokers,
-                                                             .group_id = group,
-                                                             .topics = topics,
-                                                             .extra = extra,
-                                                             .handle = collect_dead_letter,
-                                                             .ctx = d,
-                                                             .dlq_topic = "tca-dlq-reader.dlq",
-                                                             .dlq = unused},
-                             &e);
-    if (!reader)
-        fail_msg("dlq reader: %s", e.detail);
+    struct test_kafka_reader reader; /* collect_dead_letter never dead-letters */
+    test_kafka_reader_start(&reader, group, topic, collect_dead_letter, d, "tca-dlq-reader.dlq");
     bool found = false;
     for (int t = 0; t < 3000 && !found; t++) { /* up to 60 s */
         pthread_mutex_lock(&d->mu);
@@ -602,10 +574,9 @@ static void await_dead_letter(struct dead_letter *d)
         if (!found)
             test_sleep_ms(20);
     }
-    kafka_consumer_stop(reader);
-    kafka_producer_free(unused, 1000);
+    test_kafka_reader_stop(&reader);
     if (!found)
-        fail_msg("the poison record never reached %s", topics[0]);
+        fail_msg("the poison record never reached %s", topic);
 }
 
 static void poison_request__dead_lettered__later_requests_still_issued(void **state)
@@ -762,11 +733,7 @@ static void brokers_down__503_or_accepted__all_accepted_decided_after_recovery(v
 static int setup(void **state)
 {
     (void)state;
-    brokers = getenv("SHOPD_TEST_KAFKA_BROKERS");
-    if (!brokers || !*brokers) {
-        fprintf(stderr, "test_coupon_async: SHOPD_TEST_KAFKA_BROKERS is not set (devkafka)\n");
-        exit(1); /* never a silent pass without Kafka */
-    }
+    brokers = test_kafka_brokers();
     test_http_global_init();
     test_db_create(&db, "coupon_async");
     struct err e;

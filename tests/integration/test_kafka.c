@@ -296,6 +296,22 @@ static struct kafka_producer *producer(struct reports *r, unsigned message_timeo
     return producer_with(r, message_timeout_ms, producer_extra);
 }
 
+/* Topics "orders" (of partitions) and "dlq" (of 1); returns producer(r, 10000). */
+static struct kafka_producer *orders_and_dlq(struct reports *r, int partitions)
+{
+    topic("orders", partitions);
+    topic("dlq", 1);
+    return producer(r, 10000);
+}
+
+/* Waits up to ms for the delivery reports of all p's records; fails the test unless ERR_OK. */
+static void flush_ok(struct kafka_producer *p, int ms)
+{
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(kafka_producer_flush(p, ms, &e), ERR_OK);
+}
+
 static void produce_one(struct kafka_producer *p, const char *t, const char *key, const char *value,
                         int opaque)
 {
@@ -316,6 +332,14 @@ static void produce_one(struct kafka_producer *p, const char *t, const char *key
         fail_msg("kafka_produce: %s", e.detail);
 }
 
+/* Produces values[0..n) to "orders" under key k0 (record i with opaque i), then flush_ok. */
+static void produce_k0(struct kafka_producer *p, const char *const *values, int n)
+{
+    for (int i = 0; i < n; i++)
+        produce_one(p, "orders", "k0", values[i], i);
+    flush_ok(p, 5000);
+}
+
 /* Record i of the keyed tests: key "k<i % keys>", value "k<i % keys>:<i / keys>". */
 static void produce_keyed(struct kafka_producer *p, const char *t, int i, int keys)
 {
@@ -333,10 +357,8 @@ static void produce_keyed(struct kafka_producer *p, const char *t, int i, int ke
 static void resend_until_all_delivered(struct kafka_producer *p, struct reports *r, const char *t,
                                        int n, int keys)
 {
-    struct err e;
     for (int round = 0; round < 30 && atomic_load(&r->ok) < n; round++) {
-        err_clear(&e);
-        assert_int_equal(kafka_producer_flush(p, 15000, &e), ERR_OK);
+        flush_ok(p, 15000);
         pthread_mutex_lock(&r->lock);
         int failed[256], n_failed = r->n_failed;
         memcpy(failed, r->failed, sizeof(failed));
@@ -345,8 +367,7 @@ static void resend_until_all_delivered(struct kafka_producer *p, struct reports 
         for (int i = 0; i < n_failed; i++)
             produce_keyed(p, t, failed[i], keys);
     }
-    err_clear(&e);
-    assert_int_equal(kafka_producer_flush(p, 15000, &e), ERR_OK);
+    flush_ok(p, 15000);
     assert_int_equal(atomic_load(&r->ok), n);
 }
 
@@ -505,8 +526,15 @@ static void sink_free(struct sink *s)
     free(s);
 }
 
-static struct kafka_consumer *consumer(const char *group, const char *t, struct behaviour *b,
-                                       struct kafka_producer *dlq, unsigned max_attempts)
+/*
+ * A consumer of topic t in group with b as its handlers' context, dead
+ * letters to "dlq" through dlq: with handle when batch_max is 0, else with
+ * handle_batch (batches of up to batch_max, 200 ms to fill one). Fails the
+ * test when it cannot start.
+ */
+static struct kafka_consumer *start_consumer(const char *group, const char *t, struct behaviour *b,
+                                             struct kafka_producer *dlq, unsigned max_attempts,
+                                             unsigned batch_max)
 {
     const char *topics[] = {t, NULL};
     struct kafka_consumer_config cfg = {
@@ -515,7 +543,10 @@ static struct kafka_consumer *consumer(const char *group, const char *t, struct 
         .client_id = "test",
         .topics = topics,
         .extra = consumer_extra,
-        .handle = handle,
+        .handle = batch_max ? NULL : handle,
+        .handle_batch = batch_max ? handle_batch : NULL,
+        .batch_max = batch_max,
+        .batch_wait_ms = batch_max ? 200 : 0,
         .ctx = b,
         .dlq_topic = "dlq",
         .dlq = dlq,
@@ -531,33 +562,53 @@ static struct kafka_consumer *consumer(const char *group, const char *t, struct 
     return c;
 }
 
-/* Like consumer, with handle_batch: batches of up to batch_max, 200 ms to fill one. */
-static struct kafka_consumer *batch_consumer(const char *group, const char *t, struct behaviour *b,
-                                             struct kafka_producer *dlq, unsigned batch_max)
+static struct kafka_consumer *consumer(const char *group, const char *t, struct behaviour *b,
+                                       struct kafka_producer *dlq, unsigned max_attempts)
 {
-    const char *topics[] = {t, NULL};
-    struct kafka_consumer_config cfg = {
-        .brokers = cl.brokers,
-        .group_id = group,
-        .client_id = "test",
-        .topics = topics,
-        .extra = consumer_extra,
-        .handle_batch = handle_batch,
-        .batch_max = batch_max,
-        .batch_wait_ms = 200,
-        .ctx = b,
-        .dlq_topic = "dlq",
-        .dlq = dlq,
-        .max_attempts = 5,
-        .backoff_base_ms = 10,
-        .backoff_max_ms = 50,
-    };
-    struct err e;
-    err_clear(&e);
-    struct kafka_consumer *c = kafka_consumer_start(&cfg, &e);
-    if (!c)
-        fail_msg("kafka_consumer_start: %s", e.detail);
-    return c;
+    return start_consumer(group, t, b, dlq, max_attempts, 0);
+}
+
+/*
+ * Reads topic "dlq" in group into a new sink (db->sink, caller sink_free)
+ * until it holds n records; returns the reader (caller kafka_consumer_stop).
+ */
+static struct kafka_consumer *read_dlq(const char *group, struct behaviour *db,
+                                       struct kafka_producer *p, int n)
+{
+    db->sink = sink_new();
+    struct kafka_consumer *reader = consumer(group, "dlq", db, p, 5);
+    WAIT_UNTIL(20000, "the DLQ records", sink_count(db->sink) >= n);
+    return reader;
+}
+
+/* The consumer's counters: processed and dlq as given, retried too unless it is -1. */
+static void assert_stats(struct kafka_consumer *c, long long processed, long long retried,
+                         long long dlq)
+{
+    struct kafka_consumer_stats st;
+    kafka_consumer_stats(c, &st);
+    assert_int_equal(st.processed, processed);
+    if (retried >= 0)
+        assert_int_equal(st.retried, retried);
+    assert_int_equal(st.dlq, dlq);
+}
+
+/*
+ * The end of a test: stops the consumers c1 and c2 (in that order), frees
+ * p, then frees the sinks s1 and s2. NULL ones are skipped.
+ */
+static void finish(struct kafka_consumer *c1, struct kafka_consumer *c2, struct kafka_producer *p,
+                   struct sink *s1, struct sink *s2)
+{
+    if (c1)
+        kafka_consumer_stop(c1);
+    if (c2)
+        kafka_consumer_stop(c2);
+    kafka_producer_free(p, 5000);
+    if (s1)
+        sink_free(s1);
+    if (s2)
+        sink_free(s2);
 }
 
 static bool assigned(struct kafka_consumer *c)
@@ -607,19 +658,11 @@ static void assert_key_order(struct sink *s, int keys, int per_key, bool allow_d
 static void produce_200__consumed_in_key_order_with_headers(void **state)
 {
     (void)state;
-    topic("orders", 4);
-    topic("dlq", 1);
     struct reports r;
-    struct kafka_producer *p = producer(&r, 10000);
-    for (int i = 0; i < 200; i++) {
-        char key[16], value[32];
-        snprintf(key, sizeof(key), "k%d", i % 10);
-        snprintf(value, sizeof(value), "k%d:%d", i % 10, i / 10);
-        produce_one(p, "orders", key, value, i);
-    }
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(kafka_producer_flush(p, 10000, &e), ERR_OK);
+    struct kafka_producer *p = orders_and_dlq(&r, 4);
+    for (int i = 0; i < 200; i++)
+        produce_keyed(p, "orders", i, 10);
+    flush_ok(p, 10000);
     assert_int_equal(atomic_load(&r.ok), 200);
     assert_int_equal(kafka_producer_delivery_errors(p), 0);
     assert_int_equal(kafka_producer_queue_depth(p), 0);
@@ -635,15 +678,10 @@ static void produce_200__consumed_in_key_order_with_headers(void **state)
         assert_string_equal(s->v[i].headers, want);
         assert_int_equal(s->v[i].key[1], s->v[i].value[1]); /* key k3 carries k3:… */
     }
-    struct kafka_consumer_stats st;
-    kafka_consumer_stats(c, &st);
-    assert_int_equal(st.processed, 200);
-    assert_int_equal(st.dlq, 0);
+    assert_stats(c, 200, -1, 0);
     /* lag: 4 partitions, all caught up once watermarks are refreshed */
     WAIT_UNTIL(5000, "lag 0 on 4 partitions", caught_up(c, 4));
-    kafka_consumer_stop(c);
-    kafka_producer_free(p, 5000);
-    sink_free(s);
+    finish(c, NULL, p, s, NULL);
 }
 
 static void
@@ -653,20 +691,14 @@ brokers_down__sends_accepted_then_fail_transient__brokers_up__resend_succeeds(vo
     topic("orders", 2);
     struct reports r;
     struct kafka_producer *p = producer(&r, 1500);
-    produce_one(p, "orders", "k0", "k0:0", 0);
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(kafka_producer_flush(p, 5000, &e), ERR_OK);
+    produce_keyed(p, "orders", 0, 1); /* key k0, value k0:0 */
+    flush_ok(p, 5000);
     assert_int_equal(atomic_load(&r.ok), 1);
 
     for (int b = 1; b <= 3; b++)
         rd_kafka_mock_broker_set_down(cl.mc, b);
-    for (int i = 1; i <= 10; i++) {
-        char value[32];
-        snprintf(value, sizeof(value), "k0:%d", i);
-        produce_one(p, "orders", "k0", value,
-                    i); /* accepted locally: never blocks, never refuses */
-    }
+    for (int i = 1; i <= 10; i++)
+        produce_keyed(p, "orders", i, 1); /* accepted locally: never blocks, never refuses */
     WAIT_UNTIL(10000, "10 transient failures", atomic_load(&r.transient) == 10);
     assert_int_equal(atomic_load(&r.permanent), 0);
     assert_int_equal(kafka_producer_delivery_errors(p), 10);
@@ -680,12 +712,9 @@ brokers_down__sends_accepted_then_fail_transient__brokers_up__resend_succeeds(vo
     memcpy(failed, r.failed, sizeof(failed));
     pthread_mutex_unlock(&r.lock);
     assert_int_equal(n_failed, 10);
-    for (int i = 0; i < n_failed; i++) {
-        char value[32];
-        snprintf(value, sizeof(value), "k0:%d", failed[i]);
-        produce_one(p, "orders", "k0", value, failed[i]);
-    }
-    assert_int_equal(kafka_producer_flush(p, 15000, &e), ERR_OK);
+    for (int i = 0; i < n_failed; i++)
+        produce_keyed(p, "orders", failed[i], 1);
+    flush_ok(p, 15000);
     assert_int_equal(atomic_load(&r.ok), 11);
     kafka_producer_free(p, 5000);
 }
@@ -693,10 +722,8 @@ brokers_down__sends_accepted_then_fail_transient__brokers_up__resend_succeeds(vo
 static void injected_produce_errors__idempotent_producer_loses_and_reorders_nothing(void **state)
 {
     (void)state;
-    topic("orders", 3);
-    topic("dlq", 1);
     struct reports r;
-    struct kafka_producer *p = producer(&r, 10000);
+    struct kafka_producer *p = orders_and_dlq(&r, 3);
     rd_kafka_mock_push_request_errors(
         cl.mc, API_PRODUCE, 5, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
         RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
@@ -764,9 +791,7 @@ static void implicitly_acked_record__reported_transient__resent_and_written(void
     struct reports r;
     struct kafka_producer *p = producer_with(&r, 10000, many_in_flight);
     produce_keyed(p, "orders", 0, 1); /* connect and learn the leader first */
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(kafka_producer_flush(p, 10000, &e), ERR_OK);
+    flush_ok(p, 10000);
     rd_kafka_mock_push_request_errors(cl.mc, API_PRODUCE, 1,
                                       RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
     for (int i = 1; i < 40; i++)
@@ -779,46 +804,31 @@ static void implicitly_acked_record__reported_transient__resent_and_written(void
     struct behaviour b = {.sink = s};
     struct kafka_consumer *c = consumer("g-implicit", "orders", &b, p, 5);
     WAIT_UNTIL(20000, "40 distinct records", sink_distinct(s) >= 40);
-    kafka_consumer_stop(c);
-    kafka_producer_free(p, 5000);
-    sink_free(s);
+    finish(c, NULL, p, s, NULL);
 }
 
 static void
 retry_twice_then_done__effect_once__poison__dead_lettered_and_partition_moves_on(void **state)
 {
     (void)state;
-    topic("orders", 1);
-    topic("dlq", 1);
     struct reports r;
-    struct kafka_producer *p = producer(&r, 10000);
-    produce_one(p, "orders", "k0", "flaky", 0);
-    produce_one(p, "orders", "k0", "bad", 1);
-    produce_one(p, "orders", "k0", "after-1", 2);
-    produce_one(p, "orders", "k0", "after-2", 3);
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(kafka_producer_flush(p, 5000, &e), ERR_OK);
+    struct kafka_producer *p = orders_and_dlq(&r, 1);
+    produce_k0(p, (const char *const[]){"flaky", "bad", "after-1", "after-2"}, 4);
 
     struct sink *s = sink_new();
     struct behaviour b = {.sink = s, .retry_twice = "flaky", .poison = "bad"};
     struct kafka_consumer *c = consumer("g-dlq", "orders", &b, p, 5);
     WAIT_UNTIL(20000, "3 effects", sink_count(s) >= 3);
 
-    struct sink *dead = sink_new();
-    struct behaviour db = {.sink = dead};
-    struct kafka_consumer *reader = consumer("g-dlq-reader", "dlq", &db, p, 5);
-    WAIT_UNTIL(20000, "the DLQ record", sink_count(dead) >= 1);
+    struct behaviour db = {0};
+    struct kafka_consumer *reader = read_dlq("g-dlq-reader", &db, p, 1);
+    struct sink *dead = db.sink;
 
     assert_int_equal(sink_count(s), 3);
     assert_string_equal(s->v[0].value, "flaky"); /* once, after two RETRYs */
     assert_string_equal(s->v[1].value, "after-1");
     assert_string_equal(s->v[2].value, "after-2");
-    struct kafka_consumer_stats st;
-    kafka_consumer_stats(c, &st);
-    assert_int_equal(st.processed, 3);
-    assert_int_equal(st.retried, 2);
-    assert_int_equal(st.dlq, 1);
+    assert_stats(c, 3, 2, 1);
 
     assert_int_equal(sink_count(dead), 1);
     assert_string_equal(dead->v[0].value, "bad");
@@ -826,48 +836,32 @@ retry_twice_then_done__effect_once__poison__dead_lettered_and_partition_moves_on
     assert_string_equal(dead->v[0].headers,
                         "event_id=ev-bad;type=ORDER_PAID;dlq_topic=orders;dlq_partition=0;"
                         "dlq_offset=1;dlq_group=g-dlq;dlq_error=bad payload");
-    kafka_consumer_stop(reader);
-    kafka_consumer_stop(c);
-    kafka_producer_free(p, 5000);
-    sink_free(dead);
-    sink_free(s);
+    finish(reader, c, p, dead, s);
 }
 
 static void batch_with_two_poison_messages__each_dead_letter_carries_its_own_reason(void **state)
 {
     (void)state;
-    topic("orders", 1);
-    topic("dlq", 1);
     struct reports r;
-    struct kafka_producer *p = producer(&r, 10000);
+    struct kafka_producer *p = orders_and_dlq(&r, 1);
     /* one key, one partition, all on the broker before the consumer starts: one batch */
-    produce_one(p, "orders", "k0", "before", 0);
-    produce_one(p, "orders", "k0", "bad", 1);
-    produce_one(p, "orders", "k0", "undated", 2);
-    produce_one(p, "orders", "k0", "after", 3);
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(kafka_producer_flush(p, 5000, &e), ERR_OK);
+    produce_k0(p, (const char *const[]){"before", "bad", "undated", "after"}, 4);
     assert_int_equal(atomic_load(&r.ok), 4);
 
     struct sink *s = sink_new();
     struct behaviour b = {.sink = s, .poison = "bad", .poison2 = "undated"};
-    struct kafka_consumer *c = batch_consumer("g-batch-dlq", "orders", &b, p, 100);
+    struct kafka_consumer *c = start_consumer("g-batch-dlq", "orders", &b, p, 5, 100);
     WAIT_UNTIL(20000, "2 effects", sink_count(s) >= 2);
 
-    struct sink *dead = sink_new();
-    struct behaviour db = {.sink = dead};
-    struct kafka_consumer *reader = consumer("g-batch-dlq-reader", "dlq", &db, p, 5);
-    WAIT_UNTIL(20000, "the 2 DLQ records", sink_count(dead) >= 2);
+    struct behaviour db = {0};
+    struct kafka_consumer *reader = read_dlq("g-batch-dlq-reader", &db, p, 2);
+    struct sink *dead = db.sink;
 
     assert_true(atomic_load(&b.poisons_together)); /* else this test proves nothing */
     assert_int_equal(sink_count(s), 2);
     assert_string_equal(s->v[0].value, "before");
     assert_string_equal(s->v[1].value, "after");
-    struct kafka_consumer_stats st;
-    kafka_consumer_stats(c, &st);
-    assert_int_equal(st.processed, 2);
-    assert_int_equal(st.dlq, 2);
+    assert_stats(c, 2, -1, 2);
 
     nap_ms(200);
     assert_int_equal(sink_count(dead), 2);
@@ -879,26 +873,15 @@ static void batch_with_two_poison_messages__each_dead_letter_carries_its_own_rea
     assert_string_equal(dead->v[1].headers,
                         "event_id=ev-undated;type=ORDER_PAID;dlq_topic=orders;dlq_partition=0;"
                         "dlq_offset=2;dlq_group=g-batch-dlq;dlq_error=no created_at");
-    kafka_consumer_stop(reader);
-    kafka_consumer_stop(c);
-    kafka_producer_free(p, 5000);
-    sink_free(dead);
-    sink_free(s);
+    finish(reader, c, p, dead, s);
 }
 
 static void stopped_before_offset_stored__next_consumer_in_group_gets_message_again(void **state)
 {
     (void)state;
-    topic("orders", 1);
-    topic("dlq", 1);
     struct reports r;
-    struct kafka_producer *p = producer(&r, 10000);
-    const char *values[] = {"a0", "a1", "a2", "a3", "a4"};
-    for (int i = 0; i < 5; i++)
-        produce_one(p, "orders", "k0", values[i], i);
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(kafka_producer_flush(p, 5000, &e), ERR_OK);
+    struct kafka_producer *p = orders_and_dlq(&r, 1);
+    produce_k0(p, (const char *const[]){"a0", "a1", "a2", "a3", "a4"}, 5);
 
     /* the first consumer does a2's effect but never acknowledges it, then stops */
     struct sink *s1 = sink_new();
@@ -918,20 +901,15 @@ static void stopped_before_offset_stored__next_consumer_in_group_gets_message_ag
     assert_string_equal(s2->v[0].value, "a2");
     assert_string_equal(s2->v[1].value, "a3");
     assert_string_equal(s2->v[2].value, "a4");
-    kafka_consumer_stop(c2);
-    kafka_producer_free(p, 5000);
-    sink_free(s1);
-    sink_free(s2);
+    finish(c2, NULL, p, s1, s2);
 }
 
 static void
 two_consumers__split_partitions__one_stops__other_takes_over_nothing_missed(void **state)
 {
     (void)state;
-    topic("orders", 6);
-    topic("dlq", 1);
     struct reports r;
-    struct kafka_producer *p = producer(&r, 10000);
+    struct kafka_producer *p = orders_and_dlq(&r, 6);
     struct sink *s = sink_new();
     struct behaviour b1 = {.sink = s, .who = 1}, b2 = {.sink = s, .who = 2};
     struct kafka_consumer *c1 = consumer("g-split", "orders", &b1, p, 5);
@@ -940,12 +918,8 @@ two_consumers__split_partitions__one_stops__other_takes_over_nothing_missed(void
     struct kafka_lag l1[8], l2[8];
     assert_int_equal(kafka_consumer_lag(c1, l1, 8) + kafka_consumer_lag(c2, l2, 8), 6);
 
-    for (int i = 0; i < 60; i++) {
-        char key[16], value[32];
-        snprintf(key, sizeof(key), "k%d", i % 30);
-        snprintf(value, sizeof(value), "k%d:%d", i % 30, i / 30);
-        produce_one(p, "orders", key, value, i);
-    }
+    for (int i = 0; i < 60; i++)
+        produce_keyed(p, "orders", i, 30);
     WAIT_UNTIL(20000, "60 messages", sink_distinct(s) >= 60);
     int by1 = 0, by2 = 0;
     pthread_mutex_lock(&s->lock);
@@ -956,18 +930,12 @@ two_consumers__split_partitions__one_stops__other_takes_over_nothing_missed(void
     assert_true(by2 > 0);
 
     kafka_consumer_stop(c1);
-    for (int i = 60; i < 120; i++) {
-        char key[16], value[32];
-        snprintf(key, sizeof(key), "k%d", i % 30);
-        snprintf(value, sizeof(value), "k%d:%d", i % 30, i / 30);
-        produce_one(p, "orders", key, value, i);
-    }
+    for (int i = 60; i < 120; i++)
+        produce_keyed(p, "orders", i, 30);
     WAIT_UNTIL(30000, "120 messages", sink_distinct(s) >= 120);
     WAIT_UNTIL(5000, "6 partitions on the survivor", caught_up(c2, 6));
     assert_key_order(s, 30, 4, true);
-    kafka_consumer_stop(c2);
-    kafka_producer_free(p, 5000);
-    sink_free(s);
+    finish(c2, NULL, p, s, NULL);
 }
 
 int main(void)

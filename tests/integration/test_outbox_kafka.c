@@ -24,19 +24,13 @@
 #include "support/test_db.h"
 #include "support/test_fixtures.h"
 #include "support/test_http.h"
+#include "support/test_kafka_env.h"
 #include "support/test_platform.h"
 #include "support/test_server.h"
 #include "support/test_proc.h"
 
-/* librdkafka settings for the mock cluster: fast reconnects and group joins (not product ones) */
-#define TEST_KAFKA_PROPS                                                                           \
-    "reconnect.backoff.ms=10,reconnect.backoff.max.ms=100,session.timeout.ms=3000,"                \
-    "heartbeat.interval.ms=100,auto.commit.interval.ms=100,fetch.wait.max.ms=50,"                  \
-    "topic.metadata.refresh.interval.ms=1000"
-
 static struct test_db db;
 static struct test_server server; /* the test's; stopped by stop_server even on failure */
-static bool srv_running;
 static struct test_platform platform;
 static const char *brokers;
 
@@ -44,9 +38,7 @@ static const char *brokers;
 static int stop_server(void **state)
 {
     (void)state;
-    if (srv_running)
-        test_server_stop(&server);
-    srv_running = false;
+    test_server_stop_if_started(&server);
     return 0;
 }
 
@@ -59,11 +51,8 @@ static unsigned dataplatform_batch = 1;
 static void start_server(bool with_sink, const char *group_prefix)
 {
     struct config cfg;
-    test_server_config(&cfg, db.url);
+    test_kafka_server_config(&cfg, db.url, group_prefix);
     snprintf(cfg.dataplatform_url, sizeof(cfg.dataplatform_url), "%s", platform.url);
-    snprintf(cfg.kafka_brokers, sizeof(cfg.kafka_brokers), "%s", brokers);
-    snprintf(cfg.kafka_properties, sizeof(cfg.kafka_properties), "%s", TEST_KAFKA_PROPS);
-    snprintf(cfg.kafka_group_prefix, sizeof(cfg.kafka_group_prefix), "%s", group_prefix);
     cfg.kafka_message_timeout_ms = message_timeout_ms;
     cfg.dataplatform_batch = dataplatform_batch;
     cfg.consumers = with_sink ? CONFIG_CONSUMER_DATAPLATFORM_SINK : 0;
@@ -71,7 +60,6 @@ static void start_server(bool with_sink, const char *group_prefix)
     cfg.outbox_backoff_ms = 1;
     cfg.dataplatform_timeout_ms = 2000;
     test_server_start(&server, &cfg);
-    srv_running = true;
 }
 
 /*
@@ -198,29 +186,11 @@ static void events_in_kafka__keyed_by_order_with_headers_in_order(void **state)
     static struct seen seen;
     memset(&seen, 0, sizeof(seen));
     pthread_mutex_init(&seen.mu, NULL);
-    const char *topics[] = {"shop.order.events", NULL};
     char group[64];
     snprintf(group, sizeof(group), "test-reader-%ld", (long)getpid());
-    static const char *const extra[] = {"session.timeout.ms=3000", "heartbeat.interval.ms=100",
-                                        "fetch.wait.max.ms=50",
-                                        "topic.metadata.refresh.interval.ms=1000", NULL};
-    struct err e;
-    err_clear(&e);
-    struct kafka_producer *dlq = kafka_producer_new(
-        &(struct kafka_producer_config){.brokers = brokers, .extra = extra + 4}, &e);
-    assert_non_null(dlq); /* the runner needs one; collect never dead-letters */
-    struct kafka_consumer *reader =
-        kafka_consumer_start(&(struct kafka_consumer_config){.brokers = brokers,
-                                                             .group_id = group,
-                                                             .topics = topics,
-                                                             .extra = extra,
-                                                             .handle = collect,
-                                                             .ctx = &seen,
-                                                             .dlq_topic = "shop.order.events.dlq",
-                                                             .dlq = dlq},
-                             &e);
-    if (!reader)
-        fail_msg("reader: %s", e.detail);
+    struct test_kafka_reader reader; /* collect never dead-letters */
+    test_kafka_reader_start(&reader, group, "shop.order.events", collect, &seen,
+                            "shop.order.events.dlq");
     int expected = N + N / 2;
     for (int t = 0; t < 1500; t++) {
         pthread_mutex_lock(&seen.mu);
@@ -233,8 +203,7 @@ static void events_in_kafka__keyed_by_order_with_headers_in_order(void **state)
             break;
         test_sleep_ms(20);
     }
-    kafka_consumer_stop(reader);
-    kafka_producer_free(dlq, 1000);
+    test_kafka_reader_stop(&reader);
     for (int i = 0; i < N; i++) {
         long paid = find(&seen, ids[i], "ORDER_PAID");
         long cancelled = find(&seen, ids[i], "ORDER_CANCELLED");
@@ -365,11 +334,7 @@ static void platform_down__sink_waits_without_dead_lettering__refusal__dead_lett
 static int setup(void **state)
 {
     (void)state;
-    brokers = getenv("SHOPD_TEST_KAFKA_BROKERS");
-    if (!brokers || !*brokers) {
-        fprintf(stderr, "test_outbox_kafka: SHOPD_TEST_KAFKA_BROKERS is not set (devkafka)\n");
-        exit(1); /* never a silent pass without Kafka */
-    }
+    brokers = test_kafka_brokers();
     test_http_global_init();
     test_db_create(&db, "outbox_kafka");
     test_platform_start(&platform);

@@ -109,40 +109,32 @@ struct storm_ctx {
     atomic_int paid, cancelled, failures;
 };
 
-struct storm_worker {
-    struct storm_ctx *ctx;
-    int n;
-    unsigned seed;
-};
-
 static void *storm(void *arg)
 {
-    struct storm_worker *w = arg;
+    struct test_worker *w = arg;
+    struct storm_ctx *ctx = w->ctx;
     for (int round = 0; round < STORM_ROUNDS; round++) {
-        long long user = w->ctx->users[w->n % STORM_USERS];
+        long long user = ctx->users[w->n % STORM_USERS];
         char body[512];
-        test_random_order_body(body, sizeof(body), user, w->ctx->products, STORM_PRODUCTS,
-                               &w->seed);
+        test_random_order_body(body, sizeof(body), user, ctx->products, STORM_PRODUCTS, &w->seed);
         char key[48];
         snprintf(key, sizeof(key), "sync-storm-%d-%d", w->n, round);
         struct test_resp r;
         if (test_post_order(srv.base, user, key, body, &r) != 0 || r.status != 201) {
             fprintf(stderr, "storm: unexpected %ld %s\n", r.status, r.body ? r.body : "");
-            atomic_fetch_add(&w->ctx->failures, 1);
+            atomic_fetch_add(&ctx->failures, 1);
             test_resp_free(&r);
             continue;
         }
         long long order_id = test_resp_int(&r, "id");
         test_resp_free(&r);
-        atomic_fetch_add(&w->ctx->paid, 1);
+        atomic_fetch_add(&ctx->paid, 1);
         if (rand_r(&w->seed) % 3 == 0) {
-            char path[96];
-            snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", order_id);
-            test_call_as(srv.base, "POST", path, NULL, user, &r);
+            test_cancel_order(srv.base, user, order_id, &r);
             if (r.status == 200)
-                atomic_fetch_add(&w->ctx->cancelled, 1);
+                atomic_fetch_add(&ctx->cancelled, 1);
             else
-                atomic_fetch_add(&w->ctx->failures, 1);
+                atomic_fetch_add(&ctx->failures, 1);
             test_resp_free(&r);
         }
     }
@@ -160,14 +152,7 @@ static void storm_without_kafka__redis_ranking_equals_postgres_once_drained(void
         ctx.products[i] = test_new_product(srv.base, "sync", 100, 10000);
     for (int i = 0; i < STORM_USERS; i++)
         ctx.users[i] = test_new_funded_user(srv.base, "syncer", 1000000);
-    struct storm_worker workers[STORM_THREADS];
-    pthread_t threads[STORM_THREADS];
-    for (int i = 0; i < STORM_THREADS; i++) {
-        workers[i] = (struct storm_worker){&ctx, i, 777u + (unsigned)i};
-        pthread_create(&threads[i], NULL, storm, &workers[i]);
-    }
-    for (int i = 0; i < STORM_THREADS; i++)
-        pthread_join(threads[i], NULL);
+    test_run_workers(STORM_THREADS, storm, &ctx, 777u);
     assert_int_equal(atomic_load(&ctx.failures), 0);
     assert_int_equal(atomic_load(&ctx.paid), STORM_THREADS * STORM_ROUNDS);
     assert_true(atomic_load(&ctx.cancelled) > 0);
@@ -176,10 +161,8 @@ static void storm_without_kafka__redis_ranking_equals_postgres_once_drained(void
     long long units =
         assert_redis_equals_postgres(srv.cfg.redis_namespace, ctx.products, STORM_PRODUCTS);
     /* PostgreSQL counts exactly the paid orders' units, and the comparison was not vacuous */
-    char list[512] = "";
-    for (size_t i = 0; i < STORM_PRODUCTS; i++)
-        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%lld", i ? "," : "",
-                 ctx.products[i]);
+    char list[512];
+    test_id_list(list, sizeof(list), ctx.products, STORM_PRODUCTS);
     assert_int_equal(units, test_db_scalar(&db,
                                            "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l"
                                            " JOIN orders o ON o.id = l.order_id"

@@ -124,6 +124,35 @@ static long long counter_value(struct redis_pool *pool, const char *counter)
     return v;
 }
 
+/*
+ * Runs locked_loop for rounds in the calling thread, on a lock of its own
+ * over pool; what goes wrong is counted in f (initialised here). Never
+ * asserts (forked children use it).
+ */
+static void locked_loop_here(struct redis_pool *pool, const char *counter, int rounds,
+                             struct test_failures *f)
+{
+    struct redis_lock *lock = new_lock(pool, 5000, 10000);
+    atomic_int inside, overlaps;
+    atomic_init(&inside, 0);
+    atomic_init(&overlaps, 0);
+    test_failures_init(f);
+    struct worker w = {pool, lock, counter, rounds, &inside, &overlaps, f};
+    locked_loop(&w);
+    redis_lock_free(lock);
+}
+
+/* Frees the locks a, b and c (NULL ones skipped), then pool. */
+static void free_all(struct redis_pool *pool, struct redis_lock *a, struct redis_lock *b,
+                     struct redis_lock *c)
+{
+    struct redis_lock *locks[] = {a, b, c};
+    for (size_t i = 0; i < sizeof(locks) / sizeof(locks[0]); i++)
+        if (locks[i])
+            redis_lock_free(locks[i]);
+    redis_pool_free(pool);
+}
+
 static void threads__exclude_each_other(void **state)
 {
     (void)state;
@@ -146,8 +175,7 @@ static void threads__exclude_each_other(void **state)
     test_failures_assert_none(&failures);
     assert_int_equal(atomic_load(&overlaps), 0);
     assert_int_equal(counter_value(pool, counter), THREADS * ROUNDS);
-    redis_lock_free(lock);
-    redis_pool_free(pool);
+    free_all(pool, lock, NULL, NULL);
 }
 
 static void processes__exclude_each_other(void **state)
@@ -156,18 +184,11 @@ static void processes__exclude_each_other(void **state)
     char counter[96];
     snprintf(counter, sizeof(counter), "%s:counter:processes", ns);
     enum { ROUNDS = 60 };
+    struct test_failures failures;
     pid_t child = fork();
     if (child == 0) {
         struct redis_pool *pool = child_pool();
-        struct redis_lock *lock = new_lock(pool, 5000, 10000);
-        atomic_int inside, overlaps;
-        atomic_init(&inside, 0);
-        atomic_init(&overlaps, 0);
-        struct test_failures failures;
-        test_failures_init(&failures);
-        struct worker w = {pool, lock, counter, ROUNDS, &inside, &overlaps, &failures};
-        locked_loop(&w);
-        redis_lock_free(lock);
+        locked_loop_here(pool, counter, ROUNDS, &failures);
         redis_pool_free(pool);
         /* no assertion here: it would jump into this copy of the test runner */
         if (test_failures_count(&failures) != 0)
@@ -175,20 +196,12 @@ static void processes__exclude_each_other(void **state)
         _exit(test_failures_count(&failures) == 0 ? 0 : 1);
     }
     struct redis_pool *pool = new_pool();
-    struct redis_lock *lock = new_lock(pool, 5000, 10000);
-    atomic_int inside, overlaps;
-    atomic_init(&inside, 0);
-    atomic_init(&overlaps, 0);
-    struct test_failures failures;
-    test_failures_init(&failures);
-    struct worker w = {pool, lock, counter, ROUNDS, &inside, &overlaps, &failures};
-    locked_loop(&w);
+    locked_loop_here(pool, counter, ROUNDS, &failures);
     int status = 0;
     waitpid(child, &status, 0);
     test_failures_assert_none(&failures);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_int_equal(counter_value(pool, counter), 2 * ROUNDS);
-    redis_lock_free(lock);
     redis_pool_free(pool);
 }
 
@@ -205,6 +218,14 @@ static void get_value(struct redis_pool *pool, const char *key, char *out, size_
     freeReplyObject(r);
 }
 
+/* Fails the test unless key's lock value in Redis is want ("": absent). */
+static void assert_value(struct redis_pool *pool, const char *key, const char *want)
+{
+    char v[LOCK_TOKEN_LEN + 8];
+    get_value(pool, key, v, sizeof(v));
+    assert_string_equal(v, want);
+}
+
 /* Polls until the lock key is gone; false after a generous 10 s. */
 static bool wait_until_gone(struct redis_pool *pool, const char *key)
 {
@@ -218,6 +239,37 @@ static bool wait_until_gone(struct redis_pool *pool, const char *key)
     return false;
 }
 
+/* Acquires key through p, its token into token; fails the test unless ERR_OK and held. */
+static void take(struct lock_port p, const char *key, char *token)
+{
+    bool held = false;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(p.ops->acquire(p.self, key, token, &held, &e), ERR_OK);
+    assert_true(held);
+}
+
+/* take, then release at once. */
+static void take_and_release(struct lock_port p, const char *key)
+{
+    char token[LOCK_TOKEN_LEN];
+    take(p, key, token);
+    p.ops->release(p.self, key, token);
+}
+
+/* What an acquire through p of key answers (held into *held, may be NULL). */
+static enum err_code try_acquire(struct lock_port p, const char *key, bool *held)
+{
+    char token[LOCK_TOKEN_LEN];
+    bool h = false;
+    struct err e;
+    err_clear(&e);
+    enum err_code rc = p.ops->acquire(p.self, key, token, &h, &e);
+    if (held)
+        *held = h;
+    return rc;
+}
+
 /*
  * A holder that works for several leases keeps its lock: the keep-alive
  * renews it (without it the 600 ms lease would run out and others get in).
@@ -228,26 +280,17 @@ static void long_holder__keep_alive_renews_past_the_lease(void **state)
     struct redis_pool *pool = new_pool();
     struct redis_lock *holder = new_lock(pool, 600, 0), *other = new_lock(pool, 600, 0);
     struct lock_port h = redis_lock_port(holder), o = redis_lock_port(other);
-    char th[LOCK_TOKEN_LEN], to[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
-    bool held;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(h.ops->acquire(h.self, "long", th, &held, &e), ERR_OK);
-    assert_true(held);
+    char th[LOCK_TOKEN_LEN];
+    take(h, "long", th);
     for (int i = 0; i < 8; i++) { /* 8 x 300 ms: four leases */
         test_sleep_ms(300);
-        err_clear(&e);
-        assert_int_equal(o.ops->acquire(o.self, "long", to, &held, &e), ERR_UNAVAILABLE);
-        get_value(pool, "long", v, sizeof(v));
-        assert_string_equal(v, th);
+        assert_int_equal(try_acquire(o, "long", NULL), ERR_UNAVAILABLE);
+        assert_value(pool, "long", th);
     }
     h.ops->release(h.self, "long", th);
     redis_lock_sync(holder);
-    get_value(pool, "long", v, sizeof(v));
-    assert_string_equal(v, "");
-    redis_lock_free(holder);
-    redis_lock_free(other);
-    redis_pool_free(pool);
+    assert_value(pool, "long", "");
+    free_all(pool, holder, other, NULL);
 }
 
 /*
@@ -263,19 +306,13 @@ static void dead_holder__stops_renewing_and_the_lock_frees_within_a_lease(void *
     struct redis_lock *next = new_lock(pool, 600, 10000);
     struct lock_port a = redis_lock_port(dead), b = redis_lock_port(next);
     char t1[LOCK_TOKEN_LEN], t2[LOCK_TOKEN_LEN];
-    bool held;
-    struct err e;
-    err_clear(&e);
-    assert_int_equal(a.ops->acquire(a.self, "dead", t1, &held, &e), ERR_OK);
-    assert_true(held);
+    take(a, "dead", t1);
     redis_lock_free(dead); /* the holder "dies": no release, no renewal */
     assert_true(wait_until_gone(pool, "dead"));
-    assert_int_equal(b.ops->acquire(b.self, "dead", t2, &held, &e), ERR_OK);
-    assert_true(held);
+    take(b, "dead", t2);
     assert_string_not_equal(t1, t2);
     b.ops->release(b.self, "dead", t2);
-    redis_lock_free(next);
-    redis_pool_free(pool);
+    free_all(pool, next, NULL, NULL);
 }
 
 /*
@@ -311,26 +348,17 @@ static void killed_process__held_while_alive_freed_after_kill(void **state)
     close(fds[0]);
     struct redis_pool *pool = new_pool();
     struct redis_lock *probe = new_lock(pool, 600, 0), *next = new_lock(pool, 600, 10000);
-    struct lock_port p = redis_lock_port(probe), n = redis_lock_port(next);
-    char tp[LOCK_TOKEN_LEN], tn[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
-    bool held;
-    struct err e;
+    char v[LOCK_TOKEN_LEN + 8];
     test_sleep_ms(1500); /* two and a half leases: still the child's */
-    err_clear(&e);
-    enum err_code probed = p.ops->acquire(p.self, "killed", tp, &held, &e);
+    enum err_code probed = try_acquire(redis_lock_port(probe), "killed", NULL);
     get_value(pool, "killed", v, sizeof(v));
     kill(child, SIGKILL); /* before asserting: a failure must not leave the child behind */
     int status = 0;
     waitpid(child, &status, 0);
     assert_int_equal(probed, ERR_UNAVAILABLE);
     assert_string_equal(v, tc);
-    err_clear(&e);
-    assert_int_equal(n.ops->acquire(n.self, "killed", tn, &held, &e), ERR_OK);
-    assert_true(held);
-    n.ops->release(n.self, "killed", tn);
-    redis_lock_free(probe);
-    redis_lock_free(next);
-    redis_pool_free(pool);
+    take_and_release(redis_lock_port(next), "killed");
+    free_all(pool, probe, next, NULL);
 }
 
 /*
@@ -344,22 +372,14 @@ static void free_lock__one_waited_round_trip_and_released_in_the_background(void
     struct redis_pool *pool = new_pool();
     struct redis_lock *lock = new_lock(pool, 5000, 1000);
     struct lock_port p = redis_lock_port(lock);
-    char t[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
-    bool held;
-    struct err e;
-    err_clear(&e);
     for (int i = 0; i < 3; i++) {
         uint64_t before = redis_lock_waited_round_trips(lock);
-        assert_int_equal(p.ops->acquire(p.self, "cheap", t, &held, &e), ERR_OK);
-        assert_true(held);
-        p.ops->release(p.self, "cheap", t);
+        take_and_release(p, "cheap");
         assert_int_equal(redis_lock_waited_round_trips(lock) - before, 1);
         redis_lock_sync(lock);
-        get_value(pool, "cheap", v, sizeof(v));
-        assert_string_equal(v, "");
+        assert_value(pool, "cheap", "");
     }
-    redis_lock_free(lock);
-    redis_pool_free(pool);
+    free_all(pool, lock, NULL, NULL);
 }
 
 static void stale_token__cannot_release_the_next_holders_lock(void **state)
@@ -371,32 +391,20 @@ static void stale_token__cannot_release_the_next_holders_lock(void **state)
     struct redis_lock *third = new_lock(pool, 5000, 50);
     struct lock_port a = redis_lock_port(slow), b = redis_lock_port(fast),
                      c = redis_lock_port(third);
-    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN], tc[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
-    bool held;
-    struct err e;
-    err_clear(&e);
+    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN];
     redis_lock_keepalive_pause(slow, true); /* a stalls past its lease (no renewal) */
-    assert_int_equal(a.ops->acquire(a.self, "stale", ta, &held, &e), ERR_OK);
-    assert_true(held);
+    take(a, "stale", ta);
     assert_true(wait_until_gone(pool, "stale")); /* a's lease runs out while it still "works" */
-    assert_int_equal(b.ops->acquire(b.self, "stale", tb, &held, &e), ERR_OK);
-    assert_true(held);
+    take(b, "stale", tb);
     redis_lock_keepalive_pause(slow, false);
     a.ops->release(a.self, "stale", ta); /* late release, stale token: must not free b's lock */
     redis_lock_sync(slow);
-    get_value(pool, "stale", v, sizeof(v));
-    assert_string_equal(v, tb);
-    err_clear(&e);
-    assert_int_equal(c.ops->acquire(c.self, "stale", tc, &held, &e), ERR_UNAVAILABLE);
+    assert_value(pool, "stale", tb);
+    assert_int_equal(try_acquire(c, "stale", NULL), ERR_UNAVAILABLE);
     b.ops->release(b.self, "stale", tb);
     redis_lock_sync(fast);
-    assert_int_equal(c.ops->acquire(c.self, "stale", tc, &held, &e), ERR_OK);
-    assert_true(held);
-    c.ops->release(c.self, "stale", tc);
-    redis_lock_free(slow);
-    redis_lock_free(fast);
-    redis_lock_free(third);
-    redis_pool_free(pool);
+    take_and_release(c, "stale");
+    free_all(pool, slow, fast, third);
 }
 
 static void wait_timeout__documented_error(void **state)
@@ -414,26 +422,41 @@ static void wait_timeout__documented_error(void **state)
     assert_false(held);
     assert_non_null(strstr(e.detail, "retry"));
     h.ops->release(h.self, "busy", th);
-    redis_lock_free(holder);
-    redis_lock_free(waiter);
-    redis_pool_free(pool);
+    free_all(pool, holder, waiter, NULL);
+}
+
+/* A pool on a port where nothing listens (Redis unreachable), 200 ms timeouts. */
+static struct redis_pool *unreachable_pool(void)
+{
+    struct err e;
+    err_clear(&e);
+    return redis_pool_new("redis://127.0.0.1:1/0", 200, &e);
 }
 
 static void redis_unreachable__fails_open(void **state)
 {
     (void)state;
-    struct err e;
-    err_clear(&e);
-    struct redis_pool *pool = redis_pool_new("redis://127.0.0.1:1/0", 200, &e);
+    struct redis_pool *pool = unreachable_pool();
     struct redis_lock *lock = new_lock(pool, 5000, 100);
     struct lock_port p = redis_lock_port(lock);
     char t[LOCK_TOKEN_LEN];
     bool held = true;
+    struct err e;
+    err_clear(&e);
     assert_int_equal(p.ops->acquire(p.self, "any", t, &held, &e), ERR_OK);
     assert_false(held);
     p.ops->release(p.self, "any", t); /* harmless */
-    redis_lock_free(lock);
-    redis_pool_free(pool);
+    free_all(pool, lock, NULL, NULL);
+}
+
+/* acquire_start then acquire_finish of "split" through p; fails unless held and contended match. */
+static void split_acquire(struct lock_port p, char *token, bool want_held, bool want_contended)
+{
+    bool held = !want_held, contended = !want_contended;
+    p.ops->acquire_start(p.self, "split", token);
+    p.ops->acquire_finish(p.self, "split", token, &held, &contended);
+    assert_int_equal(held, want_held);
+    assert_int_equal(contended, want_contended);
 }
 
 /*
@@ -448,47 +471,24 @@ static void split_acquire__held_contended_then_held_and_unreachable_fails_open(v
     struct redis_pool *pool = new_pool();
     struct redis_lock *a = new_lock(pool, 5000, 0), *b = new_lock(pool, 5000, 0);
     struct lock_port pa = redis_lock_port(a), pb = redis_lock_port(b);
-    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN], v[LOCK_TOKEN_LEN + 8];
-    bool held = false, contended = true;
-    pa.ops->acquire_start(pa.self, "split", ta);
-    pa.ops->acquire_finish(pa.self, "split", ta, &held, &contended);
-    assert_true(held);
-    assert_false(contended);
-    get_value(pool, "split", v, sizeof(v));
-    assert_string_equal(v, ta);
+    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN];
+    split_acquire(pa, ta, true, false);
+    assert_value(pool, "split", ta);
 
-    pb.ops->acquire_start(pb.self, "split", tb);
-    pb.ops->acquire_finish(pb.self, "split", tb, &held, &contended);
-    assert_false(held);
-    assert_true(contended);
-    get_value(pool, "split", v, sizeof(v));
-    assert_string_equal(v, ta); /* still a's */
+    split_acquire(pb, tb, false, true);
+    assert_value(pool, "split", ta); /* still a's */
 
     pa.ops->release(pa.self, "split", ta);
     redis_lock_sync(a);
-    pb.ops->acquire_start(pb.self, "split", tb);
-    pb.ops->acquire_finish(pb.self, "split", tb, &held, &contended);
-    assert_true(held);
-    assert_false(contended);
-    get_value(pool, "split", v, sizeof(v));
-    assert_string_equal(v, tb);
+    split_acquire(pb, tb, true, false);
+    assert_value(pool, "split", tb);
     pb.ops->release(pb.self, "split", tb);
-    redis_lock_free(a);
-    redis_lock_free(b);
-    redis_pool_free(pool);
+    free_all(pool, a, b, NULL);
 
-    struct err e;
-    err_clear(&e);
-    struct redis_pool *gone = redis_pool_new("redis://127.0.0.1:1/0", 200, &e);
+    struct redis_pool *gone = unreachable_pool();
     struct redis_lock *c = new_lock(gone, 5000, 100);
-    struct lock_port pc = redis_lock_port(c);
-    held = contended = true;
-    pc.ops->acquire_start(pc.self, "split", ta);
-    pc.ops->acquire_finish(pc.self, "split", ta, &held, &contended);
-    assert_false(held);
-    assert_false(contended);
-    redis_lock_free(c);
-    redis_pool_free(gone);
+    split_acquire(redis_lock_port(c), ta, false, false);
+    free_all(gone, c, NULL, NULL);
 }
 
 /* A lock whose Redis is reached through px, with short command timeouts. */
@@ -504,6 +504,39 @@ static struct redis_pool *proxied_pool(const struct proxy *px)
 }
 
 /*
+ * The fixture of the lost-reply tests: lock lossy (port a, 1 s wait)
+ * reaches Redis through a proxy that can swallow replies; lock next (port
+ * b, 300 ms wait) reaches it directly.
+ */
+struct lossy_pair {
+    struct proxy *px;
+    struct redis_pool *via_proxy, *direct;
+    struct redis_lock *lossy, *next;
+    struct lock_port a, b;
+};
+
+/* Starts px (static in the caller: its thread must not outlive it should an assert fail). */
+static void lossy_pair_start(struct lossy_pair *f, struct proxy *px)
+{
+    proxy_start(px);
+    f->px = px;
+    f->via_proxy = proxied_pool(px);
+    f->direct = new_pool();
+    f->lossy = new_lock(f->via_proxy, 5000, 1000);
+    f->next = new_lock(f->direct, 5000, 300);
+    f->a = redis_lock_port(f->lossy);
+    f->b = redis_lock_port(f->next);
+}
+
+/* Frees the locks and pools, then stops the proxy. */
+static void lossy_pair_stop(struct lossy_pair *f)
+{
+    free_all(f->via_proxy, f->lossy, NULL, NULL);
+    free_all(f->direct, f->next, NULL, NULL);
+    proxy_stop(f->px);
+}
+
+/*
  * The SET NX is applied but its reply is lost (timeout): the lock is ours in
  * Redis. The retry with the same token recognises it, so the holder knows it
  * holds it and releases it: the next request of the same user gets in at
@@ -512,28 +545,14 @@ static struct redis_pool *proxied_pool(const struct proxy *px)
 static void applied_set_with_lost_reply__recognised_as_ours_and_released(void **state)
 {
     (void)state;
-    static struct proxy px; /* static: its thread must not outlive it should an assert fail */
-    proxy_start(&px);
-    struct redis_pool *via_proxy = proxied_pool(&px), *direct = new_pool();
-    struct redis_lock *lossy = new_lock(via_proxy, 5000, 1000), *next = new_lock(direct, 5000, 300);
-    struct lock_port a = redis_lock_port(lossy), b = redis_lock_port(next);
-    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN];
-    bool held = false;
-    struct err e;
-    err_clear(&e);
+    static struct proxy px;
+    struct lossy_pair f;
+    lossy_pair_start(&f, &px);
     atomic_store(&px.drop_conns, 1); /* the first connection's replies are lost */
-    assert_int_equal(a.ops->acquire(a.self, "lost", ta, &held, &e), ERR_OK);
-    assert_true(held);
-    a.ops->release(a.self, "lost", ta);
-    redis_lock_sync(lossy); /* the compare-and-delete runs in the background */
-    assert_int_equal(b.ops->acquire(b.self, "lost", tb, &held, &e), ERR_OK);
-    assert_true(held);
-    b.ops->release(b.self, "lost", tb);
-    redis_lock_free(lossy);
-    redis_lock_free(next);
-    redis_pool_free(via_proxy);
-    redis_pool_free(direct);
-    proxy_stop(&px);
+    take_and_release(f.a, "lost");
+    redis_lock_sync(f.lossy); /* the compare-and-delete runs in the background */
+    take_and_release(f.b, "lost");
+    lossy_pair_stop(&f);
 }
 
 /*
@@ -545,31 +564,18 @@ static void no_reply_at_all__fails_open_and_frees_the_lock_once_redis_answers(vo
 {
     (void)state;
     static struct proxy px;
-    proxy_start(&px);
-    struct redis_pool *via_proxy = proxied_pool(&px), *direct = new_pool();
-    struct redis_lock *lossy = new_lock(via_proxy, 5000, 1000), *next = new_lock(direct, 5000, 300);
-    struct lock_port a = redis_lock_port(lossy), b = redis_lock_port(next);
-    char ta[LOCK_TOKEN_LEN], tb[LOCK_TOKEN_LEN];
-    bool held = true;
-    struct err e;
-    err_clear(&e);
+    struct lossy_pair f;
+    lossy_pair_start(&f, &px);
     atomic_store(&px.drop_conns, 2); /* both tries' replies are lost */
-    assert_int_equal(a.ops->acquire(a.self, "orphan", ta, &held, &e), ERR_OK);
+    bool held = true;
+    assert_int_equal(try_acquire(f.a, "orphan", &held), ERR_OK);
     assert_false(held); /* fail open: not known to be held */
     atomic_store(&px.drop_conns, 0);
     /* this process talks to Redis again (any lock operation): the orphan is freed */
-    assert_int_equal(a.ops->acquire(a.self, "unrelated", ta, &held, &e), ERR_OK);
-    assert_true(held);
-    a.ops->release(a.self, "unrelated", ta);
-    redis_lock_sync(lossy); /* the queued release of the orphan has been tried */
-    assert_int_equal(b.ops->acquire(b.self, "orphan", tb, &held, &e), ERR_OK);
-    assert_true(held);
-    b.ops->release(b.self, "orphan", tb);
-    redis_lock_free(lossy);
-    redis_lock_free(next);
-    redis_pool_free(via_proxy);
-    redis_pool_free(direct);
-    proxy_stop(&px);
+    take_and_release(f.a, "unrelated");
+    redis_lock_sync(f.lossy); /* the queued release of the orphan has been tried */
+    take_and_release(f.b, "orphan");
+    lossy_pair_stop(&f);
 }
 
 int main(void)

@@ -101,6 +101,41 @@ int test_post_order(const char *base, long long user, const char *key, const cha
     return test_http("POST", url, body, headers, out);
 }
 
+void test_cancel_order(const char *base, long long user, long long order, struct test_resp *out)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/orders/%lld/cancel", order);
+    test_call_as(base, "POST", path, NULL, user, out);
+}
+
+const char *test_id_list(char *buf, size_t cap, const long long *ids, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? "," : "", ids[i]);
+    return buf;
+}
+
+void test_run_workers(int threads, void *(*fn)(void *), void *ctx, unsigned seed0)
+{
+    enum { MAX_WORKERS = 64 };
+    assert_true(threads > 0 && threads <= MAX_WORKERS);
+    struct test_worker workers[MAX_WORKERS];
+    pthread_t tids[MAX_WORKERS];
+    int started = 0;
+    for (int i = 0; i < threads; i++) {
+        workers[i] = (struct test_worker){ctx, i, seed0 + (unsigned)i};
+        if (pthread_create(&tids[i], NULL, fn, &workers[i]) != 0)
+            break;
+        started++;
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    if (started != threads)
+        fail_msg("test_run_workers: started %d of %d threads", started, threads);
+}
+
 void test_resp_expect(struct test_resp *r, long status, const char *code)
 {
     assert_int_equal(r->status, status);

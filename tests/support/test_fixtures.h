@@ -67,6 +67,30 @@ int test_post_order(const char *base, long long user, const char *key, const cha
                     struct test_resp *out);
 
 /*
+ * POST base/api/v1/orders/{order}/cancel with user's access token. Fills
+ * *out (caller test_resp_free). Never asserts: any thread.
+ */
+void test_cancel_order(const char *base, long long user, long long order, struct test_resp *out);
+
+/* Writes ids[0..n) comma-separated ("3,5,8") into buf (cut at cap) and returns buf. Any thread. */
+const char *test_id_list(char *buf, size_t cap, const long long *ids, size_t n);
+
+/* What each thread of test_run_workers gets. */
+struct test_worker {
+    void *ctx;     /* shared by all the threads */
+    int n;         /* 0 .. threads-1 */
+    unsigned seed; /* the thread's own, for rand_r */
+};
+
+/*
+ * Runs fn in threads threads (at most 64), thread i with a struct
+ * test_worker {ctx, i, seed0 + i} as its argument, and joins them all.
+ * Fails the test, after joining the threads that started, when one could
+ * not be started. Main thread.
+ */
+void test_run_workers(int threads, void *(*fn)(void *), void *ctx, unsigned seed0);
+
+/*
  * Asserts that r answered status and, when code is not NULL, the error code
  * code; then frees r. Main thread.
  */

@@ -87,6 +87,7 @@ void proc_kill(struct proc *p)
 {
     test_stop_child(p->pid, SIGKILL, 0);
     unlink(p->log_path);
+    p->pid = 0;
 }
 
 void proc_wait_ready(struct proc *p)
@@ -109,6 +110,11 @@ int proc_teardown(void **state)
     struct proc *p = *state;
     if (p->pid > 0)
         proc_kill(p);
-    p->pid = 0;
     return 0;
+}
+
+void proc_start_ready(struct proc *p, const char *db_url, const char *const *extra)
+{
+    proc_start(p, db_url, extra);
+    proc_wait_ready(p);
 }

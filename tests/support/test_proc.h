@@ -28,7 +28,7 @@ void proc_start(struct proc *p, const char *db_url, const char *const *extra);
 /* Waits for exit; returns the exit code, or -1 on timeout or death by signal. */
 int proc_wait(struct proc *p, int timeout_ms);
 
-/* SIGKILL, reap, remove the log. */
+/* SIGKILL, reap, remove the log; p->pid becomes 0 (nothing left to kill). */
 void proc_kill(struct proc *p);
 
 /*
@@ -38,7 +38,13 @@ void proc_kill(struct proc *p);
  */
 int proc_teardown(void **state);
 
+/* A cmocka test whose shopd process is *p, killed by proc_teardown should the test fail. */
+#define PROC_TEST(test, p) cmocka_unit_test_prestate_setup_teardown(test, NULL, proc_teardown, p)
+
 /* Polls /readyz until 200 (fails the test after 20 s). */
 void proc_wait_ready(struct proc *p);
+
+/* proc_start, then proc_wait_ready. */
+void proc_start_ready(struct proc *p, const char *db_url, const char *const *extra);
 
 #endif

@@ -85,6 +85,12 @@ void test_server_stop(struct test_server *s)
     s->app = NULL;
 }
 
+void test_server_stop_if_started(struct test_server *s)
+{
+    if (s->http)
+        test_server_stop(s);
+}
+
 void test_env_start(struct test_db *db, struct test_server *srv, const char *prefix,
                     void (*tweak)(struct config *cfg))
 {
@@ -109,5 +115,17 @@ int test_env_run(const struct CMUnitTest *tests, size_t n, struct test_db *db,
     test_env_start(db, srv, prefix, tweak);
     int failed = _cmocka_run_group_tests(prefix, tests, n, NULL, NULL);
     test_env_stop(db, srv);
+    return failed;
+}
+
+int test_server_run_without_db(const struct CMUnitTest *tests, size_t n, struct test_server *srv,
+                               const char *name)
+{
+    test_http_global_init();
+    struct config cfg;
+    test_server_config(&cfg, NULL);
+    test_server_start(srv, &cfg);
+    int failed = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+    test_server_stop(srv);
     return failed;
 }

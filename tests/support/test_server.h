@@ -40,6 +40,13 @@ void test_server_start(struct test_server *s, const struct config *cfg);
 /* Stops the server (draining) and frees the app. */
 void test_server_stop(struct test_server *s);
 
+/*
+ * test_server_stop when s runs (started and not stopped since; a zeroed s
+ * does not), else nothing: for teardowns of tests that may fail before or
+ * after their server started. Main thread.
+ */
+void test_server_stop_if_started(struct test_server *s);
+
 struct test_db;
 
 /*
@@ -67,5 +74,18 @@ int test_env_run(const struct CMUnitTest *tests, size_t n, struct test_db *db,
 /* test_env_run over an array of tests (its length taken with sizeof). */
 #define TEST_ENV_RUN(tests, db, srv, prefix, tweak)                                                \
     test_env_run(tests, sizeof(tests) / sizeof((tests)[0]), db, srv, prefix, tweak)
+
+/*
+ * Runs the n cmocka tests as one group named name around a server with no
+ * database: test_http_global_init, test_server_config(cfg, NULL) and
+ * test_server_start(srv) before, test_server_stop(srv) after. Returns what
+ * cmocka's group run returns (the number of failed tests). Main thread.
+ */
+int test_server_run_without_db(const struct CMUnitTest *tests, size_t n, struct test_server *srv,
+                               const char *name);
+
+/* test_server_run_without_db over an array of tests (its length taken with sizeof). */
+#define TEST_SERVER_RUN_WITHOUT_DB(tests, srv, name)                                               \
+    test_server_run_without_db(tests, sizeof(tests) / sizeof((tests)[0]), srv, name)
 
 #endif
