@@ -2,16 +2,18 @@
 #include "core/log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static enum log_level log_min_level = LOG_INFO;
+/* read by every logging thread; atomic so the level may change while they run */
+static atomic_int log_min_level = LOG_INFO;
 
 void log_set_level(enum log_level level)
 {
-    log_min_level = level;
+    atomic_store_explicit(&log_min_level, (int)level, memory_order_relaxed);
 }
 
 bool log_level_parse(const char *text, enum log_level *out)
@@ -29,7 +31,7 @@ bool log_level_parse(const char *text, enum log_level *out)
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     static const char *const tags[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-    if (level < log_min_level)
+    if ((int)level < atomic_load_explicit(&log_min_level, memory_order_relaxed))
         return;
     char line[2048];
     struct timespec ts;

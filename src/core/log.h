@@ -7,9 +7,9 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /*
- * Sets the minimum level written. Called once by the composition root before
- * any thread starts (the module's only state; it is configuration, read-only
- * afterwards). Not thread-safe against concurrent log calls.
+ * Sets the minimum level written (the module's only state: configuration,
+ * set by the composition root). Thread-safe: an atomic that logging threads
+ * read (tests start a second app while the first one's threads log).
  */
 void log_set_level(enum log_level level);
 
