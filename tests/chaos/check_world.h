@@ -151,7 +151,13 @@ void world_index(struct world *w);
 
 /* ---- sorting and lookup ---- */
 
+/* -1, 0 or 1 as a < b, a == b, a > b. */
 int cmp_i64(int64_t a, int64_t b);
+
+/*
+ * qsort/bsearch comparators, ascending: by the first int64_t member (every record looked up by
+ * id), by an int64_t, by (order, product), by (user, scope, key), by (day, product), by product.
+ */
 
 int cmp_first_id(const void *a, const void *b);
 

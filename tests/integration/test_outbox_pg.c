@@ -297,6 +297,18 @@ static void two_relays__every_event_delivered_none_twice(void **state)
     test_server_stop(&b);
 }
 
+/* migration 0012: the outbox, a queue, is vacuumed after every 1,000 dead rows, without pauses */
+static void outbox_table__vacuumed_after_every_1000_dead_rows(void **state)
+{
+    (void)state;
+    assert_int_equal(test_db_scalar(&db, "SELECT count(*) FROM pg_class c, unnest(c.reloptions) o"
+                                         " WHERE c.relname = 'outbox_events' AND o IN ("
+                                         "'autovacuum_vacuum_scale_factor=0',"
+                                         " 'autovacuum_vacuum_threshold=1000',"
+                                         " 'autovacuum_vacuum_cost_delay=0')"),
+                     3);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -322,6 +334,7 @@ int main(void)
         cmocka_unit_test(permanent_refusal__parked_until_requeued),
         cmocka_unit_test(two_relays__each_orders_events_arrive_in_order),
         cmocka_unit_test(two_relays__every_event_delivered_none_twice),
+        cmocka_unit_test(outbox_table__vacuumed_after_every_1000_dead_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

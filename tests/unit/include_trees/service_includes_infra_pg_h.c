@@ -1,9 +1,0 @@
-/* Must NOT compile with shopd_product's include directories (ctest include_trees): the product
- * service does not link the library that owns infra/pg.h. */
-#include "infra/pg.h"
-
-int include_probe_bad(void);
-int include_probe_bad(void)
-{
-    return 0;
-}
