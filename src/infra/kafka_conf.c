@@ -47,9 +47,19 @@ rd_kafka_conf_t *kafka_conf_new(const char *brokers, const char *client_id, stru
         err_set(e, ERR_INTERNAL, "out of memory");
         return NULL;
     }
+    /*
+     * reconnect.backoff.max.ms: librdkafka doubles the wait between connect
+     * attempts up to 10 s, so after a 4 s outage of every broker the fault
+     * suite saw the clients come back 6-7 s after the brokers, the consumers'
+     * 6 s sessions expire then, and a rebalance stall every event for
+     * seconds more (docs/reliability.md). With 1 s a client is back within a
+     * second of its broker; a down broker costs each client one connect a
+     * second. Operators may override it through SHOPD_KAFKA_PROPERTIES.
+     */
     if (kafka_conf_set(conf, "bootstrap.servers", brokers, e) != ERR_OK ||
         kafka_conf_set(conf, "client.id", client_id && client_id[0] ? client_id : "shopd", e) !=
-            ERR_OK) {
+            ERR_OK ||
+        kafka_conf_set(conf, "reconnect.backoff.max.ms", "1000", e) != ERR_OK) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

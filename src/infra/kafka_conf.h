@@ -23,7 +23,8 @@ enum err_code kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char
 enum err_code kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *extra, struct err *e);
 
 /*
- * A new configuration with bootstrap.servers and client.id set. Returns it
+ * A new configuration with bootstrap.servers, client.id and
+ * reconnect.backoff.max.ms (1 s, see kafka_conf.c) set. Returns it
  * (owned by the caller: pass it to rd_kafka_new or rd_kafka_conf_destroy),
  * or NULL with e set. Thread-safe.
  */

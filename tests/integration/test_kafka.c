@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "infra/kafka_conf.h"
 #include "infra/kafka_consumer.h"
 #include "infra/kafka_producer.h"
 
@@ -938,9 +939,37 @@ two_consumers__split_partitions__one_stops__other_takes_over_nothing_missed(void
     finish(c2, NULL, p, s, NULL);
 }
 
+/*
+ * Every client reconnects within a second of its broker coming back: with
+ * librdkafka's 10 s cap the fault suite's consumers came back after their
+ * 6 s sessions had expired, and the rebalance stalled events for seconds
+ * (docs/reliability.md). An operator's setting still wins.
+ */
+static void conf_new__reconnect_backoff_capped_at_1_s__operator_may_override(void **state)
+{
+    (void)state;
+    struct err e;
+    err_clear(&e);
+    rd_kafka_conf_t *conf = kafka_conf_new("127.0.0.1:9", "test", &e);
+    assert_non_null(conf);
+    char value[32];
+    size_t len = sizeof(value);
+    assert_int_equal(rd_kafka_conf_get(conf, "reconnect.backoff.max.ms", value, &len),
+                     RD_KAFKA_CONF_OK);
+    assert_string_equal(value, "1000");
+    const char *const extra[] = {"reconnect.backoff.max.ms=5000", NULL};
+    assert_int_equal(kafka_conf_apply(conf, extra, &e), ERR_OK);
+    len = sizeof(value);
+    assert_int_equal(rd_kafka_conf_get(conf, "reconnect.backoff.max.ms", value, &len),
+                     RD_KAFKA_CONF_OK);
+    assert_string_equal(value, "5000");
+    rd_kafka_conf_destroy(conf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conf_new__reconnect_backoff_capped_at_1_s__operator_may_override),
         cmocka_unit_test_setup_teardown(produce_200__consumed_in_key_order_with_headers, cluster_up,
                                         cluster_down),
         cmocka_unit_test_setup_teardown(

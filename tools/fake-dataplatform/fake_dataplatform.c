@@ -47,8 +47,14 @@ struct request {
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, json_t *doc)
 {
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
+    if (!text) { /* out of memory building the answer */
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        text = strdup("{}");
+        if (!text)
+            return MHD_NO;
+    }
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type", "application/json");
@@ -129,10 +135,11 @@ static enum MHD_Result post_event(struct platform *p, struct MHD_Connection *c,
 static enum MHD_Result get_events(struct platform *p, struct MHD_Connection *c)
 {
     pthread_mutex_lock(&p->lock);
-    json_t *doc = json_pack("{s:O, s:I, s:I, s:I, s:I, s:b}", "events", p->events, "posts",
-                            (json_int_t)p->posts, "received", (json_int_t)p->received, "duplicates",
-                            (json_int_t)p->duplicates, "refused", (json_int_t)p->refused, "failing",
-                            p->failing);
+    /* a copy, not a reference: the array is written to after the lock is let go */
+    json_t *doc = json_pack("{s:o, s:I, s:I, s:I, s:I, s:b}", "events", json_deep_copy(p->events),
+                            "posts", (json_int_t)p->posts, "received", (json_int_t)p->received,
+                            "duplicates", (json_int_t)p->duplicates, "refused",
+                            (json_int_t)p->refused, "failing", p->failing);
     pthread_mutex_unlock(&p->lock);
     return answer(c, 200, doc);
 }
