@@ -153,6 +153,7 @@ struct kafka_consumer_stats {
     uint64_t retried;   /* handler returned RETRY */
     uint64_t waited;    /* handler returned WAIT */
     uint64_t dlq;       /* messages dead-lettered (DLQ delivery confirmed) */
+    uint64_t revoked;   /* partitions given up in rebalances (only those that move: cooperative) */
 };
 
 /* Counters since start. Thread-safe (for /metrics). */

@@ -940,6 +940,32 @@ two_consumers__split_partitions__one_stops__other_takes_over_nothing_missed(void
 }
 
 /*
+ * Rebalancing is incremental (cooperative-sticky): when a second member
+ * joins, the first gives up only the partitions that move to it and keeps
+ * consuming the rest. The eager protocol revoked all six first.
+ */
+static void second_member_joins__first_gives_up_only_the_moved_partitions(void **state)
+{
+    (void)state;
+    struct reports r;
+    struct kafka_producer *p = orders_and_dlq(&r, 6);
+    struct sink *s = sink_new();
+    struct behaviour b1 = {.sink = s, .who = 1}, b2 = {.sink = s, .who = 2};
+    struct kafka_consumer *c1 = consumer("g-coop", "orders", &b1, p, 5);
+    WAIT_UNTIL(20000, "6 partitions on the first", kafka_consumer_lag(c1, NULL, 0) == 6);
+    struct kafka_consumer *c2 = consumer("g-coop", "orders", &b2, p, 5);
+    WAIT_UNTIL(20000, "both assigned, 6 in all",
+               assigned(c2) &&
+                   kafka_consumer_lag(c1, NULL, 0) + kafka_consumer_lag(c2, NULL, 0) == 6);
+    struct kafka_consumer_stats st1, st2;
+    kafka_consumer_stats(c1, &st1);
+    kafka_consumer_stats(c2, &st2);
+    assert_int_equal(st1.revoked, kafka_consumer_lag(c2, NULL, 0));
+    assert_int_equal(st2.revoked, 0);
+    finish(c1, c2, p, s, NULL);
+}
+
+/*
  * Every client reconnects within a second of its broker coming back: with
  * librdkafka's 10 s cap the fault suite's consumers came back after their
  * 6 s sessions had expired, and the rebalance stalled events for seconds
@@ -992,6 +1018,9 @@ int main(void)
             cluster_down),
         cmocka_unit_test_setup_teardown(
             two_consumers__split_partitions__one_stops__other_takes_over_nothing_missed, cluster_up,
+            cluster_down),
+        cmocka_unit_test_setup_teardown(
+            second_member_joins__first_gives_up_only_the_moved_partitions, cluster_up,
             cluster_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
